@@ -1,0 +1,1 @@
+"""Signal in, spans and clip files out. No database, no Prefect, no people."""

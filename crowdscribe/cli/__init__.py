@@ -1,0 +1,42 @@
+"""The ``crowdscribe`` command. Each module registers one group of sub-commands."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from audio.errors import AudioError
+from transcribe.errors import Refusal
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+err_console = Console(stderr=True)
+
+
+def _register_commands() -> None:
+    from crowdscribe.cli import collect_cmds, people_cmds, review_cmds, work_cmds
+
+    for module in (collect_cmds, people_cmds, work_cmds, review_cmds):
+        module.register(app)
+
+
+def main() -> None:
+    """Entry point: runs the command and turns domain refusals into one-line errors."""
+    _register_commands()
+    try:
+        app(standalone_mode=False)
+    except (Refusal, AudioError) as refusal:
+        err_console.print(f"[red]error:[/red] {refusal}")
+        sys.exit(2)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as error:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            sys.exit(error.exit_code)
+        raise

@@ -1,0 +1,17 @@
+"""What every command needs: settings and an open, migrated database."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from crowdscribe.settings import Settings, get_settings
+from crowdscribe.storage.db import Database, open_database
+
+
+@lru_cache(maxsize=1)
+def database() -> Database:
+    return open_database(get_settings().resolved_database_url)
+
+
+def settings() -> Settings:
+    return get_settings()

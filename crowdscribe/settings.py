@@ -1,0 +1,59 @@
+"""All configuration in one place, read from the environment (prefix ``CROWDSCRIBE_``)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where data lives and how the pipeline behaves; every field has a working default."""
+
+    model_config = SettingsConfigDict(env_prefix="CROWDSCRIBE_", extra="ignore")
+
+    home: Path = Field(default=Path("crowdscribe-data"))
+    database_url: str | None = None
+    secret_key: str | None = None
+    lease_s: float = 600.0
+    default_overlap: int = 2
+    max_overlap: int = 3
+    max_clip_s: float = 15.0
+
+    @property
+    def home_dir(self) -> Path:
+        """The data home as an absolute path, created on first use."""
+        path = self.home.expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def clips_dir(self) -> Path:
+        return self.home_dir / "clips"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, else SQLite inside the data home."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home_dir / 'crowdscribe.db'}"
+
+    @property
+    def resolved_secret_key(self) -> str:
+        """Cookie-signing key: configured, else generated once and kept in the data home."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.home_dir / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own ``Settings`` instead."""
+    return Settings()

@@ -1,0 +1,247 @@
+"""Database tables. One row type per domain record; money columns are exact decimals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+MONEY = Numeric(14, 4)
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now; every timestamp in the database is UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class Recording(Base):
+    """One collected input file and what became of it (segmented, no_speech, rejected)."""
+
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    source_path: Mapped[str] = mapped_column(Text, unique=True)
+    digest: Mapped[str | None] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(32))
+    speaker_group: Mapped[str] = mapped_column(String(32))
+    project: Mapped[str] = mapped_column(String(64), index=True)
+    consent_ref: Mapped[str | None] = mapped_column(String(128))
+    format: Mapped[str | None] = mapped_column(String(16))
+    source_rate_hz: Mapped[int | None] = mapped_column(Integer)
+    channels: Mapped[int | None] = mapped_column(Integer)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    peak_dbfs: Mapped[float | None] = mapped_column(Float)
+    clipping_ratio: Mapped[float | None] = mapped_column(Float)
+    loudness_dbfs: Mapped[float | None] = mapped_column(Float)
+    speech_ratio: Mapped[float | None] = mapped_column(Float)
+    snr_db: Mapped[float | None] = mapped_column(Float)
+    clip_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Clip(Base):
+    """A short stretch of one recording, cut in pauses, that one person transcribes at once."""
+
+    __tablename__ = "clips"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id"), index=True)
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    duration_s: Mapped[float] = mapped_column(Float)
+    audio_path: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(32), index=True)
+    speaker_group: Mapped[str] = mapped_column(String(32))
+    project: Mapped[str] = mapped_column(String(64), index=True)
+    # collected -> published -> agreed | disputed -> resolved | unusable
+    status: Mapped[str] = mapped_column(String(16), index=True, default="collected")
+    peaks: Mapped[list | None] = mapped_column(JSON)
+    price: Mapped[Decimal | None] = mapped_column(MONEY)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    overlap: Mapped[int | None] = mapped_column(Integer)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    published_at: Mapped[datetime | None] = mapped_column()
+    final_text: Mapped[str | None] = mapped_column(Text)
+    agreement_error: Mapped[float | None] = mapped_column(Float)
+    decision: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """A person: coordinator, transcriber and/or reviewer, with the languages they work in."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    roles: Mapped[str] = mapped_column(String(128))  # comma-separated
+    languages: Mapped[str] = mapped_column(String(256), default="")  # comma-separated
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Qualification(Base):
+    """Whether a person may do paid work in a language: qualified, or paused with a reason."""
+
+    __tablename__ = "qualifications"
+    __table_args__ = (UniqueConstraint("user_id", "language"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    language: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # qualified | paused
+    reason: Mapped[str | None] = mapped_column(Text)
+    since: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GoldClip(Base):
+    """A clip with a coordinator's reference transcript, used in exams and mixed into work."""
+
+    __tablename__ = "gold_clips"
+
+    clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"), primary_key=True)
+    reference_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExamAttempt(Base):
+    """One sitting of the qualification exam in one language."""
+
+    __tablename__ = "exam_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    language: Mapped[str] = mapped_column(String(32))
+    clip_ids: Mapped[list] = mapped_column(JSON)
+    threshold: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    error_rate: Mapped[float | None] = mapped_column(Float)
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class ExamAnswer(Base):
+    __tablename__ = "exam_answers"
+    __table_args__ = (UniqueConstraint("attempt_id", "clip_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("exam_attempts.id"), index=True)
+    clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"))
+    text: Mapped[str] = mapped_column(Text)
+    error_rate: Mapped[float] = mapped_column(Float)
+
+
+class WorkItem(Base):
+    """One transcription slot of a published clip; a clip with overlap N has N slots."""
+
+    __tablename__ = "work_items"
+    __table_args__ = (
+        UniqueConstraint("clip_id", "slot"),
+        Index("ix_work_items_claim", "language", "state", "priority", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"))
+    slot: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | leased | done
+    assignment_id: Mapped[str | None] = mapped_column(String(32))
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Assignment(Base):
+    """A person holding a work item under a lease; ends submitted, skipped or expired."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("clip_id", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # None for a gold clip mixed into work: it fills no slot of the clip's overlap.
+    work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"), index=True)
+    clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="leased")
+    skip_reason: Mapped[str | None] = mapped_column(String(32))
+    is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
+    leased_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_expires_at: Mapped[datetime] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class Submission(Base):
+    """A transcript as the person typed it; ``counted`` ones fill a slot, ``late`` ones are kept."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment_id: Mapped[str] = mapped_column(ForeignKey("assignments.id"), unique=True)
+    clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="counted")  # counted | late
+    is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
+    error_vs_final: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LedgerEntry(Base):
+    """Money owed to a person for one submission: pending until agreement, then credited
+    in full or discounted when review finds the work wrong."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3))
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|credited|discounted
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+
+class Dispute(Base):
+    """A clip whose transcripts disagree (or that two people called bad audio), for a reviewer."""
+
+    __tablename__ = "disputes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # disagreement | bad_audio
+    state: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    agreement_error: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolution: Mapped[str | None] = mapped_column(String(16))  # accepted | edited | unusable
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    final_text: Mapped[str | None] = mapped_column(Text)

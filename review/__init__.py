@@ -1,0 +1,1 @@
+"""Agreement, consensus, disputes and accuracy records."""

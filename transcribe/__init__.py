@@ -1,0 +1,1 @@
+"""People and work: users, exam, dispatch queue, conventions, submissions, pricing."""

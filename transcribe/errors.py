@@ -1,0 +1,50 @@
+"""Refusals a person can act on. The CLI and web app map each kind to an exit code / HTTP status
+in one place (``crowdscribe.cli`` and ``crowdscribe.web.app``)."""
+
+from __future__ import annotations
+
+
+class Refusal(Exception):
+    """Base for every refusal; ``message`` is written for the person who made the request."""
+
+    http_status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(Refusal):
+    http_status = 404
+
+
+class NotAuthenticated(Refusal):
+    http_status = 401
+
+
+class Forbidden(Refusal):
+    http_status = 403
+
+
+class NotQualified(Forbidden):
+    """The person has not passed (or is paused in) the exam for that language."""
+
+
+class Conflict(Refusal):
+    http_status = 409
+
+
+class LeaseExpired(Conflict):
+    """The lease ran out and someone else took the slot; the text was kept, not counted."""
+
+
+class InvalidInput(Refusal):
+    http_status = 422
+
+
+class ConventionError(InvalidInput):
+    """Text breaks the transcription conventions; ``problems`` lists each with its position."""
+
+    def __init__(self, message: str, problems: list) -> None:
+        super().__init__(message)
+        self.problems = problems
