@@ -18,10 +18,23 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path("crowdscribe-data"))
     database_url: str | None = None
     secret_key: str | None = None
+    # Collection
+    max_clip_s: float = 15.0
+    # Dispatch
     lease_s: float = 600.0
     default_overlap: int = 2
     max_overlap: int = 3
-    max_clip_s: float = 15.0
+    gold_rate: float = 0.05
+    # Qualification exam
+    exam_clips: int = 5
+    exam_threshold: float = 0.15
+    exam_cooldown_s: float = 3600.0
+    # Accuracy bar: paused in a language above this error rate over the last N final clips
+    accuracy_bar: float = 0.25
+    accuracy_window: int = 50
+    # Optional TOML files; defaults live in code (transcribe.pricing, review.agreement)
+    rates_file: Path | None = None
+    policy_file: Path | None = None
 
     @property
     def home_dir(self) -> Path:

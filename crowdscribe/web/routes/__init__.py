@@ -1,0 +1,1 @@
+"""Routers: auth, transcriber pages and API, coordinator pages, review pages and API."""
