@@ -15,9 +15,16 @@ err_console = Console(stderr=True)
 
 
 def _register_commands() -> None:
-    from crowdscribe.cli import collect_cmds, people_cmds, review_cmds, work_cmds
+    from crowdscribe.cli import (
+        collect_cmds,
+        demo_cmds,
+        pay_cmds,
+        people_cmds,
+        review_cmds,
+        work_cmds,
+    )
 
-    for module in (collect_cmds, people_cmds, work_cmds, review_cmds):
+    for module in (collect_cmds, people_cmds, work_cmds, review_cmds, pay_cmds, demo_cmds):
         module.register(app)
 
 

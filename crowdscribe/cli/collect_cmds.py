@@ -1,7 +1,165 @@
-"""Sub-commands (filled in by the module's owner)."""
+"""``crowdscribe collect``, ``recordings``, ``clips``: bring recordings in, list what we have."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from crowdscribe.cli import context
+from crowdscribe.storage import catalog
+from crowdscribe.storage.catalog import CollectRequest
+
+console = Console()
+
+
+class OutputFormat(str, Enum):
+    jsonl = "jsonl"
+    table = "table"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the ``crowdscribe`` app."""
+    """Add ``collect``, ``recordings`` and ``clips`` to the ``crowdscribe`` app."""
+    app.command(name="collect")(collect)
+    app.command(name="recordings")(recordings)
+    app.command(name="clips")(clips)
+
+
+def collect(
+    paths: Annotated[
+        list[str], typer.Argument(help="Audio files or folders (searched recursively).")
+    ],
+    language: Annotated[
+        str, typer.Option("--language", help="Language code: en, yue, cmn-shaanxi…")
+    ],
+    speaker_group: Annotated[
+        str, typer.Option("--speaker-group", help="child, teen, adult, elderly…")
+    ],
+    project: Annotated[
+        str, typer.Option("--project", help="Project the clips belong to.")
+    ] = "default",
+    consent: Annotated[
+        str | None, typer.Option("--consent", help="Reference to the signed consent.")
+    ] = None,
+    max_clip_s: Annotated[
+        float, typer.Option("--max-clip-s", help="Longest clip, in seconds.")
+    ] = 15.0,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 if any recording is rejected.")
+    ] = False,
+) -> None:
+    """Cut recordings into clips in their pauses and store them; bad files are recorded with why."""
+    # Check everything before starting Prefect, so a typo costs nothing and changes nothing.
+    CollectRequest(language, speaker_group, project, consent, max_clip_s)
+    inputs = catalog.find_recordings(paths)
+    settings = context.settings()
+    context.database()
+
+    from flows.collect import collect as collect_flow
+
+    with Progress(
+        TextColumn("[bold]collect"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+    ) as progress:
+        bar = progress.add_task("starting Prefect…", total=len(inputs))
+
+        def advance(row: dict[str, Any]) -> None:
+            progress.update(bar, advance=1, description=f"{row['source']}: {row['status']}")
+
+        summary = collect_flow(
+            paths=paths,
+            language=language,
+            speaker_group=speaker_group,
+            project=project,
+            consent_ref=consent,
+            max_clip_s=max_clip_s,
+            database_url=settings.resolved_database_url,
+            home=str(settings.home_dir),
+            on_progress=advance,
+        )
+    with context.database().session() as session:
+        stored = {row["source_path"]: row for row in catalog.recording_rows(session)}
+    rows = [stored[str(path)] for _, path in inputs if str(path) in stored]
+    _print_table(rows, ("source", "status", "reason", "duration_s", "clips"))
+    _print_summary(summary)
+    if summary["failed"] or (strict and summary["statuses"].get("rejected")):
+        raise typer.Exit(1)
+
+
+def recordings(
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="jsonl or table.")
+    ] = OutputFormat.table,
+    project: Annotated[str | None, typer.Option("--project", help="Only this project.")] = None,
+) -> None:
+    """List every collected input with its status and, if refused, why."""
+    with context.database().session() as session:
+        rows = catalog.recording_rows(session, project=project)
+    _emit(rows, output, ("source", "status", "reason", "duration_s", "clips"))
+
+
+def clips(
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="jsonl or table.")
+    ] = OutputFormat.table,
+    project: Annotated[str | None, typer.Option("--project", help="Only this project.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="Only clips in this status.")
+    ] = None,
+) -> None:
+    """The clip manifest: where each clip comes from, its audio file and how far it has got."""
+    home = context.settings().home_dir
+    with context.database().session() as session:
+        rows = catalog.clip_rows(session, home, project=project, status=status)
+    _emit(rows, output, ("clip_id", "source", "start_s", "end_s", "status", "submissions"))
+
+
+def _emit(rows: list[dict[str, Any]], output: OutputFormat, columns: tuple[str, ...]) -> None:
+    if output is OutputFormat.jsonl:
+        for row in rows:
+            typer.echo(json.dumps(row, default=str, ensure_ascii=False))
+    else:
+        _print_table(rows, columns)
+
+
+def _print_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*(_cell(row.get(column)) for column in columns))
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    statuses = ", ".join(
+        f"{count} {status}" for status, count in sorted(summary["statuses"].items())
+    )
+    console.print(
+        f"{summary['recordings']} recording(s): {statuses or 'none stored'}; "
+        f"{summary['clips']} clip(s), {summary['duration_s']:.1f} s of audio"
+        + (
+            f"; {summary['already_collected']} already collected"
+            if summary["already_collected"]
+            else ""
+        )
+    )
+    for failure in summary["failed"]:
+        console.print(
+            f"[red]failed[/red] {failure['source']}: {failure['error']} (re-run to retry)"
+        )

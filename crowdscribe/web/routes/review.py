@@ -1,5 +1,306 @@
-"""Placeholder router, replaced by its owner."""
+"""Reviewer pages and API: the dispute queue, one dispute side by side, resolving it; and every
+transcriber's own accuracy page (``/me/accuracy``)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crowdscribe.settings import Settings
+from crowdscribe.storage.models import Clip, Dispute
+from crowdscribe.web.deps import CsrfChecked, CurrentPerson, DbSession, SettingsDep, require_role
+from crowdscribe.web.security import flash
+from crowdscribe.web.templating import templates
+from review.accuracy import accuracy_by_language, enforce_accuracy_bar, worst_recent_clips
+from review.agreement import load_policy
+from review.disputes import (
+    UNUSABLE_REASONS,
+    Resolution,
+    dispute_detail,
+    dispute_queue,
+    disputed_clip_audio,
+    resolve_dispute,
+)
+from transcribe.errors import ConventionError, InvalidInput, NotFound
+from transcribe.pricing import load_rate_card
+from transcribe.users import Person
+
+router = APIRouter(tags=["review"])
+Reviewer = Annotated[Person, Depends(require_role("reviewer"))]
+
+AGE_CHOICES = {"": "any age", "3600": "over 1 hour", "86400": "over 1 day", "604800": "over 1 week"}
+REASON_LABELS = {
+    "bad_audio": "bad audio",
+    "wrong_language": "wrong language",
+    "no_speech": "no speech",
+    "crosstalk": "crosstalk",
+    "other": "other",
+}
+
+
+class ResolveRequest(BaseModel):
+    """Exactly one of: accept a transcript, an edited final text, or unusable with a reason."""
+
+    accept_submission_id: int | None = None
+    final_text: str | None = None
+    unusable: bool = False
+    reason: str | None = Field(default=None, description=", ".join(UNUSABLE_REASONS))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _resolve(
+    session: Session, settings: Settings, dispute_id: int, reviewer: Person, **choice
+) -> Resolution:
+    """Resolve, then re-check the accuracy bar of everyone whose work was just scored."""
+    resolution = resolve_dispute(
+        session,
+        dispute_id,
+        reviewer.id,
+        policy=load_policy(settings.policy_file),
+        card=load_rate_card(settings.rates_file),
+        now=_now(),
+        **choice,
+    )
+    enforce_accuracy_bar(
+        session, resolution.user_ids, bar=settings.accuracy_bar, window=settings.accuracy_window
+    )
+    return resolution
+
+
+def _detail_json(session: Session, dispute_id: int, settings: Settings) -> dict:
+    detail = dispute_detail(session, dispute_id, window=settings.accuracy_window)
+    return {
+        **detail.summary.to_dict(_now()),
+        "audio_url": f"/api/v1/disputes/{dispute_id}/audio",
+        "transcripts": [view.to_dict() for view in detail.transcripts],
+        "alignment": detail.alignment.to_dict() if detail.alignment else None,
+        "skip_reasons": list(detail.skip_reasons),
+        "resolution": detail.resolution,
+        "reason_code": detail.reason_code,
+        "final_text": detail.final_text,
+        "resolver": detail.resolver,
+    }
+
+
+# ---- JSON API -----------------------------------------------------------------------------
+
+
+@router.get("/api/v1/disputes")
+def list_disputes(
+    _reviewer: Reviewer,
+    session: DbSession,
+    language: str | None = None,
+    project: str | None = None,
+    min_age_s: Annotated[float | None, Query(ge=0)] = None,
+    state: str = "open",
+) -> list[dict]:
+    """Disputes waiting for a reviewer (oldest first), filtered by language, project, age."""
+    now = _now()
+    queue = dispute_queue(
+        session, language=language, project=project, min_age_s=min_age_s, state=state, now=now
+    )
+    return [summary.to_dict(now) for summary in queue]
+
+
+@router.get("/api/v1/disputes/{dispute_id}")
+def get_dispute(
+    dispute_id: int, _reviewer: Reviewer, session: DbSession, settings: SettingsDep
+) -> dict:
+    """One dispute: its transcripts with track records, aligned column by column."""
+    return _detail_json(session, dispute_id, settings)
+
+
+@router.post("/api/v1/disputes/{dispute_id}/resolve")
+def resolve(
+    dispute_id: int,
+    payload: ResolveRequest,
+    reviewer: Reviewer,
+    session: DbSession,
+    settings: SettingsDep,
+) -> dict:
+    """Resolve with the reviewer's one choice; 422 for a final text breaking the conventions,
+    409 when the dispute was already resolved."""
+    resolution = _resolve(
+        session,
+        settings,
+        dispute_id,
+        reviewer,
+        accept_submission_id=payload.accept_submission_id,
+        final_text=payload.final_text,
+        unusable=payload.unusable,
+        reason_code=payload.reason,
+    )
+    return {
+        "dispute_id": resolution.dispute_id,
+        "clip_id": resolution.clip_id,
+        "resolution": resolution.resolution,
+        "final_text": resolution.final_text,
+        "reason": resolution.reason_code,
+        "scored": [
+            {"submission_id": sid, "error_vs_final": rate, "accepted": accepted}
+            for sid, rate, accepted in resolution.scored
+        ],
+    }
+
+
+@router.get("/api/v1/disputes/{dispute_id}/audio")
+def dispute_audio(
+    dispute_id: int, _reviewer: Reviewer, session: DbSession, settings: SettingsDep
+) -> FileResponse:
+    """The audio of a clip under dispute, for reviewers."""
+    dispute = session.get(Dispute, dispute_id)
+    if dispute is None:
+        raise NotFound(f"there is no dispute {dispute_id}")
+    path = (settings.home_dir / disputed_clip_audio(session, dispute.clip_id)).resolve()
+    if not path.is_file():
+        raise NotFound("The audio of this clip is missing on the server; tell your coordinator.")
+    return FileResponse(path, media_type="audio/flac")
+
+
+# ---- Pages --------------------------------------------------------------------------------
+
+
+@router.get("/review")
+def queue_page(
+    request: Request,
+    _reviewer: Reviewer,
+    session: DbSession,
+    language: str = "",
+    project: str = "",
+    age: str = "",
+) -> Response:
+    """The dispute queue with its filters."""
+    now = _now()
+    min_age_s = float(age) if age in AGE_CHOICES and age else None
+    disputes = dispute_queue(
+        session, language=language or None, project=project or None, min_age_s=min_age_s, now=now
+    )
+    open_clips = select(Clip.language, Clip.project).join(Dispute, Dispute.clip_id == Clip.id)
+    rows = session.execute(open_clips.where(Dispute.state == "open")).all()
+    return templates.TemplateResponse(
+        request,
+        "review_queue.html",
+        {
+            "disputes": disputes,
+            "now": now,
+            "languages": sorted({row.language for row in rows}),
+            "projects": sorted({row.project for row in rows}),
+            "ages": AGE_CHOICES,
+            "filters": {"language": language, "project": project, "age": age},
+        },
+    )
+
+
+def _render_dispute(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    dispute_id: int,
+    *,
+    edit_text: str | None = None,
+    problems: list | None = None,
+    status_code: int = 200,
+) -> Response:
+    detail = dispute_detail(session, dispute_id, window=settings.accuracy_window)
+    clip = session.get(Clip, detail.summary.clip_id)
+    if edit_text is None:
+        edit_text = detail.transcripts[0].text if detail.transcripts else "[no-speech]"
+    return templates.TemplateResponse(
+        request,
+        "review_dispute.html",
+        {
+            "detail": detail,
+            "clip": clip,
+            "edit_text": edit_text,
+            "problems": problems or [],
+            "reasons": REASON_LABELS,
+            "audio_url": f"/api/v1/disputes/{dispute_id}/audio",
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/review/disputes/{dispute_id}")
+def dispute_page(
+    request: Request,
+    dispute_id: int,
+    _reviewer: Reviewer,
+    session: DbSession,
+    settings: SettingsDep,
+) -> Response:
+    """One dispute: the clip's player, the transcripts aligned, and the three ways to resolve."""
+    return _render_dispute(request, session, settings, dispute_id)
+
+
+@router.post("/review/disputes/{dispute_id}/resolve", dependencies=[CsrfChecked])
+def resolve_page(
+    request: Request,
+    dispute_id: int,
+    reviewer: Reviewer,
+    session: DbSession,
+    settings: SettingsDep,
+    action: Annotated[str, Form()],
+    submission_id: Annotated[int | None, Form()] = None,
+    final_text: Annotated[str | None, Form()] = None,
+    reason: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Resolve from the page's forms, then open the next dispute (or the queue)."""
+    choices = {
+        "accept": {"accept_submission_id": submission_id},
+        "edit": {"final_text": final_text or ""},
+        "unusable": {"unusable": True, "reason_code": reason},
+    }
+    if action not in choices:
+        raise InvalidInput("choose accept, edit or unusable")
+    try:
+        resolution = _resolve(session, settings, dispute_id, reviewer, **choices[action])
+    except ConventionError as error:
+        session.rollback()
+        return _render_dispute(
+            request,
+            session,
+            settings,
+            dispute_id,
+            edit_text=final_text or "",
+            problems=error.problems,
+            status_code=422,
+        )
+    session.commit()
+    done = {"accepted": "accepted a transcript", "edited": "saved your final text",
+            "unusable": f"marked the clip unusable ({resolution.reason_code})"}
+    flash(request, f"Dispute {dispute_id}: {done[resolution.resolution]}.")
+    following = dispute_queue(session, limit=1)
+    target = f"/review/disputes/{following[0].id}" if following else "/review"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/me/accuracy")
+def my_accuracy(
+    request: Request, person: CurrentPerson, session: DbSession, settings: SettingsDep
+) -> Response:
+    """A transcriber's own error rate per language and worst recent clips against the final."""
+    window = settings.accuracy_window
+    standings = accuracy_by_language(session, person.id, window=window)
+    worst = {
+        standing.language: worst_recent_clips(session, person.id, standing.language, window=window)
+        for standing in standings
+    }
+    return templates.TemplateResponse(
+        request,
+        "accuracy.html",
+        {
+            "standings": standings,
+            "worst": worst,
+            "bar": settings.accuracy_bar,
+            "window": window,
+        },
+    )

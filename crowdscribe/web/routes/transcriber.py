@@ -1,5 +1,220 @@
-"""Placeholder router, replaced by its owner."""
+"""Transcriber pages: home (work on offer, earnings, exams), the work page, and earnings."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crowdscribe.storage.models import Assignment, Clip, LedgerEntry, Submission
+from crowdscribe.web.deps import (
+    CsrfChecked,
+    CurrentPerson,
+    DatabaseDep,
+    DbSession,
+    SettingsDep,
+    require_role,
+)
+from crowdscribe.web.security import flash
+from crowdscribe.web.templating import templates
+from crowdscribe.web.transcriber_view import person_standing
+from transcribe.conventions import EVENT_TAGS
+from transcribe.errors import ConventionError, NotFound
+from transcribe.queue import (
+    NoWork,
+    claim_next_clip,
+    skip_assignment,
+    submit_transcript,
+    work_overview,
+)
+from transcribe.users import Person
+
+router = APIRouter(tags=["transcriber pages"], include_in_schema=False)
+Transcriber = Annotated[Person, Depends(require_role("transcriber"))]
+
+SKIP_REASONS = {
+    "bad_audio": "Bad audio (noise, distortion, cut off)",
+    "wrong_language": "Wrong language",
+    "empty": "Nobody speaks",
+}
+# Tags the palette offers, in the order people reach for them.
+PALETTE = ("noise", "breath", "laugh", "cough", "music", "unintelligible", "no-speech")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _held_assignment(session: Session, person: Person, assignment_id: str) -> Assignment:
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None or assignment.user_id != person.id:
+        raise NotFound("You do not hold that clip; take the next one from the start page.")
+    return assignment
+
+
+@router.get("/")
+def home(
+    request: Request, person: CurrentPerson, session: DbSession, settings: SettingsDep
+) -> Response:
+    """The start page: languages, work on offer with its pay, earnings, exam standing."""
+    if "transcriber" not in person.roles:
+        target = "/review" if "reviewer" in person.roles else "/coordinator"
+        return RedirectResponse(target, status_code=303)
+    standing = person_standing(session, settings, person, _now())
+    held = session.scalars(
+        select(Assignment).where(
+            Assignment.user_id == person.id,
+            Assignment.state == "leased",
+            Assignment.lease_expires_at > _now(),
+        )
+    ).first()
+    return templates.TemplateResponse(
+        request,
+        "home.html",
+        {
+            "standing": standing,
+            "offers": work_overview(session, person.id),
+            "held": held,
+        },
+    )
+
+
+def _claim_and_go(
+    request: Request, database, settings, person: Person, language: str | None
+) -> Response:
+    claim = claim_next_clip(
+        database,
+        person.id,
+        language=language or None,
+        now=_now(),
+        lease_s=settings.lease_s,
+        gold_rate=settings.gold_rate,
+    )
+    if isinstance(claim, NoWork):
+        return templates.TemplateResponse(request, "no_work.html", {"no_work": claim})
+    return RedirectResponse(f"/work/{claim.assignment_id}", status_code=303)
+
+
+@router.post("/work/next", dependencies=[CsrfChecked])
+def take_next(
+    request: Request,
+    person: Transcriber,
+    session: DbSession,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    language: Annotated[str, Form()] = "",
+) -> Response:
+    """Lease the next clip (in ``language`` if given) and open it, or say there is no work."""
+    session.commit()  # the claim runs its own transaction
+    return _claim_and_go(request, database, settings, person, language)
+
+
+def _render_work(
+    request: Request,
+    assignment: Assignment,
+    clip: Clip,
+    *,
+    text: str = "",
+    problems: list | None = None,
+    status_code: int = 200,
+) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "work.html",
+        {
+            "assignment": assignment,
+            "clip": clip,
+            "text": text,
+            "problems": problems or [],
+            "request_id": uuid.uuid4().hex,
+            "palette": [tag for tag in PALETTE if tag in EVENT_TAGS],
+            "skip_reasons": SKIP_REASONS,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/work/{assignment_id}")
+def work_page(
+    request: Request, assignment_id: str, person: Transcriber, session: DbSession
+) -> Response:
+    """The clip being worked on: player, text box, conventions at hand."""
+    assignment = _held_assignment(session, person, assignment_id)
+    if assignment.state != "leased":
+        flash(request, "That clip is finished; here is what is on offer now.")
+        return RedirectResponse("/", status_code=303)
+    return _render_work(request, assignment, session.get(Clip, assignment.clip_id))
+
+
+@router.post("/work/{assignment_id}/submit", dependencies=[CsrfChecked])
+def submit_page(
+    request: Request,
+    assignment_id: str,
+    person: Transcriber,
+    session: DbSession,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    text: Annotated[str, Form()] = "",
+    request_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Submit the text and go straight to the next clip in the same language."""
+    assignment = _held_assignment(session, person, assignment_id)
+    clip = session.get(Clip, assignment.clip_id)
+    try:
+        receipt = submit_transcript(
+            session, assignment_id, person.id, text, request_id or uuid.uuid4().hex, _now()
+        )
+    except ConventionError as error:
+        session.rollback()
+        return _render_work(
+            request, assignment, clip, text=text, problems=error.problems, status_code=422
+        )
+    session.commit()
+    if receipt.status == "late":
+        flash(request, receipt.message)
+    else:
+        flash(request, "Submitted. Here is the next clip.")
+    return _claim_and_go(request, database, settings, person, clip.language)
+
+
+@router.post("/work/{assignment_id}/skip", dependencies=[CsrfChecked])
+def skip_page(
+    request: Request,
+    assignment_id: str,
+    person: Transcriber,
+    session: DbSession,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Give the clip back with a reason and open the next one."""
+    assignment = _held_assignment(session, person, assignment_id)
+    language = session.get(Clip, assignment.clip_id).language
+    skip_assignment(session, assignment_id, person.id, reason, _now())
+    session.commit()
+    flash(request, "Skipped. Thank you for saying why.")
+    return _claim_and_go(request, database, settings, person, language)
+
+
+@router.get("/earnings")
+def earnings_page(
+    request: Request, person: Transcriber, session: DbSession, settings: SettingsDep
+) -> Response:
+    """Today's, pending, credited and discounted earnings, and recent submissions."""
+    standing = person_standing(session, settings, person, _now())
+    rows = session.execute(
+        select(Submission, Clip, LedgerEntry)
+        .join(Clip, Clip.id == Submission.clip_id)
+        .outerjoin(LedgerEntry, LedgerEntry.submission_id == Submission.id)
+        .where(Submission.user_id == person.id)
+        .order_by(Submission.created_at.desc(), Submission.id.desc())
+        .limit(50)
+    ).all()
+    return templates.TemplateResponse(
+        request, "earnings.html", {"earnings": standing.earnings, "rows": rows}
+    )

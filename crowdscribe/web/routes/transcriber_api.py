@@ -1,5 +1,259 @@
-"""Placeholder router, replaced by its owner."""
+"""The transcriber JSON API (``/api/v1``): claim a clip, fetch its audio, submit, skip, renew.
 
-from fastapi import APIRouter
+Authenticated by ``Authorization: Bearer TOKEN``. A page's own scripts may use the session
+cookie instead, with the CSRF token in ``X-CSRF-Token`` (checked in ``current_person``).
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Query, Response, status
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+
+from crowdscribe.web.deps import CurrentPerson, DatabaseDep, DbSession, SettingsDep
+from crowdscribe.web.transcriber_view import audio_file_for, person_standing
+from transcribe.conventions import validate_transcript
+from transcribe.errors import LeaseExpired
+from transcribe.queue import (
+    NoWork,
+    claim_next_clip,
+    renew_lease,
+    skip_assignment,
+    submit_transcript,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["transcriber"])
+
+CENT = Decimal("0.01")
+REASON_HEADER = "X-Crowdscribe-Reason"
+NEXT_EXPECTED_HEADER = "X-Crowdscribe-Next-Expected-At"
+
+
+class NextClipRequest(BaseModel):
+    language: str | None = Field(default=None, description="Only clips in this language.")
+
+
+class ClaimOut(BaseModel):
+    assignment_id: str
+    clip_id: str
+    language: str
+    audio_url: str
+    duration_s: float
+    price: str = Field(description="Exact decimal amount paid for this clip, e.g. '0.35'.")
+    currency: str
+    lease_expires_at: datetime
+
+
+class SubmitRequest(BaseModel):
+    text: str = Field(description="The verbatim transcript, following the conventions.")
+    request_id: str = Field(
+        min_length=8, max_length=64, description="Client-chosen id; resending it is harmless."
+    )
+
+
+class ReceiptOut(BaseModel):
+    submission_id: int
+    status: Literal["counted", "late"]
+    duplicate: bool
+    message: str
+
+
+class SkipRequest(BaseModel):
+    reason: Literal["bad_audio", "wrong_language", "empty", "other"]
+
+
+class SkipOut(BaseModel):
+    assignment_id: str
+    skipped: bool = True
+
+
+class LeaseOut(BaseModel):
+    assignment_id: str
+    lease_expires_at: datetime
+
+
+class EarningsOut(BaseModel):
+    currency: str
+    today: str
+    pending: str
+    credited: str
+    discounted: str
+
+
+class ExamStatusOut(BaseModel):
+    language: str
+    state: str = Field(description="qualified | paused | not_taken | failed | in_progress")
+    detail: str | None = None
+    retake_at: datetime | None = None
+
+
+class MeOut(BaseModel):
+    name: str
+    roles: list[str]
+    languages: list[str]
+    qualified_languages: list[str]
+    exams: list[ExamStatusOut]
+    earnings: EarningsOut
+
+
+class CheckRequest(BaseModel):
+    text: str
+    language: str
+
+
+class ProblemOut(BaseModel):
+    start: int
+    end: int
+    code: str
+    message: str
+
+
+class CheckOut(BaseModel):
+    ok: bool
+    problems: list[ProblemOut]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _amount(value: Decimal) -> str:
+    # Prices are set to the cent; the database keeps four places, clients see two.
+    return str(Decimal(value).quantize(CENT))
+
+
+@router.post(
+    "/clips/next",
+    response_model=ClaimOut,
+    responses={204: {"description": f"No work now; the reason is in the {REASON_HEADER} header."}},
+)
+def next_clip(
+    person: CurrentPerson,
+    session: DbSession,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    language: Annotated[str | None, Query()] = None,
+    body: Annotated[NextClipRequest | None, Body()] = None,
+) -> ClaimOut | Response:
+    """Lease the next clip this person may transcribe, with its price, or 204 when none is open."""
+    # The claim runs in its own transaction; end the authentication read first.
+    session.commit()
+    wanted = language or (body.language if body else None)
+    claim = claim_next_clip(
+        database,
+        person.id,
+        language=wanted,
+        now=_now(),
+        lease_s=settings.lease_s,
+        gold_rate=settings.gold_rate,
+    )
+    if isinstance(claim, NoWork):
+        headers = {REASON_HEADER: claim.message}
+        if claim.next_expected_at is not None:
+            headers[NEXT_EXPECTED_HEADER] = claim.next_expected_at.isoformat()
+        return Response(status_code=status.HTTP_204_NO_CONTENT, headers=headers)
+    return ClaimOut(
+        assignment_id=claim.assignment_id,
+        clip_id=claim.clip_id,
+        language=claim.language,
+        audio_url=f"/api/v1/clips/{claim.clip_id}/audio",
+        duration_s=claim.duration_s,
+        price=_amount(claim.price),
+        currency=claim.currency,
+        lease_expires_at=claim.lease_expires_at,
+    )
+
+
+@router.get(
+    "/clips/{clip_id}/audio",
+    response_class=FileResponse,
+    responses={200: {"content": {"audio/flac": {}}, "description": "The clip as 16 kHz FLAC."}},
+)
+def clip_audio(
+    clip_id: str, person: CurrentPerson, session: DbSession, settings: SettingsDep
+) -> FileResponse:
+    """The audio of a clip this person holds now (or is examined on); 403/404 otherwise."""
+    path = audio_file_for(session, settings, person.id, clip_id)
+    return FileResponse(path, media_type="audio/flac", headers={"Cache-Control": "private"})
+
+
+@router.post(
+    "/assignments/{assignment_id}/submit",
+    response_model=ReceiptOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        409: {"description": "The lease had expired: the text was kept but not counted."},
+        422: {"description": "The text breaks the conventions; `problems` lists each."},
+    },
+)
+def submit(
+    assignment_id: str, payload: SubmitRequest, person: CurrentPerson, session: DbSession
+) -> ReceiptOut:
+    """Submit a transcript; the same ``request_id`` twice stores it once (``duplicate``)."""
+    receipt = submit_transcript(
+        session, assignment_id, person.id, payload.text, payload.request_id, _now()
+    )
+    if receipt.status == "late":
+        # The late text is stored; commit it before refusing so it is not rolled back.
+        session.commit()
+        raise LeaseExpired(receipt.message)
+    return ReceiptOut(
+        submission_id=receipt.submission_id,
+        status=receipt.status,
+        duplicate=receipt.duplicate,
+        message=receipt.message,
+    )
+
+
+@router.post("/assignments/{assignment_id}/skip", response_model=SkipOut)
+def skip(
+    assignment_id: str, payload: SkipRequest, person: CurrentPerson, session: DbSession
+) -> SkipOut:
+    """Give a clip back without transcribing it, saying why (bad audio, wrong language, empty)."""
+    skip_assignment(session, assignment_id, person.id, payload.reason, _now())
+    return SkipOut(assignment_id=assignment_id)
+
+
+@router.post("/assignments/{assignment_id}/renew", response_model=LeaseOut)
+def renew(
+    assignment_id: str, person: CurrentPerson, session: DbSession, settings: SettingsDep
+) -> LeaseOut:
+    """Extend the lease while the person is still working on the clip."""
+    expires = renew_lease(session, assignment_id, person.id, _now(), settings.lease_s)
+    return LeaseOut(assignment_id=assignment_id, lease_expires_at=expires)
+
+
+@router.get("/me", response_model=MeOut)
+def me(person: CurrentPerson, session: DbSession, settings: SettingsDep) -> MeOut:
+    """Who I am, where I may work, how my exams stand and what I have earned."""
+    summary = person_standing(session, settings, person, _now())
+    earnings = summary.earnings
+    return MeOut(
+        name=person.name,
+        roles=sorted(person.roles),
+        languages=list(person.languages),
+        qualified_languages=summary.qualified,
+        exams=[ExamStatusOut(**asdict(exam)) for exam in summary.exams],
+        earnings=EarningsOut(
+            currency=earnings.currency,
+            today=_amount(earnings.today),
+            pending=_amount(earnings.pending),
+            credited=_amount(earnings.credited),
+            discounted=_amount(earnings.discounted),
+        ),
+    )
+
+
+@router.post("/conventions/check", response_model=CheckOut)
+def check_conventions(payload: CheckRequest, _person: CurrentPerson) -> CheckOut:
+    """Every convention problem in a text, with its position, without submitting anything."""
+    problems = validate_transcript(payload.text, payload.language)
+    return CheckOut(
+        ok=not problems,
+        problems=[ProblemOut(**problem.to_dict()) for problem in problems],
+    )

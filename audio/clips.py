@@ -1,0 +1,83 @@
+"""Clip files: 16 kHz mono FLAC named by content, and waveform peaks for the web player."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from audio.segment import Span
+
+CLIP_RATE_HZ = 16000
+PEAK_BINS = 300
+
+
+@dataclass(frozen=True)
+class ClipFile:
+    """One written clip: its id, where it lies in the recording, its file, its waveform."""
+
+    clip_id: str
+    span: Span
+    path: Path
+    peaks: list[float] = field(repr=False)
+
+    def to_dict(self) -> dict:
+        return {"clip_id": self.clip_id, **self.span.to_dict(), "path": str(self.path)}
+
+
+def clip_id_for(recording_digest: str, span: Span) -> str:
+    """Stable id from the recording's bytes and the clip's sample range: same input, same id."""
+    start, end = _sample_range(span)
+    key = f"{recording_digest}:{start}-{end}".encode()
+    return "c" + hashlib.sha256(key).hexdigest()[:20]
+
+
+def clip_path(clips_dir: Path, clip_id: str) -> Path:
+    """Where the clip with ``clip_id`` lives under ``clips_dir``."""
+    return Path(clips_dir) / f"{clip_id}.flac"
+
+
+def waveform_peaks(samples: np.ndarray, bins: int = PEAK_BINS) -> list[float]:
+    """Max absolute sample in each of ``bins`` equal slices, for drawing the waveform."""
+    if not len(samples):
+        return []
+    bins = min(bins, len(samples))
+    edges = np.linspace(0, len(samples), bins + 1).astype(np.int64)[:-1]
+    peaks = np.maximum.reduceat(np.abs(samples), edges)
+    return [round(float(p), 3) for p in np.minimum(peaks, 1.0)]
+
+
+def write_clips(
+    samples: np.ndarray, spans: list[Span], recording_digest: str, clips_dir: Path
+) -> list[ClipFile]:
+    """Write each span of 16 kHz ``samples`` as FLAC; clips already on disk are left alone."""
+    clips_dir = Path(clips_dir)
+    clips_dir.mkdir(parents=True, exist_ok=True)
+    clips = []
+    for span in spans:
+        clip_id = clip_id_for(recording_digest, span)
+        start, end = _sample_range(span)
+        audio = samples[start:end]
+        path = clip_path(clips_dir, clip_id)
+        if not path.exists():
+            _write_flac(path, audio)
+        clips.append(ClipFile(clip_id=clip_id, span=span, path=path, peaks=waveform_peaks(audio)))
+    return clips
+
+
+def _write_flac(path: Path, audio: np.ndarray) -> None:
+    # A reader (web player, another worker) never sees a half-written clip.
+    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
+    try:
+        sf.write(temporary, audio, CLIP_RATE_HZ, format="FLAC", subtype="PCM_16")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _sample_range(span: Span) -> tuple[int, int]:
+    return int(round(span.start_s * CLIP_RATE_HZ)), int(round(span.end_s * CLIP_RATE_HZ))

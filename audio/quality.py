@@ -1,0 +1,93 @@
+"""A recording's quality report: level, clipping, loudness, how much is speech, and SNR."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from audio.frames import ENERGY_HOP_S, VAD_FRAME_S, power_db
+from audio.segment import SpeechAnalysis
+
+_SNR_CEILING_DB = 100.0  # digital silence between words would otherwise make SNR infinite
+_MIN_NOISE_S = 0.5  # below this much non-speech, estimate noise from pauses inside speech
+_SPEECH_EDGE_S = 0.1  # frames this close to speech carry its onset/decay, not noise
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """What a coordinator needs to judge a recording before paying to transcribe it."""
+
+    duration_s: float
+    peak_dbfs: float
+    clipping_ratio: float
+    """Share of source samples at full scale."""
+    loudness_dbfs: float
+    """RMS level of the speech (the whole file when there is none), dB re full scale."""
+    speech_ratio: float
+    """Share of the duration inside speech segments."""
+    snr_db: float | None
+    """Speech power over noise power; None without speech."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def assess_quality(
+    samples: np.ndarray,
+    sample_rate_hz: int,
+    analysis: SpeechAnalysis,
+    *,
+    source_peak: float | None = None,
+    clipped_fraction: float | None = None,
+) -> QualityReport:
+    """Quality of ``samples`` given its segmentation; peak and clipping from the source if known."""
+    duration_s = len(samples) / sample_rate_hz
+    peak = float(np.abs(samples).max()) if source_peak is None else source_peak
+    if clipped_fraction is None:
+        clipped_fraction = float(np.count_nonzero(np.abs(samples) >= 0.9999)) / max(len(samples), 1)
+    speech, noise = _speech_and_noise_frames(analysis, len(analysis.power))
+    power = analysis.power
+    speech_s = sum(span.duration_s for span in analysis.speech_spans)
+    if speech.any():
+        speech_power = float(power[speech].mean())
+        snr_db = _snr_db(speech_power, _noise_power(power, speech, noise))
+    else:
+        speech_power = float(power.mean()) if len(power) else 0.0
+        snr_db = None
+    return QualityReport(
+        duration_s=round(duration_s, 3),
+        peak_dbfs=round(float(power_db(peak * peak)), 2),
+        clipping_ratio=round(clipped_fraction, 6),
+        loudness_dbfs=round(float(power_db(speech_power)), 2),
+        speech_ratio=round(min(speech_s / duration_s, 1.0), 4) if duration_s else 0.0,
+        snr_db=snr_db,
+    )
+
+
+def _speech_and_noise_frames(analysis: SpeechAnalysis, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """10 ms frame masks: voiced frames inside speech, and frames well clear of any speech."""
+    inside = np.zeros(count, dtype=bool)
+    near = np.zeros(count, dtype=bool)
+    edge = int(round(_SPEECH_EDGE_S / ENERGY_HOP_S))
+    for span in analysis.speech_spans:
+        a, b = int(span.start_s / ENERGY_HOP_S), int(np.ceil(span.end_s / ENERGY_HOP_S))
+        inside[a:b] = True
+        near[max(a - edge, 0) : b + edge] = True
+    per_vad_frame = int(round(VAD_FRAME_S / ENERGY_HOP_S))
+    voiced = np.repeat(analysis.voiced, per_vad_frame)[:count]
+    voiced = np.pad(voiced, (0, count - len(voiced)))
+    return inside & voiced, ~near
+
+
+def _noise_power(power: np.ndarray, speech: np.ndarray, noise: np.ndarray) -> float:
+    if noise.sum() * ENERGY_HOP_S >= _MIN_NOISE_S:
+        return float(power[noise].mean())
+    # Continuous speech: the quietest tenth of frames are the pauses between words.
+    return float(np.percentile(power[speech], 10))
+
+
+def _snr_db(speech_power: float, noise_power: float) -> float:
+    signal = max(speech_power - noise_power, 1e-12)
+    snr = 10.0 * np.log10(signal / max(noise_power, 1e-12))
+    return round(float(np.clip(snr, -_SNR_CEILING_DB, _SNR_CEILING_DB)), 2)

@@ -1,0 +1,209 @@
+"""Throughput of the money and export path: pricing clips, accruing and settling ledger entries
+(one transaction per submission, as the web app and agreement flow do), the earnings and payout
+queries, and exporting a dataset of real FLAC clips. SQLite in a temporary folder, or with
+``postgres`` a throw-away database on the local server (dropped afterwards). Prints medians.
+
+Run: .venv/bin/python bench/pay.py [entries] [runs] [sqlite|postgres]
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import soundfile
+from sqlalchemy import create_engine, delete, select, text
+
+from crowdscribe.storage.db import Database, open_database
+from crowdscribe.storage.models import Assignment, Clip, LedgerEntry, Recording, Submission, User
+from review.export import export_dataset
+from transcribe.ledger import accrue, earnings_for, settle_submission, settlement_report
+from transcribe.pricing import default_rate_card, price_clip
+
+CARD = default_rate_card()
+NOW = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
+POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+LANGUAGES = [("yue", "adult"), ("cmn-shaanxi", "child"), ("en", "child"), ("cmn", "adult")]
+
+
+def median_s(action: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def fill(database: Database, home: Path, entries: int, people: int = 20) -> list[int]:
+    """Clips (with FLAC files), people and one counted submission per (clip, person)."""
+    clips = entries // 2
+    (home / "clips").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(7)
+    with database.session() as session:
+        recording = Recording(
+            source="bench.wav",
+            source_path="/bench.wav",
+            status="segmented",
+            language="yue",
+            speaker_group="adult",
+            project="bench",
+        )
+        users = [
+            User(name=f"p{n}", roles="transcriber", token_digest=f"d{n}") for n in range(people)
+        ]
+        session.add_all([recording, *users])
+        session.flush()
+        for number in range(clips):
+            clip_id = f"clip{number:06d}"
+            duration_s = 3.0 + (number % 12)
+            samples = (0.05 * rng.standard_normal(int(duration_s * 16000))).astype(np.float32)
+            soundfile.write(home / "clips" / f"{clip_id}.flac", samples, 16000, format="FLAC")
+            language, group = LANGUAGES[number % len(LANGUAGES)]
+            session.add(
+                Clip(
+                    id=clip_id,
+                    recording_id=recording.id,
+                    start_s=number * 16.0,
+                    end_s=number * 16.0 + duration_s,
+                    duration_s=duration_s,
+                    audio_path=f"clips/{clip_id}.flac",
+                    language=language,
+                    speaker_group=group,
+                    project="bench",
+                    status="agreed",
+                    final_text="佢哋食咗飯",
+                    price=price_clip(duration_s, language, group, CARD),
+                    currency=CARD.currency,
+                )
+            )
+        session.flush()
+        submission_ids = []
+        for number in range(entries):
+            clip_id, user = f"clip{number // 2:06d}", users[number % people]
+            assignment = Assignment(
+                id=f"a{number}",
+                clip_id=clip_id,
+                user_id=user.id,
+                state="submitted",
+                lease_expires_at=NOW + timedelta(minutes=10),
+            )
+            session.add(assignment)
+            session.flush()
+            submission = Submission(
+                assignment_id=assignment.id,
+                clip_id=clip_id,
+                user_id=user.id,
+                text="佢哋食咗飯",
+                request_id=f"r{number}",
+            )
+            session.add(submission)
+            session.flush()
+            submission_ids.append(submission.id)
+    return submission_ids
+
+
+def ledger_round(database: Database, submission_ids: list[int]) -> None:
+    """Accrue then settle every submission, one transaction each."""
+    with database.session() as session:
+        session.execute(delete(LedgerEntry))
+        owners = dict(session.execute(select(Submission.id, Submission.user_id)).all())
+    for number, submission_id in enumerate(submission_ids):
+        with database.session() as session:
+            accrue(
+                session,
+                submission_id,
+                owners[submission_id],
+                f"clip{number // 2:06d}",
+                Decimal("0.58"),
+                "CNY",
+                now=NOW,
+            )
+    for number, submission_id in enumerate(submission_ids):
+        with database.session() as session:
+            settle_submission(session, submission_id, number % 5 != 0, CARD, NOW)
+
+
+@contextmanager
+def scratch_database(kind: str, home: Path) -> Iterator[Database]:
+    """A fresh database of the kind asked for, gone afterwards."""
+    if kind == "sqlite":
+        database = open_database(f"sqlite:///{home / 'bench.db'}")
+        yield database
+        database.dispose()
+        return
+    name = f"cs_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    database = open_database(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        yield database
+    finally:
+        database.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def main() -> None:
+    entries = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    with tempfile.TemporaryDirectory() as folder:
+        home = Path(folder) / "home"
+        home.mkdir()
+        with scratch_database(sys.argv[3] if len(sys.argv) > 3 else "sqlite", home) as database:
+            measure(database, home, Path(folder) / "export", entries, runs)
+
+
+def measure(database: Database, home: Path, out_dir: Path, entries: int, runs: int) -> None:
+    """Fill the database, then time each step."""
+    submission_ids = fill(database, home, entries)
+
+    durations = [0.3 + (n % 150) / 10 for n in range(100_000)]
+    priced = median_s(
+        lambda: [price_clip(d, "cmn-shaanxi", "child", CARD) for d in durations], runs
+    )
+    print(f"price_clip: {len(durations) / priced:,.0f} clips/s")
+
+    ledger = median_s(lambda: ledger_round(database, submission_ids), max(1, runs // 2))
+    print(
+        f"accrue + settle, one transaction each ({database.dialect}): "
+        f"{2 * entries / ledger:,.0f} operations/s over {entries} entries"
+    )
+
+    def earnings() -> None:
+        with database.session() as session:
+            for user_id in range(1, 21):
+                earnings_for(session, user_id, NOW)
+
+    print(f"earnings_for: {median_s(earnings, runs) / 20 * 1000:.2f} ms per person")
+
+    def report() -> None:
+        with database.session() as session:
+            settlement_report(session)
+
+    print(f"settlement_report: {median_s(report, runs) * 1000:.1f} ms for {entries} entries")
+
+    def export() -> None:
+        with database.session() as session:
+            export_dataset(session, home, out_dir)
+
+    exported = median_s(export, runs)
+    print(
+        f"export_dataset: {exported * 1000:.0f} ms for {entries // 2} clips "
+        f"({entries // 2 / exported:,.0f} clips/s, hard links)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,274 @@
+"""Segmentation and collect-chain speed against the naive py-webrtcvad example collector.
+
+    .venv/bin/python bench/segment.py [--minutes 30] [--runs 3]
+
+Builds (once, cached under /tmp/crowdscribe-bench) a long recording of espeak-ng
+utterances with pauses, background noise, a hum stretch and a music bed, as a 44.1 kHz
+stereo WAV (to exercise decoding and resampling), plus a 16 kHz mono copy for the naive
+collector, which cannot read anything else: it gets that conversion for free.
+Prints real-time factors (audio seconds per wall second, median of --runs) and where
+the time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import io
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+import webrtcvad
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from audio.clips import write_clips  # noqa: E402
+from audio.decode import load_audio  # noqa: E402
+from audio.frames import to_pcm16, voiced_frames  # noqa: E402
+from audio.pipeline import file_digest, process_recording  # noqa: E402
+from audio.quality import assess_quality  # noqa: E402
+from audio.segment import SegmentConfig, analyse_speech  # noqa: E402
+from crowdscribe.storage.catalog import CollectRequest, save_outcome  # noqa: E402
+from crowdscribe.storage.db import open_database  # noqa: E402
+
+CACHE = Path("/tmp/crowdscribe-bench")
+RATE_HZ = 16000
+SOURCE_RATE_HZ = 44100
+SENTENCES = [
+    "My dog likes to run in the park.",
+    "We had pancakes for breakfast this morning, with honey and strawberries.",
+    "The red bus stops outside the school every day at eight.",
+    "Can you help me find my other shoe?",
+    "Yesterday my sister and I built a very tall tower out of blocks, and it fell down.",
+    "The teacher read us a story about a dragon who was afraid of the dark.",
+    "After lunch we are going to the swimming pool with grandma.",
+    "It was raining so we stayed inside and played games all afternoon.",
+    "When I grow up I want to be a pilot and fly all around the world.",
+    "On Saturday we visited the museum and saw the bones of a dinosaur.",
+    "Do you want to play football after school tomorrow?",
+    "Thank you very much.",
+]
+CHINESE = [("yue", "今日天氣好好，我哋去公園玩啦。"), ("cmn", "今天天气很好，我们去公园玩吧。")]
+
+
+# -- the recording -------------------------------------------------------------------------
+
+
+def espeak(text: str, voice: str = "en-us", pitch: int = 80, speed: int = 140) -> np.ndarray:
+    wav = subprocess.run(
+        ["espeak-ng", "-v", voice, "-p", str(pitch), "-s", str(speed), "--stdout", text],
+        check=True,
+        capture_output=True,
+    ).stdout
+    samples, rate = sf.read(io.BytesIO(wav), dtype="float32")
+    return soxr.resample(samples, rate, RATE_HZ).astype(np.float32)
+
+
+def build_recording(minutes: float) -> tuple[Path, Path]:
+    """The cached long recording (44.1 kHz stereo) and its 16 kHz mono copy."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    source = CACHE / f"talk_{minutes:g}min_44k_stereo.wav"
+    mono = CACHE / f"talk_{minutes:g}min_16k_mono.wav"
+    if source.exists() and mono.exists():
+        return source, mono
+    rng = np.random.default_rng(1)
+    pool = [espeak(text, speed=int(s)) for text in SENTENCES for s in (130, 160)]
+    pool += [espeak(text, voice=voice) for voice, text in CHINESE]
+    total = int(minutes * 60 * RATE_HZ)
+    signal = np.zeros(total, dtype=np.float32)
+    position = RATE_HZ
+    while position < total - 20 * RATE_HZ:
+        if rng.random() < 0.03:  # now and then a stretch of hum or a music bed, no speech
+            position += _add_non_speech(signal, position, rng)
+            continue
+        piece = pool[rng.integers(len(pool))]
+        signal[position : position + len(piece)] += piece
+        position += len(piece) + int(rng.uniform(0.15, 1.5) * RATE_HZ)
+    signal += rng.standard_normal(total).astype(np.float32) * np.float32(10 ** (-55 / 20))
+    sf.write(mono, signal, RATE_HZ, subtype="PCM_16")
+    upsampled = soxr.resample(signal, RATE_HZ, SOURCE_RATE_HZ)
+    sf.write(source, np.stack([upsampled, 0.8 * upsampled], axis=1), SOURCE_RATE_HZ, "PCM_16")
+    return source, mono
+
+
+def _add_non_speech(signal: np.ndarray, position: int, rng: np.random.Generator) -> int:
+    length = int(rng.uniform(4, 10) * RATE_HZ)
+    t = np.arange(length) / RATE_HZ
+    if rng.random() < 0.5:
+        sound = sum(0.02 / k * np.sin(2 * np.pi * 50 * k * t) for k in range(1, 6))
+    else:
+        note = 220 * 2 ** (np.floor(t / 0.4) % 5 / 12)
+        sound = 0.05 * np.sin(2 * np.pi * np.cumsum(note) / RATE_HZ) * np.exp(-2 * (t % 0.4))
+    signal[position : position + length] += np.asarray(sound, dtype=np.float32)[
+        : len(signal) - position
+    ]
+    return length + RATE_HZ
+
+
+# -- (a) the naive collector, as py-webrtcvad's example.py describes it ----------------------
+
+
+def naive_collector(mono_wav: Path, out_dir: Path, aggressiveness: int = 2) -> int:
+    """Read 16 kHz mono PCM with ``wave``; 30 ms frames; 300 ms ring buffer; trigger at
+    >90% voiced, release at >90% unvoiced; write each chunk as a WAV. Returns chunk count."""
+    with wave.open(str(mono_wav), "rb") as reader:
+        rate = reader.getframerate()
+        audio = reader.readframes(reader.getnframes())
+    vad = webrtcvad.Vad(aggressiveness)
+    frame_bytes = int(rate * 0.03) * 2
+    last = len(audio) - frame_bytes + 1
+    frames = [audio[i : i + frame_bytes] for i in range(0, last, frame_bytes)]
+    ring: collections.deque = collections.deque(maxlen=10)
+    triggered, voiced, chunks = False, [], 0
+    for frame in frames:
+        is_speech = vad.is_speech(frame, rate)
+        if not triggered:
+            ring.append((frame, is_speech))
+            if len([f for f, speech in ring if speech]) > 0.9 * ring.maxlen:
+                triggered = True
+                voiced.extend(f for f, _ in ring)
+                ring.clear()
+        else:
+            voiced.append(frame)
+            ring.append((frame, is_speech))
+            if len([f for f, speech in ring if not speech]) > 0.9 * ring.maxlen:
+                triggered = False
+                chunks += _write_wav(out_dir / f"chunk-{chunks:05d}.wav", b"".join(voiced), rate)
+                ring.clear()
+                voiced = []
+    if voiced:
+        chunks += _write_wav(out_dir / f"chunk-{chunks:05d}.wav", b"".join(voiced), rate)
+    return chunks
+
+
+def _write_wav(path: Path, pcm: bytes, rate: int) -> int:
+    with wave.open(str(path), "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(rate)
+        writer.writeframes(pcm)
+    return 1
+
+
+# -- (b) our chain, stage by stage and end to end ------------------------------------------
+
+
+def staged_chain(source: Path, work: Path, config: SegmentConfig) -> dict[str, float]:
+    """The collect chain with each stage timed (digest is hashed alongside decoding)."""
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    digest = file_digest(source)
+    timings["digest"] = time.perf_counter() - start
+    start = time.perf_counter()
+    decoded = load_audio(source)
+    timings["decode+resample"] = time.perf_counter() - start
+    start = time.perf_counter()
+    analysis = analyse_speech(decoded.samples, RATE_HZ, config)
+    timings["vad+segment"] = time.perf_counter() - start
+    start = time.perf_counter()
+    assess_quality(decoded.samples, RATE_HZ, analysis, source_peak=decoded.source_peak)
+    timings["quality"] = time.perf_counter() - start
+    start = time.perf_counter()
+    write_clips(decoded.samples, analysis.spans, digest, work / "home" / "clips")
+    timings["write clips"] = time.perf_counter() - start
+    return timings
+
+
+def full_chain(source: Path, work: Path, config: SegmentConfig) -> tuple[float, float, int]:
+    """process_recording then save_outcome into a fresh SQLite database: (process, store, clips)."""
+    home = work / "home"
+    database = open_database(f"sqlite:///{home / 'bench.sqlite'}")
+    start = time.perf_counter()
+    outcome = process_recording(source, home / "clips", config)
+    processed = time.perf_counter() - start
+    request = CollectRequest(language="en", speaker_group="child", project="bench")
+    with database.session() as session:
+        save_outcome(session, str(source), source, request, outcome, home / "clips")
+    stored = time.perf_counter() - start - processed
+    database.dispose()
+    return processed, stored, len(outcome.clips)
+
+
+def _fresh(work_root: Path) -> Path:
+    work = Path(tempfile.mkdtemp(dir=work_root))
+    (work / "home").mkdir()
+    return work
+
+
+def _median(runs: int, measure: Callable[[], float]) -> float:
+    return statistics.median(measure() for _ in range(runs))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    source, mono = build_recording(args.minutes)
+    config = SegmentConfig()
+    duration_s = sf.info(str(mono)).duration
+    work_root = Path(tempfile.mkdtemp(prefix="bench-", dir=CACHE))
+    size_mb = source.stat().st_size >> 20
+    print(f"recording: {duration_s / 60:.1f} min; source {source.name} ({size_mb} MB)")
+    try:
+        _report(args.runs, source, mono, duration_s, config, work_root)
+    finally:
+        shutil.rmtree(work_root)
+
+
+def _report(runs: int, source: Path, mono: Path, duration_s: float, config, work_root) -> None:
+    def naive() -> float:
+        out = _fresh(work_root)
+        start = time.perf_counter()
+        naive.chunks = naive_collector(mono, out)  # type: ignore[attr-defined]
+        return time.perf_counter() - start
+
+    naive_s = _median(runs, naive)
+
+    chain = [full_chain(source, _fresh(work_root), config) for _ in range(runs)]
+    chain_s = statistics.median(p + s for p, s, _ in chain)
+    stages = [staged_chain(source, _fresh(work_root), config) for _ in range(runs)]
+    split = {name: statistics.median(t[name] for t in stages) for name in stages[0]}
+    split["store (SQLite)"] = statistics.median(s for _, s, _ in chain)
+
+    samples = load_audio(source).samples
+    pcm = to_pcm16(samples)
+    affinity = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(affinity)})  # segmentation alone, on one core
+    try:
+        segment_s = _median(runs, lambda: _timed(lambda: analyse_speech(samples, RATE_HZ, config)))
+        vad_s = _median(runs, lambda: _timed(lambda: voiced_frames(pcm, RATE_HZ, 2)))
+    finally:
+        os.sched_setaffinity(0, affinity)
+
+    print(f"(a) naive example collector (16 kHz mono WAV given): {duration_s / naive_s:7.0f}x "
+          f"real time  {naive_s:6.2f} s  {naive.chunks} chunks")  # type: ignore[attr-defined]
+    print(f"(b) our collect chain (44.1 kHz stereo WAV -> clips + SQLite): "
+          f"{duration_s / chain_s:7.0f}x real time  {chain_s:6.2f} s  {chain[0][2]} clips")
+    print(f"(c) segmentation alone, one core: {duration_s / segment_s:7.0f}x real time  "
+          f"{segment_s:6.2f} s (webrtcvad calls {vad_s:.2f} s of it)")
+    print("time split of (b), stages run one after another (process_recording hashes the file")
+    print("on a second thread while decoding):")
+    for name, seconds in split.items():
+        print(f"    {name:18s} {seconds:6.2f} s")
+
+
+def _timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    main()

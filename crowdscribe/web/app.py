@@ -1,0 +1,72 @@
+"""The FastAPI application: pages for transcribers, coordinators and reviewers, and a JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from crowdscribe.settings import Settings, get_settings
+from crowdscribe.storage.db import Database, open_database
+from crowdscribe.web.routes import auth, coordinator, review, transcriber, transcriber_api
+from crowdscribe.web.security import SESSION_COOKIE, SESSION_MAX_AGE_S
+from crowdscribe.web.templating import STATIC_DIR, templates
+from transcribe.errors import ConventionError, NotAuthenticated, Refusal
+
+
+async def handle_refusal(request: Request, refusal: Refusal) -> Response:
+    """The one place refusals become responses: JSON under /api/, a page (or login) elsewhere."""
+    if request.url.path.startswith("/api/"):
+        body: dict = {"detail": refusal.message}
+        if isinstance(refusal, ConventionError):
+            body["problems"] = [problem.to_dict() for problem in refusal.problems]
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(refusal, NotAuthenticated) else None
+        return JSONResponse(body, status_code=refusal.http_status, headers=headers)
+    if isinstance(refusal, NotAuthenticated):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"message": refusal.message, "status": refusal.http_status},
+        status_code=refusal.http_status,
+    )
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """Build the app; opens (and migrates) the configured database unless one is given."""
+    settings = settings or get_settings()
+    owns_database = database is None
+    database = database or open_database(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_database:
+            database.dispose()
+
+    app = FastAPI(
+        title="crowdscribe",
+        summary="Crowdsourced verbatim speech transcription",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE_S,
+        same_site="lax",
+        https_only=False,
+    )
+    app.add_exception_handler(Refusal, handle_refusal)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    for module in (auth, transcriber, transcriber_api, coordinator, review):
+        app.include_router(module.router)
+    return app

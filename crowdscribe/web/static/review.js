@@ -1,0 +1,98 @@
+// Review page: 1/2/3 accept transcript N, E edits, U picks an unusable reason, Ctrl+Enter
+// submits; the final text is checked against the conventions as the reviewer types.
+(function () {
+  "use strict";
+  const page = document.querySelector("[data-dispute]");
+  if (!page || page.dataset.state !== "open") return;
+  const editForm = document.getElementById("edit-form");
+  const textarea = document.getElementById("final-text");
+  const problemList = document.getElementById("problems");
+  const unusableForm = document.getElementById("unusable-form");
+  const reasonSelect = document.getElementById("unusable-reason");
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const language = page.dataset.language;
+  let checkTimer = null;
+  let submitting = false;
+
+  function typing(target) {
+    return target && (target.tagName === "TEXTAREA" || target.tagName === "INPUT" ||
+      target.tagName === "SELECT" || target.isContentEditable);
+  }
+
+  function showProblems(text, problems) {
+    problemList.innerHTML = "";
+    problemList.classList.toggle("ok", problems.length === 0);
+    if (problems.length === 0) {
+      const item = document.createElement("li");
+      item.textContent = "✓ Follows the conventions.";
+      problemList.appendChild(item);
+    }
+    for (const problem of problems) {
+      const item = document.createElement("li");
+      item.append(`Characters ${problem.start + 1}–${problem.end}: `);
+      const snippet = document.createElement("code");
+      snippet.textContent = text.slice(problem.start, problem.end) || "(empty)";
+      item.append(snippet, " " + problem.message);
+      problemList.appendChild(item);
+    }
+  }
+
+  async function check() {
+    const text = textarea.value;
+    const response = await fetch("/api/v1/conventions/check", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ text, language }),
+    });
+    if (!response.ok) return [];
+    const result = await response.json();
+    if (textarea.value === text) showProblems(text, result.problems);
+    return result.problems;
+  }
+
+  function submitOnce(form) {
+    if (submitting) return;
+    submitting = true;
+    form.requestSubmit();
+  }
+
+  textarea.addEventListener("input", () => {
+    clearTimeout(checkTimer);
+    checkTimer = setTimeout(check, 300);
+  });
+
+  editForm.addEventListener("submit", async (event) => {
+    if (editForm.dataset.checked === "yes") return;
+    event.preventDefault();
+    submitting = false;
+    const problems = await check();
+    if (problems.length === 0) {
+      editForm.dataset.checked = "yes";
+      submitOnce(editForm);
+    } else {
+      textarea.focus();
+    }
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey && event.key === "Enter") {
+      if (document.activeElement === textarea) { event.preventDefault(); editForm.requestSubmit(); }
+      else if (document.activeElement === reasonSelect) { event.preventDefault(); submitOnce(unusableForm); }
+      return;
+    }
+    if (typing(event.target) || event.ctrlKey || event.altKey || event.metaKey) return;
+    const accept = /^[1-9]$/.test(event.key) && document.getElementById(`accept-${event.key}`);
+    if (accept) {
+      event.preventDefault();
+      submitOnce(accept.form);
+    } else if (event.key === "e" || event.key === "E") {
+      event.preventDefault();
+      textarea.focus();
+      textarea.setSelectionRange(textarea.value.length, textarea.value.length);
+    } else if (event.key === "u" || event.key === "U") {
+      event.preventDefault();
+      reasonSelect.focus();
+    }
+  });
+})();

@@ -1,0 +1,130 @@
+// Work page: tag palette, inline convention checks, lease renewal, Ctrl+Enter to submit.
+(function () {
+  "use strict";
+  const page = document.querySelector("[data-assignment]");
+  if (!page) return;
+  const form = document.getElementById("transcript-form");
+  const textarea = document.getElementById("transcript");
+  const problemList = document.getElementById("problems");
+  const leaseStatus = document.getElementById("lease-status");
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const assignmentId = page.dataset.assignment;
+  const language = page.dataset.language;
+  const RENEW_EVERY_MS = 120000;
+  let lastTypedAt = Date.now();
+  let checkTimer = null;
+  let checkedText = null;
+  let lastProblems = [];
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body || {}),
+    });
+  }
+
+  function showProblems(text, problems) {
+    problemList.innerHTML = "";
+    problemList.classList.toggle("ok", problems.length === 0 && text.trim() !== "");
+    if (problems.length === 0 && text.trim() !== "") {
+      const item = document.createElement("li");
+      item.textContent = "✓ Follows the conventions.";
+      problemList.appendChild(item);
+    }
+    for (const problem of problems) {
+      const item = document.createElement("li");
+      item.dataset.start = problem.start;
+      item.dataset.end = problem.end;
+      item.append(`Characters ${problem.start + 1}–${problem.end}: `);
+      const snippet = document.createElement("code");
+      snippet.textContent = text.slice(problem.start, problem.end) || "(empty)";
+      item.append(snippet, " " + problem.message);
+      problemList.appendChild(item);
+    }
+  }
+
+  async function check() {
+    const text = textarea.value;
+    if (text === checkedText) return lastProblems;
+    const response = await post("/api/v1/conventions/check", { text, language });
+    if (!response.ok) return [];
+    const result = await response.json();
+    checkedText = text;
+    lastProblems = result.problems;
+    if (textarea.value === text) showProblems(text, lastProblems);
+    return lastProblems;
+  }
+
+  // A tag goes in as its own token (spaces around it); a guess wraps the selection and leaves
+  // the caret inside the brackets.
+  function insertAtCursor(before, after) {
+    const start = textarea.selectionStart;
+    const end = textarea.selectionEnd;
+    const value = textarea.value;
+    const chosen = value.slice(start, end);
+    const lead = start > 0 && !/\s$/.test(value.slice(0, start)) ? " " : "";
+    const trail = !after && !/^\s/.test(value.slice(end)) ? " " : "";
+    textarea.value =
+      value.slice(0, start) + lead + before + chosen + (after || "") + trail + value.slice(end);
+    const caret = after
+      ? start + lead.length + before.length + chosen.length
+      : start + lead.length + before.length + trail.length;
+    textarea.focus();
+    textarea.setSelectionRange(caret, caret);
+    scheduleCheck();
+  }
+
+  function scheduleCheck() {
+    clearTimeout(checkTimer);
+    checkTimer = setTimeout(check, 350);
+  }
+
+  async function renew() {
+    const response = await post(`/api/v1/assignments/${assignmentId}/renew`);
+    if (response.ok) {
+      const lease = await response.json();
+      const until = new Date(lease.lease_expires_at);
+      leaseStatus.textContent = `Clip reserved for you until ${until.toLocaleTimeString()}.`;
+    } else {
+      const problem = await response.json().catch(() => ({}));
+      leaseStatus.textContent = problem.detail || "Could not keep this clip reserved.";
+    }
+  }
+
+  document.querySelectorAll("[data-insert]").forEach((button) => {
+    button.addEventListener("click", () => insertAtCursor(button.dataset.insert, button.dataset.after));
+  });
+  problemList.addEventListener("click", (event) => {
+    const item = event.target.closest("li[data-start]");
+    if (!item) return;
+    textarea.focus();
+    textarea.setSelectionRange(Number(item.dataset.start), Number(item.dataset.end));
+  });
+  textarea.addEventListener("input", () => { lastTypedAt = Date.now(); scheduleCheck(); });
+  textarea.addEventListener("keydown", (event) => {
+    if (event.ctrlKey && event.key === "Enter") {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  // Check before sending; form.submit() then sends without firing this handler again.
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearTimeout(checkTimer);
+    const problems = await check();
+    if (problems.length === 0) form.submit();
+    else textarea.focus();
+  });
+
+  // Keep the lease while the person is here: renew when the page has focus or they typed lately.
+  setInterval(() => {
+    if (document.hasFocus() || Date.now() - lastTypedAt < RENEW_EVERY_MS) renew();
+  }, RENEW_EVERY_MS);
+  const expires = new Date(page.dataset.leaseExpires);
+  if (!Number.isNaN(expires.getTime())) {
+    leaseStatus.textContent = `Clip reserved for you until ${expires.toLocaleTimeString()}.`;
+  }
+  if (textarea.value) check();
+})();

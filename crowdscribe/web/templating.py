@@ -1,0 +1,47 @@
+"""Jinja2 templates shared by every router; each page sees who is logged in and the CSRF token."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+from crowdscribe.web.security import csrf_token_for, pop_flash
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def _page_context(request: Request) -> dict[str, Any]:
+    # The nav in base.html adapts to roles; forms need the session's CSRF token.
+    return {
+        "person": getattr(request.state, "person", None),
+        "csrf_token": csrf_token_for(request),
+        "flash": pop_flash(request),
+    }
+
+
+def money(amount: Decimal | None, currency: str | None = None) -> str:
+    """Format an exact amount for people: two decimals and the currency code."""
+    if amount is None:
+        return "–"
+    text = f"{Decimal(amount).quantize(Decimal('0.01')):,}"
+    return f"{text} {currency}" if currency else text
+
+
+def duration(seconds: float | None) -> str:
+    """Seconds as ``m:ss`` (or ``h:mm:ss``) for display."""
+    if seconds is None:
+        return "–"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[_page_context])
+templates.env.filters["money"] = money
+templates.env.filters["duration"] = duration

@@ -1,0 +1,161 @@
+"""Collect recordings: find the files, cut each into clips in its pauses, store what became of it.
+
+One task per recording, run in parallel; each commits its own result, so an interrupted run
+loses nothing already collected and a re-run only does what is left.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from audio.pipeline import file_digest, process_recording
+from audio.segment import SegmentConfig
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from crowdscribe.settings import Settings, get_settings
+from crowdscribe.storage import catalog
+from crowdscribe.storage.catalog import CollectRequest
+from crowdscribe.storage.db import Database, open_database
+
+ProgressHook = Callable[[dict[str, Any]], None]
+
+
+@lru_cache(maxsize=8)
+def _database(url: str) -> Database:
+    # One engine per worker (thread pool or process) and URL; the flow has migrated it already.
+    return Database(url)
+
+
+def _is_transient(_task: Any, _task_run: Any, state: Any) -> bool:
+    """Retry only what may pass on a second try: the disk or network share, not the audio."""
+    try:
+        state.result()
+    except OSError:
+        return True
+    except Exception:  # noqa: BLE001 - anything else is not worth retrying
+        return False
+    return False
+
+
+@task(
+    name="collect-recording",
+    task_run_name="collect {source}",
+    retries=2,
+    retry_delay_seconds=1,
+    retry_condition_fn=_is_transient,
+    cache_policy=NO_CACHE,
+)
+def collect_recording(
+    source: str, source_path: Path, request: CollectRequest, database_url: str, clips_dir: Path
+) -> dict[str, Any]:
+    """Segment one recording and commit it with its clips, unless this content is already in."""
+    database = _database(database_url)
+    with database.session() as session:
+        if catalog.is_collected(session, source_path, file_digest(source_path)):
+            return {**catalog.recording_row(session, source_path), "already_collected": True}
+    outcome = process_recording(
+        source_path, clips_dir, SegmentConfig(max_clip_s=request.max_clip_s)
+    )
+    with database.session() as session:
+        catalog.save_outcome(session, source, source_path, request, outcome, clips_dir)
+        return {**catalog.recording_row(session, source_path), "already_collected": False}
+
+
+@flow(
+    name="collect",
+    task_runner=ThreadPoolTaskRunner(max_workers=os.cpu_count()),
+    validate_parameters=False,
+)
+def collect(
+    paths: list[str],
+    language: str,
+    speaker_group: str,
+    project: str = "default",
+    consent_ref: str | None = None,
+    max_clip_s: float = 15.0,
+    home: str | None = None,
+    database_url: str | None = None,
+    on_progress: ProgressHook | None = None,
+) -> dict[str, Any]:
+    """Collect every recording under ``paths`` into the catalog and return counts per status.
+
+    ``home``/``database_url`` override the settings (tests, scripts); ``on_progress`` is called
+    with each recording's row as it finishes (the CLI's progress bar)."""
+    logger = get_run_logger()
+    request = CollectRequest(language, speaker_group, project, consent_ref, max_clip_s)
+    inputs = catalog.find_recordings(paths)
+    settings = Settings(home=Path(home)) if home else get_settings()
+    url = database_url or settings.resolved_database_url
+    open_database(url).dispose()
+    logger.info("collecting %d recording(s) into %s", len(inputs), settings.home_dir)
+
+    futures = {
+        collect_recording.submit(source, source_path, request, url, settings.clips_dir): source
+        for source, source_path in inputs
+    }
+    rows, failures = [], []
+    for done, future in enumerate(as_completed(list(futures)), start=1):
+        source = futures[future]
+        try:
+            row = future.result()
+        except Exception as error:  # noqa: BLE001 - one bad recording must not stop the rest
+            failures.append({"source": source, "error": f"{type(error).__name__}: {error}"})
+            logger.error("%d/%d %s failed: %s", done, len(inputs), source, error)
+            row = {"source": source, "status": "failed", "reason": str(error), "clips": 0}
+        else:
+            rows.append(row)
+            logger.info(
+                "%d/%d %s: %s %s",
+                done,
+                len(inputs),
+                source,
+                row["status"],
+                row["reason"] or f"{row['clips']} clip(s)",
+            )
+        if on_progress is not None:
+            on_progress(row)
+
+    _publish_artifact(rows, failures, project)
+    summary = _summarise(rows, failures)
+    logger.info("collected: %s", summary["statuses"])
+    return summary
+
+
+def _summarise(rows: list[dict[str, Any]], failures: list[dict[str, str]]) -> dict[str, Any]:
+    return {
+        "recordings": len(rows) + len(failures),
+        "statuses": dict(Counter(row["status"] for row in rows)),
+        "already_collected": sum(row["already_collected"] for row in rows),
+        "failed": failures,
+        "clips": sum(row["clips"] for row in rows),
+        "duration_s": round(sum(row["duration_s"] or 0.0 for row in rows), 3),
+    }
+
+
+def _publish_artifact(
+    rows: list[dict[str, Any]], failures: list[dict[str, str]], project: str
+) -> None:
+    table = [
+        {
+            "source": row["source"],
+            "status": row["status"],
+            "reason": row["reason"] or "",
+            "duration_s": row["duration_s"],
+            "clips": row["clips"],
+            "speech_ratio": row["speech_ratio"],
+            "snr_db": row["snr_db"],
+        }
+        for row in rows
+    ] + [{"source": f["source"], "status": "failed", "reason": f["error"]} for f in failures]
+    key = "collect-" + re.sub(r"[^a-z0-9-]+", "-", project.lower()).strip("-")
+    create_table_artifact(table, key=key, description=f"Recordings collected into {project}")

@@ -1,0 +1,186 @@
+"""How far apart transcripts are: WER on words, or CER on characters for Chinese languages,
+after normalisation (review.normalize). Rates come from a Levenshtein distance over the units
+(rapidfuzz, fast enough for every clip); alignments shown to people come from jiwer.
+
+Edge cases: both empty -> 0.0; reference empty but hypothesis not -> 1.0. Non-speech events
+([noise], [laugh]...) never count as words; ``event_error_rate`` compares them apart.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jiwer
+from jiwer import AlignmentChunk
+from rapidfuzz.distance import Levenshtein
+
+from review.normalize import normalize
+from transcribe.conventions import is_chinese
+from transcribe.errors import InvalidInput
+
+__all__ = [
+    "AgreementPolicy", "Alignment", "AlignmentChunk", "align", "clip_agreement", "error_rate",
+    "event_error_rate", "is_chinese", "load_policy", "pairwise_error_rates", "unit_error_rate",
+]
+
+DEFAULT_WER = 0.10
+DEFAULT_CER = 0.08
+CHILD_WER = 0.15
+CHILD_CER = 0.12
+
+
+def unit_error_rate(reference: Sequence[str], hypothesis: Sequence[str]) -> float:
+    """Edit distance over reference length, on already-normalised units."""
+    if not reference:
+        return 0.0 if not hypothesis else 1.0
+    return Levenshtein.distance(reference, hypothesis) / len(reference)
+
+
+def error_rate(reference: str, hypothesis: str, language: str) -> float:
+    """WER of ``hypothesis`` against ``reference`` (CER for Chinese languages), normalised first."""
+    return unit_error_rate(normalize(reference, language).units,
+                           normalize(hypothesis, language).units)
+
+
+def event_error_rate(reference: str, hypothesis: str, language: str) -> float:
+    """The same rate over the non-speech events alone ([noise] missing = one deletion)."""
+    return unit_error_rate(normalize(reference, language).events,
+                           normalize(hypothesis, language).events)
+
+
+def _pair_rate(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+    # The stricter of the two directions, so a pair has one rate whatever the order.
+    if not a or not b:
+        return 0.0 if not a and not b else 1.0
+    return Levenshtein.distance(a, b) / min(len(a), len(b))
+
+
+def pairwise_error_rates(texts: Sequence[str], language: str) -> list[list[float]]:
+    """Symmetric matrix of error rates between every two transcripts (0 on the diagonal); a
+    pair's rate is the larger of its two directions, so submission order does not matter."""
+    units = [normalize(text, language).units for text in texts]
+    count = len(units)
+    rates = [[0.0] * count for _ in range(count)]
+    for i in range(count):
+        for j in range(i + 1, count):
+            rates[i][j] = rates[j][i] = _pair_rate(units[i], units[j])
+    return rates
+
+
+def clip_agreement(texts: Sequence[str], language: str) -> float:
+    """The largest pairwise error rate among a clip's transcripts (0.0 for fewer than two)."""
+    rates = pairwise_error_rates(texts, language)
+    return max((max(row) for row in rates), default=0.0)
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Word (or character) alignment of a hypothesis against a reference, as jiwer chunks with
+    indexes into the normalised token tuples."""
+
+    reference_tokens: tuple[str, ...]
+    hypothesis_tokens: tuple[str, ...]
+    chunks: tuple[AlignmentChunk, ...]
+    error_rate: float
+
+    def to_dict(self) -> dict:
+        """JSON-able rows for display: each chunk with the tokens it covers on both sides."""
+        return {
+            "error_rate": self.error_rate,
+            "chunks": [
+                {
+                    "type": chunk.type,
+                    "reference": list(self.reference_tokens[chunk.ref_start_idx:chunk.ref_end_idx]),
+                    "hypothesis": list(
+                        self.hypothesis_tokens[chunk.hyp_start_idx:chunk.hyp_end_idx]
+                    ),
+                }
+                for chunk in self.chunks
+            ],
+        }
+
+
+def align_units(reference: tuple[str, ...], hypothesis: tuple[str, ...]) -> Alignment:
+    """Alignment of two normalised unit sequences through jiwer."""
+    rate = unit_error_rate(reference, hypothesis)
+    if not reference and not hypothesis:
+        return Alignment(reference, hypothesis, (), rate)
+    # Units never contain spaces, so jiwer's default whitespace split gives them back exactly.
+    output = jiwer.process_words(" ".join(reference), " ".join(hypothesis))
+    return Alignment(reference, hypothesis, tuple(output.alignments[0]), rate)
+
+
+def align(reference: str, hypothesis: str, language: str) -> Alignment:
+    """Where the hypothesis differs from the reference, for showing a person their errors."""
+    return align_units(normalize(reference, language).units, normalize(hypothesis, language).units)
+
+
+@dataclass(frozen=True)
+class AgreementPolicy:
+    """Largest pairwise error rate at which transcripts count as agreeing. Lookup order: an
+    override for (language, speaker_group), for the language alone, the speaker group's
+    default (children are harder to hear), then the WER/CER default."""
+
+    wer: float = DEFAULT_WER
+    cer: float = DEFAULT_CER
+    group_rates: Mapping[str, tuple[float, float]] = field(
+        default_factory=lambda: {"child": (CHILD_WER, CHILD_CER)}
+    )
+    overrides: Mapping[tuple[str, str], float] = field(default_factory=dict)
+
+    def threshold_for(self, language: str, speaker_group: str) -> float:
+        """The agreement threshold for a clip's language and speaker group."""
+        language = language.lower()
+        base = language.split("-", 1)[0]
+        for key in ((language, speaker_group), (base, speaker_group), (language, "*"),
+                    (base, "*")):
+            if key in self.overrides:
+                return self.overrides[key]
+        wer, cer = self.group_rates.get(speaker_group, (self.wer, self.cer))
+        return cer if is_chinese(language) else wer
+
+
+def _rate(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise InvalidInput(f"{where} must be a number between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def load_policy(path: Path | None) -> AgreementPolicy:
+    """Policy from a TOML file (see docs/conventions.md), or the defaults when ``path`` is None.
+
+    ```toml
+    wer = 0.10
+    cer = 0.08
+    [speaker_group.child]
+    wer = 0.15
+    cer = 0.12
+    [[override]]
+    language = "cmn-shaanxi"
+    speaker_group = "elderly"   # optional; any group when left out
+    threshold = 0.12
+    ```
+    """
+    if path is None:
+        return AgreementPolicy()
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInput(f"Cannot read the agreement policy {path}: {exc}") from exc
+    wer = _rate(data.get("wer", DEFAULT_WER), f"{path}: wer")
+    cer = _rate(data.get("cer", DEFAULT_CER), f"{path}: cer")
+    groups = {"child": (CHILD_WER, CHILD_CER)}
+    for group, rates in data.get("speaker_group", {}).items():
+        where = f"{path}: speaker_group.{group}"
+        groups[group] = (_rate(rates.get("wer", wer), f"{where}.wer"),
+                         _rate(rates.get("cer", cer), f"{where}.cer"))
+    overrides: dict[tuple[str, str], float] = {}
+    for number, entry in enumerate(data.get("override", []), start=1):
+        if "language" not in entry or "threshold" not in entry:
+            raise InvalidInput(f"{path}: override #{number} needs a language and a threshold")
+        key = (str(entry["language"]).lower(), str(entry.get("speaker_group", "*")))
+        overrides[key] = _rate(entry["threshold"], f"{path}: override #{number} threshold")
+    return AgreementPolicy(wer=wer, cer=cer, group_rates=groups, overrides=overrides)

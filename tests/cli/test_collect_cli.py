@@ -1,0 +1,155 @@
+"""``crowdscribe collect``, ``recordings`` and ``clips`` run as a coordinator runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CROWDSCRIBE = Path(sys.executable).parent / "crowdscribe"
+
+
+def speak(path: Path, text: str) -> Path:
+    """A real speech recording made with espeak-ng."""
+    subprocess.run(["espeak-ng", "-w", str(path), text], check=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A data home and a Prefect home of our own, so nothing touches anyone else's data."""
+    base = tmp_path_factory.mktemp("cli")
+    return {
+        **os.environ,
+        "CROWDSCRIBE_HOME": str(base / "home"),
+        "PREFECT_HOME": str(base / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "COLUMNS": "200",
+    }
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("batch")
+    speak(folder / "lily.wav", "Lily found a blue feather by the river. She kept it in a box.")
+    (folder / "empty.wav").write_bytes(b"")
+    (folder / "letter.wav").write_text("Dear Sir, this is a letter, not a recording.")
+    return folder
+
+
+def crowdscribe(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CROWDSCRIBE), *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def jsonl(result: subprocess.CompletedProcess[str]) -> list[dict]:
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def collected(env: dict[str, str], batch: Path) -> subprocess.CompletedProcess[str]:
+    return crowdscribe(
+        env, "collect", str(batch), "--language", "en", "--speaker-group", "child",
+        "--project", "river", "--consent", "form-9",
+    )  # fmt: skip
+
+
+def test_collect_exits_0_when_every_input_is_segmented_or_has_a_reason(
+    collected: subprocess.CompletedProcess[str],
+) -> None:
+    assert collected.returncode == 0, collected.stderr
+    assert "lily.wav" in collected.stdout and "letter.wav" in collected.stdout
+    assert "3 recording(s): 2 rejected, 1 segmented" in collected.stdout
+
+
+def test_recordings_jsonl_has_one_line_per_input(
+    env: dict[str, str], batch: Path, collected: subprocess.CompletedProcess[str]
+) -> None:
+    rows = {
+        Path(row["source"]).name: row
+        for row in jsonl(crowdscribe(env, "recordings", "--format", "jsonl"))
+    }
+
+    assert set(rows) == {"lily.wav", "empty.wav", "letter.wav"}
+    assert rows["lily.wav"]["source"] == str(batch / "lily.wav")
+    assert rows["lily.wav"]["status"] == "segmented" and rows["lily.wav"]["clips"] >= 1
+    assert rows["lily.wav"]["duration_s"] > 3 and rows["lily.wav"]["reason"] is None
+    for name in ("empty.wav", "letter.wav"):
+        assert rows[name]["status"] == "rejected" and rows[name]["reason"]
+        assert rows[name]["clips"] == 0
+
+
+def test_clips_jsonl_is_the_manifest(
+    env: dict[str, str], collected: subprocess.CompletedProcess[str]
+) -> None:
+    clips = jsonl(crowdscribe(env, "clips", "--format", "jsonl", "--project", "river"))
+
+    assert clips
+    for clip in clips:
+        assert {"clip_id", "source", "start_s", "end_s", "duration_s", "audio_path", "language",
+                "speaker_group", "status", "submissions"} <= set(clip)  # fmt: skip
+        assert Path(clip["audio_path"]).is_absolute() and Path(clip["audio_path"]).is_file()
+        assert (clip["language"], clip["speaker_group"], clip["status"]) == (
+            "en",
+            "child",
+            "collected",
+        )
+        assert clip["submissions"] == 0
+    assert jsonl(crowdscribe(env, "clips", "--format", "jsonl", "--status", "published")) == []
+    assert jsonl(crowdscribe(env, "clips", "--format", "jsonl", "--project", "other")) == []
+
+
+def test_tables_are_readable(
+    env: dict[str, str], collected: subprocess.CompletedProcess[str]
+) -> None:
+    table = crowdscribe(env, "recordings", "--format", "table")
+    assert table.returncode == 0
+    assert "segmented" in table.stdout and "rejected" in table.stdout
+
+
+def test_strict_exits_1_when_anything_was_rejected(
+    env: dict[str, str], batch: Path, collected: subprocess.CompletedProcess[str]
+) -> None:
+    result = crowdscribe(
+        env, "collect", str(batch), "--language", "en", "--speaker-group", "child",
+        "--project", "river", "--strict",
+    )  # fmt: skip
+
+    assert result.returncode == 1, result.stderr
+    assert "3 already collected" in result.stdout
+    assert len(jsonl(crowdscribe(env, "recordings", "--format", "jsonl"))) == 3
+
+
+def test_missing_path_exits_2_and_collects_nothing(env: dict[str, str], tmp_path: Path) -> None:
+    speak(tmp_path / "real.wav", "This one exists.")
+    own_env = {**env, "CROWDSCRIBE_HOME": str(tmp_path / "home")}
+
+    result = crowdscribe(
+        own_env, "collect", str(tmp_path / "real.wav"), str(tmp_path / "typo.wav"),
+        "--language", "en", "--speaker-group", "adult",
+    )  # fmt: skip
+
+    assert result.returncode == 2
+    assert "no such file or folder" in result.stderr and "typo.wav" in result.stderr
+    assert jsonl(crowdscribe(own_env, "recordings", "--format", "jsonl")) == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [("--language", "English", "lowercase language code"),
+     ("--speaker-group", "Kids 5-7", "one lowercase word")],
+)  # fmt: skip
+def test_bad_language_or_speaker_group_exits_2_with_a_clear_message(
+    env: dict[str, str], batch: Path, option: str, value: str, message: str
+) -> None:
+    args = {"--language": "en", "--speaker-group": "adult", option: value}
+    result = crowdscribe(env, "collect", str(batch), *[x for kv in args.items() for x in kv])
+
+    assert result.returncode == 2
+    assert message in result.stderr

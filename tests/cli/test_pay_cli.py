@@ -1,0 +1,225 @@
+"""``crowdscribe rates``, ``earnings``, ``settle`` and ``export`` as a coordinator runs them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+import typer
+from typer.testing import CliRunner
+
+from crowdscribe.cli import context, pay_cmds
+from crowdscribe.settings import get_settings
+from crowdscribe.storage.db import Database
+from crowdscribe.storage.models import Assignment, Clip, Recording, Submission, User
+from transcribe.errors import InvalidInput, NotFound, Refusal
+from transcribe.ledger import accrue, settle_submission
+from transcribe.pricing import RateCardError, default_rate_card
+
+CARD = default_rate_card()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A data home of our own, seen by the commands through CROWDSCRIBE_HOME."""
+    monkeypatch.setenv("CROWDSCRIBE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("CROWDSCRIBE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CROWDSCRIBE_RATES_FILE", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    context.database.cache_clear()
+    yield get_settings().home_dir
+    context.database().dispose()
+    context.database.cache_clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def run(home: Path):
+    app = typer.Typer()
+    pay_cmds.register(app)
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(app, list(args))
+
+    return invoke
+
+
+@pytest.fixture
+def db(home: Path) -> Database:
+    return context.database()
+
+
+def paid_work(db: Database, home: Path) -> None:
+    """mei: two clips credited, one pending; jun: one clip discounted. Clip audio on disk."""
+    now = datetime.now(UTC)
+    with db.session() as session:
+        users = {
+            name: User(name=name, roles="transcriber", token_digest=name) for name in ("mei", "jun")
+        }
+        session.add_all(users.values())
+        recording = Recording(
+            source="a.wav",
+            source_path="/data/a.wav",
+            status="segmented",
+            language="yue",
+            speaker_group="adult",
+            project="p1",
+        )
+        session.add(recording)
+        session.flush()
+        (home / "clips").mkdir(exist_ok=True)
+        for number in range(3):
+            clip_id = f"clip-{number}"
+            samples = np.zeros(int(1.5 * 16000), dtype=np.float32)
+            samples[::50] = 0.1
+            soundfile.write(home / "clips" / f"{clip_id}.flac", samples, 16000, format="FLAC")
+            session.add(
+                Clip(
+                    id=clip_id,
+                    recording_id=recording.id,
+                    start_s=number * 2.0,
+                    end_s=number * 2.0 + 1.5,
+                    duration_s=1.5,
+                    audio_path=f"clips/{clip_id}.flac",
+                    language="yue",
+                    speaker_group="adult",
+                    project="p1",
+                    status="agreed" if number < 2 else "unusable",
+                    final_text="佢哋食咗飯" if number < 2 else None,
+                    price=Decimal("0.58"),
+                    currency="CNY",
+                )
+            )
+        session.flush()
+        work = [("mei", "clip-0", True), ("mei", "clip-1", True), ("mei", "clip-2", None)]
+        work += [("jun", "clip-0", False)]
+        for name, clip_id, accepted in work:
+            user_id = users[name].id
+            session.add(
+                Assignment(
+                    id=f"{name}-{clip_id}",
+                    clip_id=clip_id,
+                    user_id=user_id,
+                    state="submitted",
+                    lease_expires_at=now + timedelta(minutes=10),
+                )
+            )
+            submission = Submission(
+                assignment_id=f"{name}-{clip_id}",
+                clip_id=clip_id,
+                user_id=user_id,
+                text="佢哋食咗飯",
+                request_id=f"r-{name}-{clip_id}",
+            )
+            session.add(submission)
+            session.flush()
+            accrue(session, submission.id, user_id, clip_id, Decimal("0.58"), "CNY", now=now)
+            if accepted is not None:
+                settle_submission(session, submission.id, accepted, CARD, now)
+
+
+def test_rates_shows_the_default_card(run) -> None:
+    result = run("rates")
+    assert result.exit_code == 0, result.output
+    assert "Rates in CNY (built-in default card)" in result.output
+    assert "cmn-shaanxi" in result.output and "2.3333" in result.output
+    assert "minimum per clip 0.10 CNY" in result.output
+
+
+def test_rates_as_json_uses_the_configured_card(run, tmp_path, monkeypatch) -> None:
+    card = tmp_path / "rates.toml"
+    card.write_text('currency = "USD"\nminimum_per_clip = "0.02"\n[default]\namount = 0.40\n')
+    monkeypatch.setenv("CROWDSCRIBE_RATES_FILE", str(card))
+    get_settings.cache_clear()
+    result = run("rates", "--format", "json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["currency"] == "USD"
+    assert shown["minimum_per_clip"] == "0.02"
+    assert shown["default"]["per_minute"] == "0.4000"
+    assert shown["rates"] == []
+
+
+def test_a_broken_card_is_refused_with_the_reason(run, tmp_path, monkeypatch) -> None:
+    card = tmp_path / "rates.toml"
+    card.write_text('currency = "CNY"\n[default]\namount = -2\n')
+    monkeypatch.setenv("CROWDSCRIBE_RATES_FILE", str(card))
+    get_settings.cache_clear()
+    result = run("rates")
+    assert isinstance(result.exception, RateCardError)
+    assert isinstance(result.exception, Refusal)  # the `crowdscribe` main turns it into exit 2
+    assert "amount must be zero or more" in str(result.exception)
+
+
+def test_earnings_shows_a_persons_totals(run, db, home) -> None:
+    paid_work(db, home)
+    result = run("earnings", "mei", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {
+        "name": "mei",
+        "currency": "CNY",
+        "today": "1.74",
+        "pending": "0.58",
+        "credited": "1.16",
+        "discounted": "0.00",
+        "settled": "1.16",
+    }
+    table = run("earnings", "jun")
+    assert table.exit_code == 0, table.output
+    assert "Earnings of jun (CNY)" in table.output and "0.29" in table.output
+
+
+def test_earnings_of_an_unknown_person_names_them(run, db) -> None:
+    result = run("earnings", "nobody")
+    assert isinstance(result.exception, NotFound)
+    assert "no person called 'nobody'" in str(result.exception)
+
+
+def test_settle_lists_what_each_person_is_owed(run, db, home) -> None:
+    paid_work(db, home)
+    result = run("settle", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [(row["name"], row["owed"], row["pending"], row["entries"]) for row in rows] == [
+        ("jun", "0.29", "0.00", "1"),
+        ("mei", "1.16", "0.58", "2"),
+    ]
+    table = run("settle")
+    assert table.exit_code == 0, table.output
+    assert "Payouts" in table.output and "1.16" in table.output
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%d")
+    assert (
+        list(
+            csv.DictReader(
+                io.StringIO(run("settle", "--since", tomorrow, "--format", "csv").output)
+            )
+        )
+        == []
+    )
+
+
+def test_settle_refuses_a_bad_date(run, db) -> None:
+    result = run("settle", "--since", "14/03/2025")
+    assert isinstance(result.exception, InvalidInput)
+    assert "not a date like" in str(result.exception)
+
+
+def test_export_writes_the_final_clips(run, db, home, tmp_path) -> None:
+    paid_work(db, home)
+    out_dir = tmp_path / "dataset"
+    result = run("export", str(out_dir), "--project", "p1")
+    assert result.exit_code == 0, result.output
+    assert "exported 2 clips" in result.output
+    records = [json.loads(line) for line in (out_dir / "manifest.jsonl").read_text().splitlines()]
+    assert [record["clip_id"] for record in records] == ["clip-0", "clip-1"]
+    assert all((out_dir / record["audio"]).is_file() for record in records)

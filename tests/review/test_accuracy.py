@@ -1,0 +1,138 @@
+"""Transcribers' accuracy against final texts, the rolling window, and the pause below the bar."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import review_world as world
+from sqlalchemy import select
+
+from crowdscribe.storage.models import GoldClip, Qualification
+from review.accuracy import (
+    accuracy_by_language,
+    accuracy_report,
+    enforce_accuracy_bar,
+    worst_recent_clips,
+)
+from review.agreement import load_policy
+from review.processing import complete_clip_ids, process_clips, score_gold_submissions
+from transcribe.pricing import default_rate_card
+from transcribe.errors import NotQualified
+from transcribe.queue import Claim, claim_next_clip, submit_transcript
+from transcribe.users import set_qualified
+
+TRUTH = "so we went down to the the river and um we caught three fish [laugh]"
+ONE_SLIP = "so we went down to the the river and um we bought three fish [laugh]"  # 1 of 14 words
+FAR_OFF = "so we went to a river and we got some fish"
+
+
+def agreed_clips(database, settings, people, bob_text, count, language="en"):
+    """``count`` clips transcribed by ann and cat (the truth) and bob, then decided."""
+    truth = TRUTH if language == "en" else "我们昨天去了公园，天气很好。"
+    for _ in range(count):
+        world.add_clip(database, settings, language=language)
+    world.publish(database, overlap=3)
+    ann, bob, cat = people
+    for _ in range(count):
+        world.transcribe(database, ann, truth, language)
+        world.transcribe(database, bob, bob_text, language)
+        world.transcribe(database, cat, truth, language)
+    with database.session() as session:
+        summary = process_clips(
+            session,
+            complete_clip_ids(session),
+            policy=load_policy(None),
+            card=default_rate_card(),
+            max_overlap=3,
+            now=datetime.now(UTC),
+        )
+    assert summary.accepted == count
+
+
+def trio(database, languages=("en",)):
+    return [world.add_person(database, name, languages) for name in ("ann", "bob", "cat")]
+
+
+def test_error_rate_per_language_over_the_window(sqlite_database, settings) -> None:
+    people = trio(sqlite_database, ("en", "yue"))
+    bob = people[1]
+    agreed_clips(sqlite_database, settings, people, FAR_OFF, 4)
+    agreed_clips(sqlite_database, settings, people, ONE_SLIP, 4)
+    agreed_clips(sqlite_database, settings, people, "我们昨天去了公园，天气很好。", 2, "yue")
+    with sqlite_database.session() as session:
+        everything = {row.language: row for row in accuracy_by_language(
+            session, bob.person.id, window=50)}
+        recent = {row.language: row for row in accuracy_by_language(
+            session, bob.person.id, window=4)}
+    assert everything["en"].clips == 8
+    assert everything["en"].error_rate > recent["en"].error_rate
+    assert abs(recent["en"].error_rate - 1 / 14) < 1e-6  # only the four one-slip clips
+    assert (everything["yue"].clips, everything["yue"].error_rate) == (2, 0.0)
+
+
+def test_worst_recent_clips_show_where_the_person_went_wrong(sqlite_database, settings) -> None:
+    people = trio(sqlite_database)
+    agreed_clips(sqlite_database, settings, people, ONE_SLIP, 1)
+    agreed_clips(sqlite_database, settings, people, FAR_OFF, 1)
+    with sqlite_database.session() as session:
+        worst = worst_recent_clips(session, people[1].person.id, "en", window=50)
+    assert [clip.scored.text for clip in worst] == [FAR_OFF, ONE_SLIP]
+    slip = worst[1].alignment
+    substitutions = [chunk for chunk in slip.chunks if chunk.type == "substitute"]
+    assert len(substitutions) == 1
+    chunk = substitutions[0]
+    assert slip.reference_tokens[chunk.ref_start_idx] == "caught"
+    assert slip.hypothesis_tokens[chunk.hyp_start_idx] == "bought"
+
+
+def test_below_the_bar_pauses_with_a_reason_then_a_retake_starts_afresh(
+    sqlite_database, settings
+) -> None:
+    people = trio(sqlite_database)
+    bob = people[1].person
+    agreed_clips(sqlite_database, settings, people, FAR_OFF, 9)
+    with sqlite_database.session() as session:  # nine clips: too few to judge
+        assert enforce_accuracy_bar(session, [bob.id], bar=0.25, window=50) == []
+    agreed_clips(sqlite_database, settings, people, FAR_OFF, 1)
+    with sqlite_database.session() as session:
+        pauses = enforce_accuracy_bar(
+            session, [person.person.id for person in people], bar=0.25, window=50
+        )
+    assert [(pause.user_id, pause.language, pause.clips) for pause in pauses] == [(bob.id, "en", 10)]
+    with sqlite_database.session() as session:
+        row = session.scalar(select(Qualification).where(Qualification.user_id == bob.id))
+        assert row.status == "paused"
+        assert "above the 25% bar" in row.reason and "retake the en exam" in row.reason
+        report = {r.name: r for r in accuracy_report(session, window=50)}
+    assert report["bob"].status == "paused" and report["bob"].reason == row.reason
+    assert report["ann"].status == "qualified"
+    # Paused people get no more work; after passing the exam again their window starts afresh.
+    with pytest.raises(NotQualified):
+        claim_next_clip(sqlite_database, bob.id, language="en")
+    with sqlite_database.session() as session:
+        set_qualified(session, bob.id, "en")
+    with sqlite_database.session() as session:
+        assert enforce_accuracy_bar(session, [bob.id], bar=0.25, window=50) == []
+        assert accuracy_by_language(session, bob.id, window=50)[0].clips == 0
+
+
+def test_gold_transcripts_count_toward_accuracy(sqlite_database, settings) -> None:
+    clip_id = world.add_clip(sqlite_database, settings)
+    with sqlite_database.session() as session:
+        session.add(GoldClip(clip_id=clip_id, reference_text=TRUTH))
+    world.publish(sqlite_database)
+    dora = world.add_person(sqlite_database, "dora")
+    claimed = claim_next_clip(sqlite_database, dora.person.id, language="en", gold_rate=1.0)
+    assert isinstance(claimed, Claim) and claimed.is_gold
+    with sqlite_database.session() as session:
+        submit_transcript(session, claimed.assignment_id, dora.person.id, ONE_SLIP, "g1",
+                          datetime.now(UTC))
+        score_gold_submissions(
+            session, policy=load_policy(None), card=default_rate_card(), now=datetime.now(UTC)
+        )
+        [standing] = accuracy_by_language(session, dora.person.id, window=50)
+        [worst] = worst_recent_clips(session, dora.person.id, "en", window=50)
+    assert standing.clips == 1
+    assert abs(standing.error_rate - 1 / 14) < 1e-6
+    assert worst.scored.is_gold and worst.scored.final_text == TRUTH

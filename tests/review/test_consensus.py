@@ -1,0 +1,125 @@
+"""Final texts from several transcripts: identical, medoid, ROVER; and the reviewer's columns."""
+
+from __future__ import annotations
+
+import pytest
+
+from review.consensus import align_many, decide_consensus, join_tokens
+from review.rover import Arc, build_network, vote
+from transcribe.conventions import validate_transcript
+
+
+def arcs(text: str) -> list[Arc]:
+    return [Arc(word, word) for word in text.split()]
+
+
+def test_identical_after_normalisation_returns_the_first_text_as_written() -> None:
+    result = decide_consensus(["Well, I want it.", "well i want it", "WELL I WANT IT"], "en")
+    assert (result.text, result.method, result.agreement_error) == (
+        "Well, I want it.", "identical", 0.0)
+
+
+def test_traditional_and_simplified_are_identical() -> None:
+    result = decide_consensus(["我們去公園玩。", "我们去公园玩"], "yue")
+    assert (result.text, result.method) == ("我們去公園玩。", "identical")
+
+
+def test_two_transcripts_differing_give_the_medoid_earliest_on_a_tie() -> None:
+    result = decide_consensus(["I I want a dog", "I want a dog"], "en")
+    assert (result.text, result.method) == ("I I want a dog", "medoid")
+    assert result.agreement_error == pytest.approx(0.25)
+
+
+def test_medoid_is_the_transcript_closest_to_the_others() -> None:
+    # ROVER reproduces the middle transcript here, so the result is that person's text.
+    texts = ["the big dog ran home", "the big dog ran home now", "a big dog ran home now"]
+    result = decide_consensus(texts, "en")
+    assert result.text == "the big dog ran home now"
+
+
+def test_rover_recovers_the_reference_when_each_transcript_has_one_different_error() -> None:
+    # Fiscus (1997): errors made by one system are outvoted by the others in each slot.
+    texts = ["a x c d e", "a b y d e", "a b c z e"]
+    result = decide_consensus(texts, "en")
+    assert (result.text, result.method) == ("a b c d e", "rover")
+
+
+def test_rover_votes_null_arcs_for_deletions_and_insertions() -> None:
+    texts = [
+        "so we went to park",  # drops "the"
+        "so we went went to the park",  # inserts a repetition
+        "so he went to the park",  # substitutes
+    ]
+    assert decide_consensus(texts, "en").text == "so we went to the park"
+
+
+def test_rover_keeps_a_repetition_most_people_heard() -> None:
+    texts = ["I I want the dog", "I want the dog", "I I want a dog [noise]"]
+    assert decide_consensus(texts, "en").text == "I I want the dog"
+
+
+def test_rover_output_keeps_original_casing_tags_and_guesses() -> None:
+    texts = ["Then Mary said um ((hello))", "then Mary sad um ((hello))", "Then mary said um hello"]
+    result = decide_consensus(texts, "en")
+    assert result.text == "Then Mary said um ((hello))"
+    assert result.method == "rover"
+
+
+def test_rover_on_chinese_characters_with_a_latin_word() -> None:
+    texts = ["我们去公园玩iPad", "我們去公元玩 iPad", "我们去公园完 ipad"]
+    result = decide_consensus(texts, "cmn")
+    assert result.text == "我们去公园玩iPad"
+
+
+def test_rover_builds_a_new_text_when_nobody_wrote_it_whole() -> None:
+    texts = ["yes I I want the red one", "yes I want the red one [noise]", "yes I I want a red one"]
+    result = decide_consensus(texts, "en")
+    assert (result.text, result.method) == ("yes I I want the red one", "rover")
+    texts = ["and the Cat sat", "and a cat sat down", "the cat sat down"]
+    result = decide_consensus(texts, "en")
+    assert (result.text, result.method) == ("and the cat sat down", "rover")
+    assert validate_transcript(result.text, "en") == []
+
+
+def test_rover_output_that_breaks_the_conventions_falls_back_to_the_medoid() -> None:
+    # Slot by slot the vote gives "[no-speech] yes", which is not a valid transcript.
+    result = decide_consensus(["[no-speech]", "oh yes", "yes"], "en")
+    assert (result.text, result.method) == ("[no-speech]", "medoid")
+
+
+def test_word_transition_network_has_one_arc_per_transcript_in_every_slot() -> None:
+    network = build_network([arcs("a b c"), arcs("a c"), arcs("a b c d")])
+    assert [[arc.key for arc in slot] for slot in network] == [
+        ["a", "a", "a"], ["b", "", "b"], ["c", "c", "c"], ["", "", "d"],
+    ]
+    assert [arc.key for arc in vote(network)] == ["a", "b", "c"]
+
+
+def test_vote_ties_go_to_the_earliest_transcript() -> None:
+    network = build_network([arcs("a b"), arcs("a c"), arcs("a d")])
+    assert [arc.key for arc in vote(network)] == ["a", "b"]
+
+
+def test_join_tokens_runs_chinese_characters_together() -> None:
+    tokens = ["我", "用", "iPad", "玩", "公-", "园", "[laugh]"]
+    assert join_tokens(tokens) == "我用 iPad 玩公-园 [laugh]"
+
+
+def test_align_many_gives_columns_with_agreement_flags() -> None:
+    alignment = align_many(["I I want the dog", "I want the dog", "i want a dog [noise]"], "en")
+    columns = [(c.tokens, c.agrees) for c in alignment.columns]
+    assert columns == [
+        (("I", "I", "i"), True),
+        (("I", "", ""), False),
+        (("want", "want", "want"), True),
+        (("the", "the", "a"), False),
+        (("dog", "dog", "dog"), True),
+        (("", "", "[noise]"), False),
+    ]
+    assert alignment.to_dict()["columns"][3] == {"tokens": ["the", "the", "a"], "agrees": False}
+
+
+def test_align_many_for_chinese_is_by_character() -> None:
+    alignment = align_many(["我們去公園", "我们去公元"], "yue")
+    assert [c.agrees for c in alignment.columns] == [True, True, True, True, False]
+    assert alignment.columns[4].tokens == ("園", "元")

@@ -1,0 +1,172 @@
+"""Applying agreement decisions to the database: clips claimed and transcribed through the real
+dispatch queue, then decided once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from review_world import add_clip, add_person, clip_row, publish, skip, transcribe
+from sqlalchemy import select
+
+from crowdscribe.storage.models import Dispute, GoldClip, LedgerEntry, Submission, WorkItem
+from review.agreement import load_policy
+from review.processing import complete_clip_ids, process_clips, score_gold_submissions
+from transcribe.pricing import default_rate_card
+from transcribe.queue import Claim, claim_next_clip, submit_transcript
+
+TRUTH = "so we went down to the the river and um we caught three fish [laugh]"
+DROPPED_REPETITION = "so we went down to the river and um we caught three fish [laugh]"
+OTHER = "we were going to go to the river but it rained all day so we stayed in"
+
+
+def run(database, project=None):
+    with database.session() as session:
+        ids = complete_clip_ids(session, project=project)
+        return process_clips(
+            session,
+            ids,
+            policy=load_policy(None),
+            card=default_rate_card(),
+            max_overlap=3,
+            now=datetime.now(UTC),
+        )
+
+
+def ledger_states(database, clip_id):
+    with database.session() as session:
+        rows = session.execute(
+            select(Submission.text, LedgerEntry.state)
+            .join(LedgerEntry, LedgerEntry.submission_id == Submission.id)
+            .where(Submission.clip_id == clip_id)
+        ).all()
+    return dict(rows)
+
+
+def test_near_identical_transcripts_are_agreed_and_paid(database, settings) -> None:
+    clip_id = add_clip(database, settings)
+    publish(database)
+    ann, bob = add_person(database, "ann"), add_person(database, "bob")
+    transcribe(database, ann, TRUTH)
+    transcribe(database, bob, DROPPED_REPETITION)
+
+    summary = run(database)
+
+    assert summary.accepted == 1
+    clip = clip_row(database, clip_id)
+    assert clip.status == "agreed"
+    assert clip.final_text in (TRUTH, DROPPED_REPETITION)
+    assert 0 < clip.agreement_error <= 0.10
+    assert clip.decided_at is not None
+    assert set(ledger_states(database, clip_id).values()) == {"credited"}
+
+
+def test_a_clip_still_being_transcribed_is_not_decided(database, settings) -> None:
+    add_clip(database, settings)
+    publish(database)
+    transcribe(database, add_person(database, "ann"), TRUTH)
+    with database.session() as session:
+        assert complete_clip_ids(session) == []
+
+
+def test_disagreement_gets_one_more_slot_then_the_majority_wins(database, settings) -> None:
+    clip_id = add_clip(database, settings)
+    publish(database)
+    ann, bob, cat = (add_person(database, name) for name in ("ann", "bob", "cat"))
+    transcribe(database, ann, TRUTH)
+    transcribe(database, bob, OTHER)
+
+    first = run(database)
+    assert first.more_transcriptions == 1
+    assert clip_row(database, clip_id).status == "published"
+    assert run(database).more_transcriptions == 0  # waits for the new slot
+    transcribe(database, cat, TRUTH)
+
+    third = run(database)
+    assert third.accepted == 1
+    clip = clip_row(database, clip_id)
+    assert (clip.status, clip.final_text) == ("agreed", TRUTH)
+    # Bob's transcript is rejected work: paid at the rejected rate.
+    assert ledger_states(database, clip_id) == {TRUTH: "credited", OTHER: "discounted"}
+
+
+def test_three_way_disagreement_goes_to_a_reviewer(database, settings) -> None:
+    clip_id = add_clip(database, settings)
+    publish(database)
+    ann, bob, cat = (add_person(database, name) for name in ("ann", "bob", "cat"))
+    transcribe(database, ann, TRUTH)
+    transcribe(database, bob, OTHER)
+    run(database)
+    transcribe(database, cat, "nothing like the others at all [noise]")
+
+    summary = run(database)
+
+    assert summary.disputed == 1
+    assert clip_row(database, clip_id).status == "disputed"
+    with database.session() as session:
+        dispute = session.scalar(select(Dispute).where(Dispute.clip_id == clip_id))
+        assert (dispute.kind, dispute.state) == ("disagreement", "open")
+        assert dispute.agreement_error > 0.5
+    assert set(ledger_states(database, clip_id).values()) == {"pending"}
+
+
+def test_two_bad_audio_skips_make_an_unusable_candidate(database, settings) -> None:
+    clip_id = add_clip(database, settings)
+    publish(database)
+    skip(database, add_person(database, "ann"), "bad_audio")
+    skip(database, add_person(database, "bob"), "bad_audio")
+
+    summary = run(database)
+
+    assert summary.unusable == 1
+    with database.session() as session:
+        dispute = session.scalar(select(Dispute).where(Dispute.clip_id == clip_id))
+        assert dispute.kind == "bad_audio"
+        slots = session.scalars(select(WorkItem.state).where(WorkItem.clip_id == clip_id)).all()
+    assert slots == ["done", "done"]  # withdrawn: nobody else is handed this audio
+
+
+def test_nothing_is_decided_twice(database, settings) -> None:
+    clips = [add_clip(database, settings) for _ in range(3)]
+    publish(database)
+    ann, bob = add_person(database, "ann"), add_person(database, "bob")
+    for text in (TRUTH, OTHER, TRUTH):
+        transcribe(database, ann, TRUTH)
+        transcribe(database, bob, text)
+
+    first = run(database)
+    assert (first.accepted, first.more_transcriptions) == (2, 1)
+    decided = {clip_id: clip_row(database, clip_id).decided_at for clip_id in clips}
+    with database.session() as session:
+        # A second run handed the same ids (a retried task) changes nothing.
+        again = process_clips(
+            session,
+            clips,
+            policy=load_policy(None),
+            card=default_rate_card(),
+            max_overlap=3,
+            now=datetime.now(UTC),
+        )
+        slots = session.scalar(select(WorkItem.id).where(WorkItem.slot == 4))
+    assert (again.accepted, again.more_transcriptions, again.skipped) == (0, 0, 3)
+    assert slots is None
+    assert {c: clip_row(database, c).decided_at for c in clips} == decided
+
+
+def test_gold_transcripts_are_scored_against_the_reference(database, settings) -> None:
+    clip_id = add_clip(database, settings)
+    with database.session() as session:
+        session.add(GoldClip(clip_id=clip_id, reference_text=TRUTH))
+    publish(database)  # prices the gold clip without publishing it as work
+    ann = add_person(database, "ann")
+    claimed = claim_next_clip(database, ann.person.id, language="en", gold_rate=1.0)
+    assert isinstance(claimed, Claim) and claimed.is_gold
+    with database.session() as session:
+        submit_transcript(session, claimed.assignment_id, ann.person.id, OTHER, "gold-1",
+                          datetime.now(UTC))
+        scored = score_gold_submissions(
+            session, policy=load_policy(None), card=default_rate_card(), now=datetime.now(UTC)
+        )
+        submission = session.scalar(select(Submission).where(Submission.clip_id == clip_id))
+    assert scored == {ann.person.id}
+    assert submission.error_vs_final > 0.5
+    assert ledger_states(database, clip_id) == {OTHER: "discounted"}

@@ -1,0 +1,216 @@
+"""Web fixtures: the app served by uvicorn on a free local port, Chromium through Playwright,
+and real spoken clips (espeak-ng) stored as a coordinator's collection would store them."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+import soxr
+import uvicorn
+
+from crowdscribe.settings import Settings
+from crowdscribe.storage.db import Database
+from crowdscribe.storage.models import Clip, Recording
+from crowdscribe.web.app import create_app
+from transcribe.pricing import default_rate_card
+from transcribe.queue import publish_clips
+from transcribe.users import Person, create_user
+
+ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # Headless Chromium has no speakers; let <audio> play (and advance) without a gesture check.
+    "--autoplay-policy=no-user-gesture-required",
+]
+CLIP_RATE_HZ = 16000
+PEAK_BARS = 120
+
+
+@dataclass
+class LiveServer:
+    """A running app: base ``url``, and the ``database`` and ``settings`` it serves."""
+
+    url: str
+    database: Database
+    settings: Settings
+
+
+@pytest.fixture
+def live_server(settings: Settings, sqlite_database: Database) -> Iterator[LiveServer]:
+    """The app under uvicorn in a background thread, on a free 127.0.0.1 port, SQLite in tmp."""
+    app = create_app(settings, sqlite_database)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the web app did not start within 15 s")
+        time.sleep(0.02)
+    yield LiveServer(f"http://127.0.0.1:{port}", sqlite_database, settings)
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """One Chromium (Debian's, never a downloaded one) for the whole test session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium) -> Iterator[object]:
+    """A fresh browser context (own cookies) and page; closed after the test."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    """Where browser tests keep their screenshots (gitignored)."""
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS_DIR
+
+
+def speak(text: str, path: Path, voice: str = "en") -> Path:
+    """Real speech: espeak-ng's rendering of ``text``, resampled to a 16 kHz mono FLAC."""
+    wav = path.with_suffix(".wav")
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(wav), text], check=True)
+    samples, rate_hz = soundfile.read(wav, dtype="float32")
+    wav.unlink()
+    samples = soxr.resample(samples, rate_hz, CLIP_RATE_HZ)
+    soundfile.write(path, samples, CLIP_RATE_HZ, format="FLAC")
+    return path
+
+
+def waveform_peaks(samples: np.ndarray, bars: int = PEAK_BARS) -> list[float]:
+    """Largest absolute sample in each of ``bars`` equal windows, scaled to the loudest."""
+    windows = np.array_split(np.abs(samples), bars)
+    peaks = np.array([float(window.max()) if window.size else 0.0 for window in windows])
+    top = peaks.max() or 1.0
+    return [round(float(peak / top), 3) for peak in peaks]
+
+
+@pytest.fixture
+def spoken_clips(settings: Settings, sqlite_database: Database) -> Callable[..., list[str]]:
+    """Store one recording per text, each one collected clip of espeak-ng speech; returns ids."""
+
+    def make(
+        texts: list[str], language: str = "en", project: str = "webtest", voice: str = "en"
+    ) -> list[str]:
+        clips_dir = settings.clips_dir
+        clips_dir.mkdir(parents=True, exist_ok=True)
+        clip_ids = []
+        with sqlite_database.session() as session:
+            for text in texts:
+                digest = hashlib.sha256(f"{language}:{text}".encode()).hexdigest()
+                path = speak(text, clips_dir / f"{digest[:16]}.flac", voice)
+                samples, rate_hz = soundfile.read(path, dtype="float32")
+                duration_s = len(samples) / rate_hz
+                recording = Recording(
+                    source="espeak-ng",
+                    source_path=str(path),
+                    digest=digest,
+                    status="segmented",
+                    language=language,
+                    speaker_group="adult",
+                    project=project,
+                    format="flac",
+                    source_rate_hz=rate_hz,
+                    channels=1,
+                    duration_s=duration_s,
+                    clip_count=1,
+                )
+                session.add(recording)
+                session.flush()
+                session.add(
+                    Clip(
+                        id=digest[:16],
+                        recording_id=recording.id,
+                        start_s=0.0,
+                        end_s=duration_s,
+                        duration_s=duration_s,
+                        audio_path=str(path.relative_to(settings.home_dir)),
+                        language=language,
+                        speaker_group="adult",
+                        project=project,
+                        status="collected",
+                        peaks=waveform_peaks(samples),
+                        created_at=datetime.now(UTC),
+                    )
+                )
+                clip_ids.append(digest[:16])
+        return clip_ids
+
+    return make
+
+
+@pytest.fixture
+def add_person(sqlite_database: Database) -> Callable[..., tuple[Person, str]]:
+    """Create a person (qualified in their languages unless told otherwise); returns the token."""
+
+    def make(
+        name: str,
+        roles: tuple[str, ...] = ("transcriber",),
+        languages: tuple[str, ...] = ("en",),
+        qualified: tuple[str, ...] | None = None,
+        password: str | None = None,
+    ) -> tuple[Person, str]:
+        with sqlite_database.session() as session:
+            return create_user(
+                session,
+                name,
+                roles,
+                languages,
+                qualified=languages if qualified is None else qualified,
+                password=password,
+            )
+
+    return make
+
+
+@pytest.fixture
+def publish(sqlite_database: Database) -> Callable[..., int]:
+    """Publish every collected clip with the given overlap at the default rates."""
+
+    def run(overlap: int = 2) -> int:
+        with sqlite_database.session() as session:
+            summary = publish_clips(
+                session,
+                project=None,
+                overlap=overlap,
+                card=default_rate_card(),
+                now=datetime.now(UTC),
+            )
+        return summary.published
+
+    return run

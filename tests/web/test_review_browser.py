@@ -1,0 +1,156 @@
+"""A reviewer resolves disputes end to end in Chromium, keyboard first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import review_world as world
+from sqlalchemy import select
+
+from crowdscribe.storage.models import Clip, Dispute, LedgerEntry
+from review.agreement import load_policy
+from review.processing import complete_clip_ids, process_clips
+from transcribe.pricing import default_rate_card
+
+pytestmark = pytest.mark.browser
+
+SPOKEN = "we caught three fish in the river"
+TEXTS = (
+    "we caught three fish in the river",
+    "we bought three fish in the river [noise]",
+    "we caught tree fish in a river",
+)
+
+
+def decide(database) -> None:
+    with database.session() as session:
+        process_clips(
+            session,
+            complete_clip_ids(session),
+            policy=load_policy(None),
+            card=default_rate_card(),
+            max_overlap=3,
+            now=datetime.now(UTC),
+        )
+
+
+def make_disputes(live_server):
+    """A clip skipped twice as bad audio, then two spoken clips whose three transcripts all
+    disagree. Returns the dispute ids (bad audio first: it was disputed first) and the people."""
+    database, settings = live_server.database, live_server.settings
+    for _ in range(2):
+        world.add_clip(database, settings, speech=SPOKEN)
+    world.add_clip(database, settings, speech="[mumbling]")
+    world.publish(database)
+    people = {name: world.add_person(database, name) for name in ("ann", "bob", "cat")}
+    for _ in range(2):
+        world.transcribe(database, people["ann"], TEXTS[0])
+        world.transcribe(database, people["bob"], TEXTS[1])
+    world.skip(database, people["ann"], "bad_audio")
+    world.skip(database, people["bob"], "bad_audio")
+    decide(database)
+    for _ in range(2):
+        world.transcribe(database, people["cat"], TEXTS[2])
+    decide(database)
+    with database.session() as session:
+        ids = list(session.scalars(select(Dispute.id).order_by(Dispute.created_at, Dispute.id)))
+    return ids, people
+
+
+def log_in(page, url: str, token: str) -> None:
+    page.goto(f"{url}/login")
+    page.fill("input[name=token]", token)
+    page.click("button.primary")
+
+
+def test_reviewer_resolves_disputes_with_the_keyboard(
+    live_server, browser_page, artifacts_dir
+) -> None:
+    page, url = browser_page, live_server.url
+    (bad_audio, first, second), people = make_disputes(live_server)
+    rita = world.add_person(live_server.database, "rita", roles=("reviewer",))
+    log_in(page, url, rita.token)
+
+    page.goto(f"{url}/review")
+    assert page.locator("#disputes tbody tr").count() == 3
+    page.select_option("#filter-age", "86400")
+    page.click("text=Filter")
+    assert page.locator("#empty").is_visible()
+    page.goto(f"{url}/review")
+    page.screenshot(path=str(artifacts_dir / "review_queue.png"), full_page=True)
+
+    page.click(f"tr[data-dispute='{first}'] >> text=Review")
+    page.wait_for_selector("#aligned")
+    # Three rows aligned word by word; the words they disagree on are highlighted.
+    assert page.locator("#aligned tr").count() == 3
+    highlighted = page.locator("#aligned tr[data-transcript='2'] td.diff").all_inner_texts()
+    assert highlighted == ["bought", "three", "the"]
+    assert page.locator("#aligned tr[data-transcript='3'] td.diff").all_inner_texts() == [
+        "caught", "tree", "a"
+    ]
+    assert "no checked clips yet" in page.locator("#transcripts li").first.inner_text()
+    # The clip plays for the reviewer.
+    page.click("#play")
+    page.wait_for_function("document.getElementById('clip-audio').currentTime > 0.3")
+    page.screenshot(path=str(artifacts_dir / "review_dispute.png"), full_page=True)
+
+    # E edits; a convention error is shown inline and nothing is resolved.
+    page.locator("h1").click()
+    page.keyboard.press("e")
+    assert page.evaluate("document.activeElement.id") == "final-text"
+    page.fill("#final-text", "we caught three fish in the [rivr")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#problems li >> text=Characters")
+    page.screenshot(path=str(artifacts_dir / "review_problem.png"), full_page=True)
+    assert page.url.endswith(f"/review/disputes/{first}")
+    # Typing "1" inside the text box types; it does not accept transcript 1.
+    page.fill("#final-text", "we caught three fish in the river [laugh] ")
+    page.focus("#final-text")
+    page.keyboard.press("End")
+    page.keyboard.press("1")
+    assert page.input_value("#final-text").endswith("[laugh] 1")
+    page.fill("#final-text", "we caught three fish in the river [laugh]")
+    page.keyboard.press("Control+Enter")
+    # The next dispute opens: the oldest still open, the bad-audio clip.
+    page.wait_for_url(f"**/review/disputes/{bad_audio}")
+    assert f"Dispute {first}: saved your final text" in page.inner_text(".notice")
+    assert "said the audio is bad" in page.inner_text("main")
+
+    # U, the reason is already "bad audio", Ctrl+Enter.
+    page.locator("h1").click()
+    page.keyboard.press("u")
+    assert page.evaluate("document.activeElement.id") == "unusable-reason"
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(f"**/review/disputes/{second}")
+
+    # Pressing 1 with the focus outside any text box accepts transcript 1.
+    page.locator("h1").click()
+    page.keyboard.press("1")
+    page.wait_for_url(f"{url}/review")
+    assert page.locator("#empty").is_visible()
+    page.screenshot(path=str(artifacts_dir / "review_done.png"), full_page=True)
+
+    with live_server.database.session() as session:
+        clips = session.execute(
+            select(Dispute.id, Clip.status, Clip.final_text)
+            .join(Clip, Clip.id == Dispute.clip_id)
+            .order_by(Dispute.id)
+        ).all()
+        states = sorted(session.scalars(select(LedgerEntry.state)))
+    assert sorted(clips) == sorted([
+        (first, "resolved", "we caught three fish in the river [laugh]"),
+        (bad_audio, "unusable", None),
+        (second, "resolved", TEXTS[0]),
+    ])
+    # Ann's text matched both finals; Bob's and Cat's did not; nobody typed the unusable clip.
+    assert states == ["credited"] * 2 + ["discounted"] * 4
+
+    # Bob sees his own accuracy, and where he went wrong.
+    page.context.clear_cookies()
+    log_in(page, url, people["bob"].token)
+    page.goto(f"{url}/me/accuracy")
+    cells = page.locator("#standings tr[data-language='en'] td").all_inner_texts()
+    assert cells[:2] == ["en", "2"]
+    assert page.locator(".worst .tok.substitute").count() >= 2
+    page.screenshot(path=str(artifacts_dir / "my_accuracy.png"), full_page=True)

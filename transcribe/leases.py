@@ -1,0 +1,247 @@
+"""What a person does with a clip they hold: renew the lease, submit the transcript, skip it,
+and stream its audio.
+
+A slot stays with its holder until somebody else claims it: text typed past the lease still
+counts if the slot was not taken meanwhile; otherwise it is kept as ``late`` (not counted, not
+paid). Every write here runs in the caller's session, which must commit before answering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from crowdscribe.storage.models import Assignment, Clip, ExamAttempt, Submission, WorkItem
+from transcribe.conventions import check_transcript
+from transcribe.errors import Conflict, Forbidden, InvalidInput, LeaseExpired, NotFound
+from transcribe.ledger import accrue
+from transcribe.transactions import begin_session_write, utc_now
+
+SKIP_REASONS = ("bad_audio", "wrong_language", "empty", "other")
+_W = WorkItem.__table__
+_A = Assignment.__table__
+_S = Submission.__table__
+_C = Clip.__table__
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Proof a transcript was stored: ``counted`` fills a slot (and is paid), ``late`` does not."""
+
+    submission_id: int
+    status: str
+    duplicate: bool
+    message: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _held_assignment(session: Session, assignment_id: str, user_id: int, request_id: str = ""):
+    row = session.execute(
+        select(
+            _A.c.user_id,
+            _A.c.state,
+            _A.c.work_item_id,
+            _A.c.is_gold,
+            _A.c.clip_id,
+            _C.c.language,
+            _C.c.price,
+            _C.c.currency,
+            _S.c.id.label("submission_id"),
+            _S.c.request_id,
+            _S.c.status.label("submission_status"),
+            select(_S.c.assignment_id)
+            .where(_S.c.request_id == request_id)
+            .scalar_subquery()
+            .label("request_used_for"),
+        )
+        .join(_C, _C.c.id == _A.c.clip_id)
+        .outerjoin(_S, _S.c.assignment_id == _A.c.id)
+        .where(_A.c.id == assignment_id)
+    ).first()
+    if row is None or row.user_id != user_id:
+        raise NotFound(f"You hold no assignment {assignment_id}; claim a clip first.")
+    return row
+
+
+def _receipt(submission_id: int, status: str, clip_id: str, duplicate: bool) -> Receipt:
+    again = " (this request was already received)" if duplicate else ""
+    if status == "counted":
+        message = (
+            f"Saved{again}: your transcript of clip {clip_id} counts "
+            f"(receipt {submission_id})."
+        )
+    else:
+        message = (
+            f"Saved but NOT counted{again}: your lease on clip {clip_id} ran out and someone "
+            f"else took the slot, so this transcript is kept (receipt {submission_id}) but "
+            "will not be paid."
+        )
+    return Receipt(submission_id, status, duplicate, message)
+
+
+def _earlier_submission(row, request_id: str, clip_id: str) -> Receipt:
+    if row.request_id != request_id:
+        raise Conflict(
+            f"You already submitted clip {clip_id} (receipt {row.submission_id}); "
+            "the first transcript stands."
+        )
+    return _receipt(row.submission_id, row.submission_status, clip_id, duplicate=True)
+
+
+def submit_transcript(
+    session: Session,
+    assignment_id: str,
+    user_id: int,
+    text: str,
+    request_id: str,
+    now: datetime,
+) -> Receipt:
+    """Store a person's transcript once per ``request_id`` (a retry returns the same receipt)."""
+    if not request_id or len(request_id) > 64:
+        raise InvalidInput("request_id must be 1 to 64 characters, the same on every retry")
+    now = utc_now(now)
+    row = _held_assignment(session, assignment_id, user_id, request_id)
+    if row.submission_id is not None:
+        return _earlier_submission(row, request_id, row.clip_id)
+    if row.request_used_for is not None:
+        raise Conflict(f"request_id {request_id!r} was already used for another clip")
+    if row.state == "skipped":
+        raise Conflict(f"You skipped clip {row.clip_id}; it cannot be submitted any more.")
+    clean = check_transcript(text, row.language)
+    begin_session_write(session)
+    counted = row.is_gold or _close_slot(session, row.work_item_id, assignment_id)
+    taken = session.execute(
+        update(_A)
+        .where(_A.c.id == assignment_id, _A.c.state.in_(("leased", "expired")))
+        .values(state="submitted", finished_at=now)
+    )
+    if taken.rowcount != 1:
+        # Lost a race with our own retry (or a skip): answer as the winner did.
+        again = _held_assignment(session, assignment_id, user_id, request_id)
+        if again.submission_id is not None:
+            return _earlier_submission(again, request_id, row.clip_id)
+        raise Conflict(f"You skipped clip {row.clip_id}; it cannot be submitted any more.")
+    status = "counted" if counted else "late"
+    submission_id = session.execute(
+        insert(_S)
+        .values(
+            assignment_id=assignment_id,
+            clip_id=row.clip_id,
+            user_id=user_id,
+            text=clean,
+            request_id=request_id,
+            status=status,
+            is_gold=row.is_gold,
+            created_at=now,
+        )
+        .returning(_S.c.id)
+    ).scalar_one()
+    if counted and row.price is not None:
+        accrue(session, submission_id, user_id, row.clip_id, Decimal(row.price), row.currency, now)
+    return _receipt(submission_id, status, row.clip_id, duplicate=False)
+
+
+def _close_slot(session: Session, work_item_id: int, assignment_id: str) -> bool:
+    # The slot is still ours (even past the lease) as long as nobody else claimed it.
+    result = session.execute(
+        update(_W)
+        .where(_W.c.id == work_item_id, _W.c.assignment_id == assignment_id, _W.c.state == "leased")
+        .values(state="done", lease_expires_at=None)
+    )
+    return result.rowcount == 1
+
+
+def renew_lease(
+    session: Session, assignment_id: str, user_id: int, now: datetime, lease_s: float
+) -> datetime:
+    """Extend a lease the person still holds to ``now + lease_s``; LeaseExpired if the slot
+    went to someone else meanwhile."""
+    now = utc_now(now)
+    row = _held_assignment(session, assignment_id, user_id)
+    if row.submission_id is not None or row.state == "submitted":
+        raise Conflict(f"You already submitted clip {row.clip_id}; there is nothing to renew.")
+    if row.state == "skipped":
+        raise Conflict(f"You skipped clip {row.clip_id}; there is nothing to renew.")
+    expires = now + timedelta(seconds=lease_s)
+    begin_session_write(session)
+    if not row.is_gold:
+        slot = session.execute(
+            update(_W)
+            .where(
+                _W.c.id == row.work_item_id,
+                _W.c.assignment_id == assignment_id,
+                _W.c.state == "leased",
+            )
+            .values(lease_expires_at=expires)
+        )
+        if slot.rowcount != 1:
+            raise LeaseExpired(
+                f"Your lease on clip {row.clip_id} ran out and someone else took the slot; "
+                "you can still submit, but the text will not count."
+            )
+    session.execute(
+        update(_A)
+        .where(_A.c.id == assignment_id, _A.c.state == "leased")
+        .values(lease_expires_at=expires)
+    )
+    return expires
+
+
+def skip_assignment(
+    session: Session, assignment_id: str, user_id: int, reason: str, now: datetime
+) -> None:
+    """Give a clip back (bad audio, wrong language, empty, other): the slot reopens for someone
+    else and this person never gets that clip again."""
+    if reason not in SKIP_REASONS:
+        raise InvalidInput(f"skip reason must be one of {', '.join(SKIP_REASONS)}, not {reason!r}")
+    now = utc_now(now)
+    row = _held_assignment(session, assignment_id, user_id)
+    if row.state == "skipped":
+        return
+    if row.state == "submitted":
+        raise Conflict(f"You already submitted clip {row.clip_id}; it cannot be skipped now.")
+    begin_session_write(session)
+    if not row.is_gold:
+        session.execute(
+            update(_W)
+            .where(
+                _W.c.id == row.work_item_id,
+                _W.c.assignment_id == assignment_id,
+                _W.c.state == "leased",
+            )
+            .values(state="open", assignment_id=None, lease_expires_at=None)
+        )
+    session.execute(
+        update(_A)
+        .where(_A.c.id == assignment_id, _A.c.state.in_(("leased", "expired")))
+        .values(state="skipped", skip_reason=reason, finished_at=now)
+    )
+
+
+def held_clip_path(session: Session, user_id: int, clip_id: str) -> str:
+    """The clip's stored audio path (relative to the data home), only for a person holding it:
+    a lease nobody else has taken over, or a clip in their unfinished exam."""
+    audio_path = session.scalar(select(_C.c.audio_path).where(_C.c.id == clip_id))
+    if audio_path is None:
+        raise NotFound(f"there is no clip {clip_id}")
+    holds = session.scalar(
+        select(_A.c.id).where(
+            _A.c.clip_id == clip_id, _A.c.user_id == user_id, _A.c.state == "leased"
+        )
+    )
+    if holds is not None:
+        return audio_path
+    open_exams = session.scalars(
+        select(ExamAttempt.clip_ids).where(
+            ExamAttempt.user_id == user_id, ExamAttempt.finished_at.is_(None)
+        )
+    )
+    if any(clip_id in (clip_ids or ()) for clip_ids in open_exams):
+        return audio_path
+    raise Forbidden(f"You do not hold clip {clip_id}; claim it before listening to it.")

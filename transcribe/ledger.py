@@ -1,0 +1,229 @@
+"""Money owed to people for their transcriptions: pending when a counted submission lands,
+then credited in full or discounted when review rejects the work. See docs/pricing.md."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from crowdscribe.storage.models import LedgerEntry, User
+from transcribe.errors import InvalidInput, NotFound
+from transcribe.pricing import CENT, RateCard, default_rate_card, rejected_amount
+
+STATES = ("pending", "credited", "discounted")
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Earnings:
+    """A person's totals in one currency; ``today`` counts entries created since UTC midnight."""
+
+    currency: str
+    today: Decimal
+    pending: Decimal
+    credited: Decimal
+    discounted: Decimal
+
+    @property
+    def settled(self) -> Decimal:
+        """What review has decided so far: credited plus discounted."""
+        return self.credited + self.discounted
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "currency": self.currency,
+            "today": str(self.today),
+            "pending": str(self.pending),
+            "credited": str(self.credited),
+            "discounted": str(self.discounted),
+            "settled": str(self.settled),
+        }
+
+
+@dataclass(frozen=True)
+class PayoutLine:
+    """What one person is owed in one currency for settled work (credited + discounted)."""
+
+    user_id: int
+    name: str
+    currency: str
+    entries: int
+    credited: Decimal
+    discounted: Decimal
+    pending: Decimal = field(default=ZERO)
+
+    @property
+    def owed(self) -> Decimal:
+        return self.credited + self.discounted
+
+    def to_dict(self) -> dict[str, str | int]:
+        return {
+            "user_id": self.user_id,
+            "name": self.name,
+            "currency": self.currency,
+            "entries": self.entries,
+            "credited": str(self.credited),
+            "discounted": str(self.discounted),
+            "owed": str(self.owed),
+            "pending": str(self.pending),
+        }
+
+
+def _utc(moment: datetime) -> datetime:
+    # Naive datetimes are taken as UTC: every timestamp in the database is UTC.
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _cents(amount: Decimal | None) -> Decimal:
+    return Decimal(amount or 0).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def accrue(
+    session: Session,
+    submission_id: int,
+    user_id: int,
+    clip_id: str,
+    amount: Decimal,
+    currency: str,
+    now: datetime | None = None,
+) -> None:
+    """Record a pending payment for a counted submission; a second call for the same submission
+    (a retried request, a re-run flow) leaves the first entry as it is."""
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
+        raise InvalidInput(f"a ledger amount must be a non-negative Decimal, not {amount!r}")
+    values = {
+        "submission_id": submission_id,
+        "user_id": user_id,
+        "clip_id": clip_id,
+        "amount": amount,
+        "currency": currency,
+        "state": "pending",
+        "created_at": _utc(now) if now else datetime.now(UTC),
+    }
+    # INSERT .. ON CONFLICT DO NOTHING keeps two concurrent accruals from failing each other.
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(LedgerEntry).values(**values)
+    session.execute(statement.on_conflict_do_nothing(index_elements=["submission_id"]))
+
+
+def settle_submission(
+    session: Session, submission_id: int, accepted: bool, card: RateCard, now: datetime
+) -> str | None:
+    """Decide a pending entry: credited at full price when review accepts the work, discounted
+    to price x ``card.rejected_factor`` when it rejects it. The first decision stands; returns
+    the entry's state, or None when the submission earned nothing (late, never accrued)."""
+    # Lock the entry before reading it (a row lock on PostgreSQL, the write lock on SQLite), so
+    # two reviewers settling the same work at once queue instead of both deciding it.
+    mine = LedgerEntry.submission_id == submission_id
+    session.execute(update(LedgerEntry).where(mine).values(state=LedgerEntry.state))
+    row = session.execute(
+        select(LedgerEntry.id, LedgerEntry.state, LedgerEntry.amount).where(mine)
+    ).one_or_none()
+    if row is None:
+        return None
+    if row.state != "pending":
+        return row.state
+    values: dict[str, object] = {"state": "credited", "decided_at": _utc(now)}
+    if not accepted:
+        values.update(state="discounted", amount=rejected_amount(Decimal(row.amount), card))
+    session.execute(update(LedgerEntry).where(LedgerEntry.id == row.id).values(**values))
+    return str(values["state"])
+
+
+def _totals_by_currency(
+    session: Session, user_id: int, since: datetime | None = None
+) -> dict[str, dict[str, Decimal]]:
+    query = select(LedgerEntry.currency, LedgerEntry.state, func.sum(LedgerEntry.amount)).where(
+        LedgerEntry.user_id == user_id
+    )
+    if since is not None:
+        query = query.where(LedgerEntry.created_at >= since)
+    totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(STATES, ZERO))
+    for currency, state, amount in session.execute(
+        query.group_by(LedgerEntry.currency, LedgerEntry.state)
+    ):
+        totals[currency][state] = _cents(amount)
+    return totals
+
+
+def earnings_for(
+    session: Session, user_id: int, now: datetime, currency: str | None = None
+) -> Earnings:
+    """A person's earnings: today's (since UTC midnight of ``now``), pending, credited and
+    discounted, in ``currency``; by default that of their newest entry (the card's if none)."""
+    if session.get(User, user_id) is None:
+        raise NotFound(f"there is no person with id {user_id}")
+    midnight = _utc(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    totals = _totals_by_currency(session, user_id)
+    today = _totals_by_currency(session, user_id, since=midnight)
+    if currency is None:
+        currency = (
+            session.scalar(
+                select(LedgerEntry.currency)
+                .where(LedgerEntry.user_id == user_id)
+                .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+                .limit(1)
+            )
+            or default_rate_card().currency
+        )
+    states = totals.get(currency, dict.fromkeys(STATES, ZERO))
+    return Earnings(
+        currency=currency,
+        today=_cents(sum(today.get(currency, {}).values(), ZERO)),
+        pending=states["pending"],
+        credited=states["credited"],
+        discounted=states["discounted"],
+    )
+
+
+def settlement_report(session: Session, since: datetime | None = None) -> list[PayoutLine]:
+    """What each person is owed for settled work (credited + discounted), one line per person
+    and currency, ordered by name; ``since`` keeps work decided at or after that moment."""
+    settled = (
+        select(
+            LedgerEntry.user_id,
+            User.name,
+            LedgerEntry.currency,
+            LedgerEntry.state,
+            func.count(LedgerEntry.id),
+            func.sum(LedgerEntry.amount),
+        )
+        .join(User, User.id == LedgerEntry.user_id)
+        .where(LedgerEntry.state.in_(("credited", "discounted")))
+        .group_by(LedgerEntry.user_id, User.name, LedgerEntry.currency, LedgerEntry.state)
+    )
+    if since is not None:
+        settled = settled.where(LedgerEntry.decided_at >= _utc(since))
+    pending = (
+        select(LedgerEntry.user_id, LedgerEntry.currency, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.state == "pending")
+        .group_by(LedgerEntry.user_id, LedgerEntry.currency)
+    )
+    lines: dict[tuple[int, str, str], dict[str, Decimal | int]] = defaultdict(
+        lambda: {"entries": 0, "credited": ZERO, "discounted": ZERO}
+    )
+    for user_id, name, currency, state, count, amount in session.execute(settled):
+        line = lines[(user_id, name, currency)]
+        line["entries"] += count
+        line[state] = _cents(amount)
+    pending_totals = {(u, c): _cents(amount) for u, c, amount in session.execute(pending)}
+    report = [
+        PayoutLine(
+            user_id,
+            name,
+            currency,
+            **values,
+            pending=pending_totals.get((user_id, currency), ZERO),
+        )
+        for (user_id, name, currency), values in lines.items()
+    ]
+    return sorted(report, key=lambda line: (line.name, line.currency))
