@@ -8,6 +8,7 @@ clipping are measured on the source samples, before resampling smears them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,9 +56,14 @@ class DecodedAudio:
     """Share of source samples (all channels) at full scale."""
 
 
-def load_audio(path: Path, target_rate_hz: int = TARGET_RATE_HZ) -> DecodedAudio:
+def load_audio(
+    path: Path,
+    target_rate_hz: int = TARGET_RATE_HZ,
+    on_block: Callable[[np.ndarray], None] | None = None,
+) -> DecodedAudio:
     """Decode ``path`` to mono at ``target_rate_hz``; raise UnreadableAudio saying why not.
 
+    ``on_block`` sees each decoded block as it is made (to analyse while decoding).
     OSError (missing file, permissions, I/O) propagates so callers can retry it.
     """
     path = Path(path)
@@ -71,10 +77,12 @@ def load_audio(path: Path, target_rate_hz: int = TARGET_RATE_HZ) -> DecodedAudio
         except sf.LibsndfileError as error:
             raise UnreadableAudio(_open_failure(head, error)) from None
         with sound:
-            return _decode_stream(sound, target_rate_hz)
+            return _decode_stream(sound, target_rate_hz, on_block)
 
 
-def _decode_stream(sound: sf.SoundFile, target_rate_hz: int) -> DecodedAudio:
+def _decode_stream(
+    sound: sf.SoundFile, target_rate_hz: int, on_block: Callable[[np.ndarray], None] | None
+) -> DecodedAudio:
     rate, channels, declared = sound.samplerate, sound.channels, sound.frames
     if declared <= 0:
         raise UnreadableAudio("no audio: the file has a header but no samples (empty or truncated)")
@@ -104,6 +112,8 @@ def _decode_stream(sound: sf.SoundFile, target_rate_hz: int) -> DecodedAudio:
         else:
             mono = np.zeros(0, dtype=np.float32)
         pieces.append(stream.resample_chunk(mono, last=last) if stream else mono.copy())
+        if on_block is not None and len(pieces[-1]):
+            on_block(pieces[-1])
         if last:
             break
     if sound.format in _EXACT_LENGTH and frames_read < declared * 0.99:

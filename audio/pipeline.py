@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import queue
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from audio.clips import ClipFile, write_clips
-from audio.decode import TARGET_RATE_HZ, load_audio
+from audio.decode import TARGET_RATE_HZ, DecodedAudio, load_audio
 from audio.errors import UnreadableAudio
+from audio.frames import VoiceDetector
 from audio.quality import QualityReport, assess_quality
 from audio.segment import SegmentConfig, analyse_speech
 
 _DIGEST_BLOCK = 1 << 20
+_QUEUED_BLOCKS = 64  # ~90 s of 16 kHz audio waiting for the VAD at most
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class RecordingOutcome:
     clips: list[ClipFile] = field(default_factory=list)
 
     def to_dict(self) -> dict:
+        """Plain values, for manifests and flow artifacts."""
         return {
             "status": self.status,
             "reason": self.reason,
@@ -53,6 +59,37 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+class _Rejected(Exception):
+    def __init__(self, reason: str, digest: str) -> None:
+        self.reason, self.digest = reason, digest
+
+
+def _decode_hash_and_detect(
+    path: Path, aggressiveness: int
+) -> tuple[str, DecodedAudio, np.ndarray]:
+    """Hash, decode and run webrtcvad at once: libsndfile, soxr and hashlib release the GIL,
+    so decoding and hashing run on other cores while this thread runs the VAD on each block."""
+    blocks: queue.Queue = queue.Queue(maxsize=_QUEUED_BLOCKS)
+    detector = VoiceDetector(TARGET_RATE_HZ, aggressiveness)
+
+    def decode() -> DecodedAudio:
+        try:
+            return load_audio(path, TARGET_RATE_HZ, on_block=blocks.put)
+        finally:
+            blocks.put(None)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pending_digest = pool.submit(file_digest, path)
+        decoding = pool.submit(decode)
+        while (block := blocks.get()) is not None:
+            detector.feed(block)
+        try:
+            decoded = decoding.result()
+        except UnreadableAudio as refusal:
+            raise _Rejected(refusal.reason, pending_digest.result()) from None
+        return pending_digest.result(), decoded, detector.voiced()
+
+
 def process_recording(path: Path, clips_dir: Path, config: SegmentConfig) -> RecordingOutcome:
     """Turn one recording into clip files under ``clips_dir``; the collect flow's one call.
 
@@ -60,25 +97,20 @@ def process_recording(path: Path, clips_dir: Path, config: SegmentConfig) -> Rec
     Re-running on the same file writes nothing new and returns the same clip ids.
     """
     path = Path(path)
-    # hashlib releases the GIL on large buffers, so hashing overlaps decoding on a second core.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending_digest = pool.submit(file_digest, path)
-        try:
-            decoded = load_audio(path, TARGET_RATE_HZ)
-        except UnreadableAudio as refusal:
-            return RecordingOutcome(
-                "rejected",
-                refusal.reason,
-                pending_digest.result(),
-                None,
-                None,
-                None,
-                None,
-                None,
-                [],
-            )
-        digest = pending_digest.result()
-    analysis = analyse_speech(decoded.samples, decoded.sample_rate_hz, config)
+    try:
+        digest, decoded, voiced = _decode_hash_and_detect(path, config.aggressiveness)
+    except _Rejected as rejected:
+        return RecordingOutcome(
+            status="rejected",
+            reason=rejected.reason,
+            digest=rejected.digest,
+            format=None,
+            source_rate_hz=None,
+            channels=None,
+            duration_s=None,
+            quality=None,
+        )
+    analysis = analyse_speech(decoded.samples, decoded.sample_rate_hz, config, voiced)
     quality = assess_quality(
         decoded.samples,
         decoded.sample_rate_hz,

@@ -30,6 +30,7 @@ class QualityReport:
     """Speech power over noise power; None without speech."""
 
     def to_dict(self) -> dict:
+        """Plain values, for manifests and the database row."""
         return asdict(self)
 
 

@@ -36,9 +36,11 @@ class Span:
 
     @property
     def duration_s(self) -> float:
+        """Length in seconds."""
         return self.end_s - self.start_s
 
     def to_dict(self) -> dict:
+        """Start, end and duration in seconds."""
         return {"start_s": self.start_s, "end_s": self.end_s, "duration_s": self.duration_s}
 
 
@@ -66,6 +68,7 @@ class SegmentConfig:
     criteria: SpeechCriteria = field(default_factory=SpeechCriteria)
 
     def to_dict(self) -> dict:
+        """The settings as plain values, to record with a collection run."""
         return asdict(self)
 
 
@@ -88,10 +91,17 @@ def segment_speech(samples: np.ndarray, sample_rate_hz: int, config: SegmentConf
 
 
 def analyse_speech(
-    samples: np.ndarray, sample_rate_hz: int, config: SegmentConfig
+    samples: np.ndarray,
+    sample_rate_hz: int,
+    config: SegmentConfig,
+    voiced: np.ndarray | None = None,
 ) -> SpeechAnalysis:
-    """Segment ``samples`` and keep the frame-level arrays the quality report needs."""
-    voiced = voiced_frames(to_pcm16(samples), sample_rate_hz, config.aggressiveness)
+    """Segment ``samples`` and keep the frame-level arrays the quality report needs.
+
+    ``voiced`` are webrtcvad's decisions if already made (while decoding); else made here.
+    """
+    if voiced is None:
+        voiced = voiced_frames(to_pcm16(samples), sample_rate_hz, config.aggressiveness)
     power = frame_power(samples, sample_rate_hz)
     pieces = collect_voiced(voiced, config)
     pieces = merge_close(pieces, int(round(config.merge_gap_s / VAD_FRAME_S)))

@@ -16,11 +16,11 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from review.agreement import load_policy
 
 from crowdscribe.settings import Settings, get_settings
 from crowdscribe.storage.db import Database, open_database
 from review.accuracy import enforce_accuracy_bar
+from review.agreement import load_policy
 from review.processing import (
     BatchSummary,
     complete_clip_ids,

@@ -14,14 +14,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from audio.pipeline import file_digest, process_recording
-from audio.segment import SegmentConfig
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import as_completed
+from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from audio.pipeline import file_digest, process_recording
+from audio.segment import SegmentConfig
 from crowdscribe.settings import Settings, get_settings
 from crowdscribe.storage import catalog
 from crowdscribe.storage.catalog import CollectRequest
@@ -71,6 +71,9 @@ def collect_recording(
         return {**catalog.recording_row(session, source_path), "already_collected": False}
 
 
+# Threads, not processes: spawned workers re-import Prefect and the audio stack, which cost
+# 26 s against 2.2 s for 8 recordings of 38 s here (bench/collect.py). Parameters are not
+# validated because ``on_progress`` is a plain callable.
 @flow(
     name="collect",
     task_runner=ThreadPoolTaskRunner(max_workers=os.cpu_count()),
@@ -96,13 +99,25 @@ def collect(
     inputs = catalog.find_recordings(paths)
     settings = Settings(home=Path(home)) if home else get_settings()
     url = database_url or settings.resolved_database_url
-    open_database(url).dispose()
+    open_database(url).dispose()  # schema up to date before parallel tasks write to it
     logger.info("collecting %d recording(s) into %s", len(inputs), settings.home_dir)
 
     futures = {
         collect_recording.submit(source, source_path, request, url, settings.clips_dir): source
         for source, source_path in inputs
     }
+    rows, failures = _gather(futures, on_progress)
+    _publish_artifact(rows, failures, project)
+    summary = _summarise(rows, failures)
+    logger.info("collected: %s", summary["statuses"])
+    return summary
+
+
+def _gather(
+    futures: dict[PrefectFuture, str], on_progress: ProgressHook | None
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """Wait for the recordings as they finish, logging progress; failures are kept, not raised."""
+    logger = get_run_logger()
     rows, failures = [], []
     for done, future in enumerate(as_completed(list(futures)), start=1):
         source = futures[future]
@@ -110,25 +125,15 @@ def collect(
             row = future.result()
         except Exception as error:  # noqa: BLE001 - one bad recording must not stop the rest
             failures.append({"source": source, "error": f"{type(error).__name__}: {error}"})
-            logger.error("%d/%d %s failed: %s", done, len(inputs), source, error)
+            logger.error("%d/%d %s failed (re-run to retry): %s", done, len(futures), source, error)
             row = {"source": source, "status": "failed", "reason": str(error), "clips": 0}
         else:
             rows.append(row)
-            logger.info(
-                "%d/%d %s: %s %s",
-                done,
-                len(inputs),
-                source,
-                row["status"],
-                row["reason"] or f"{row['clips']} clip(s)",
-            )
+            outcome = row["reason"] or f"{row['clips']} clip(s)"
+            logger.info("%d/%d %s: %s, %s", done, len(futures), source, row["status"], outcome)
         if on_progress is not None:
             on_progress(row)
-
-    _publish_artifact(rows, failures, project)
-    summary = _summarise(rows, failures)
-    logger.info("collected: %s", summary["statuses"])
-    return summary
+    return rows, failures
 
 
 def _summarise(rows: list[dict[str, Any]], failures: list[dict[str, str]]) -> dict[str, Any]:

@@ -21,7 +21,13 @@ from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, Recording
 from transcribe.pricing import default_rate_card
-from transcribe.queue import Claim, claim_next_clip, publish_clips, skip_assignment, submit_transcript
+from transcribe.queue import (
+    Claim,
+    claim_next_clip,
+    publish_clips,
+    skip_assignment,
+    submit_transcript,
+)
 from transcribe.users import Person, create_user
 
 SAMPLE_RATE_HZ = 16000

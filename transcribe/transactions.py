@@ -12,7 +12,8 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -21,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
+LOCK_WAIT_S = 30.0
 
 # PostgreSQL: serialization_failure, deadlock_detected, lock_not_available.
 _RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
@@ -79,10 +81,27 @@ def begin_session_write(session: Session) -> None:
         return
     lock = writer_lock(connection.engine)
     if lock is not None and not session.info.get("writer_lock_held"):
-        lock.acquire()
+        _acquire(lock)
         session.info["writer_lock_held"] = lock
         _release_when_transaction_ends(session)
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _acquire(lock: threading.Lock) -> None:
+    if not lock.acquire(timeout=LOCK_WAIT_S):
+        raise TimeoutError(
+            f"waited {LOCK_WAIT_S:.0f} s for the SQLite write lock; a transaction in this process "
+            "holds it (commit a submission before claiming the next clip in the same request)"
+        )
+
+
+@contextmanager
+def _holding(lock: threading.Lock) -> Iterator[None]:
+    _acquire(lock)
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _release_when_transaction_ends(session: Session) -> None:
@@ -119,10 +138,12 @@ def run_write(engine: Engine, work: Callable[[Connection], T], attempts: int = 8
     lock = writer_lock(engine)
     for attempt in range(attempts):
         try:
-            if lock is not None:
-                with lock:
-                    return _run_once(engine, work)
-            return _run_once(engine, work)
+            # The connection is taken before the lock: a lock holder must never wait for the pool.
+            with engine.connect() as connection:
+                if lock is None:
+                    return _run_once(connection, work)
+                with _holding(lock):
+                    return _run_once(connection, work)
         except DBAPIError as error:
             if attempt == attempts - 1 or not is_retryable(error):
                 raise
@@ -130,9 +151,12 @@ def run_write(engine: Engine, work: Callable[[Connection], T], attempts: int = 8
     raise AssertionError("unreachable")
 
 
-def _run_once(engine: Engine, work: Callable[[Connection], T]) -> T:
-    with engine.connect() as connection:
-        begin_write(connection)
+def _run_once(connection: Connection, work: Callable[[Connection], T]) -> T:
+    begin_write(connection)
+    try:
         result = work(connection)
         connection.commit()
-        return result
+    except BaseException:
+        connection.rollback()
+        raise
+    return result

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.storage.models import Qualification, User
 from transcribe.errors import Conflict, InvalidInput, NotFound
+from transcribe.transactions import as_utc
 
 ROLES = ("coordinator", "transcriber", "reviewer")
 QUALIFIED = "qualified"
@@ -203,7 +204,7 @@ def qualifications(session: Session, user_id: int) -> list[QualificationRecord]:
         .where(Qualification.user_id == user_id)
         .order_by(Qualification.language)
     )
-    return [QualificationRecord(row.language, row.status, row.reason, row.since) for row in rows]
+    return [QualificationRecord(row.language, row.status, row.reason, as_utc(row.since)) for row in rows]
 
 
 def _record(session: Session, user_id: int, language: str) -> Qualification | None:
@@ -254,6 +255,6 @@ def list_people(session: Session) -> list[tuple[Person, list[QualificationRecord
     records: dict[int, list[QualificationRecord]] = {user.id: [] for user in users}
     for row in session.scalars(select(Qualification).order_by(Qualification.language)):
         records.setdefault(row.user_id, []).append(
-            QualificationRecord(row.language, row.status, row.reason, row.since)
+            QualificationRecord(row.language, row.status, row.reason, as_utc(row.since))
         )
     return [(person_from_row(user), records[user.id]) for user in users]

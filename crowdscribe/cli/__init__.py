@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import click
 import typer
 from rich.console import Console
 
@@ -29,21 +30,17 @@ def _register_commands() -> None:
 
 
 def main() -> None:
-    """Entry point: runs the command and turns domain refusals into one-line errors."""
+    """Entry point: runs the command and turns domain refusals into one-line errors (exit 2)."""
     _register_commands()
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode click *returns* a typer.Exit's code rather than raising it.
+        exit_code = app(standalone_mode=False)
     except (Refusal, AudioError) as refusal:
         err_console.print(f"[red]error:[/red] {refusal}")
         sys.exit(2)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except typer.Abort:
+    except click.ClickException as usage_error:
+        usage_error.show()
+        sys.exit(usage_error.exit_code)
+    except click.exceptions.Abort:
         sys.exit(1)
-    except Exception as error:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
-        raise
+    sys.exit(exit_code if isinstance(exit_code, int) else 0)

@@ -57,6 +57,9 @@ def collect(
     # Check everything before starting Prefect, so a typo costs nothing and changes nothing.
     CollectRequest(language, speaker_group, project, consent, max_clip_s)
     inputs = catalog.find_recordings(paths)
+    if not inputs:
+        console.print("no audio files found in " + ", ".join(paths) + "; nothing to collect")
+        return
     settings = context.settings()
     context.database()
 

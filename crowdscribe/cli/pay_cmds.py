@@ -94,7 +94,7 @@ def earnings(
     with context.database().session() as session:
         user_id = session.scalar(select(User.id).where(User.name == name))
         if user_id is None:
-            raise NotFound(f"there is no person called {name!r}; `crowdscribe users` lists them")
+            raise NotFound(f"there is no person called {name!r}; check the user name")
         totals = earnings_for(session, user_id, datetime.now(UTC))
     if output is TableOrJson.json:
         typer.echo(json.dumps({"name": name, **totals.to_dict()}, indent=2))

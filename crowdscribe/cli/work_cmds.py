@@ -1,7 +1,64 @@
-"""Sub-commands (filled in by the module's owner)."""
+"""``crowdscribe dispatch`` publishes collected clips as work; ``crowdscribe serve`` runs the web
+app transcribers and coordinators use."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
 
 import typer
+from rich.console import Console
+
+from crowdscribe.cli import context
+
+console = Console()
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the ``crowdscribe`` app."""
+    """Add ``dispatch`` and ``serve`` to the ``crowdscribe`` app."""
+    app.command(name="dispatch")(dispatch)
+    app.command(name="serve")(serve)
+
+
+def dispatch(
+    project: Annotated[
+        str | None, typer.Option("--project", help="Only clips of this project.")
+    ] = None,
+    overlap: Annotated[
+        int, typer.Option("--overlap", help="Independent transcriptions per clip.")
+    ] = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Publish collected clips: price each and open ``overlap`` transcription slots for it."""
+    settings = context.settings()
+    context.database()
+
+    from flows.dispatch import dispatch as dispatch_flow
+
+    summary = dispatch_flow(
+        project=project,
+        overlap=overlap,
+        home=str(settings.home_dir),
+        database_url=settings.resolved_database_url,
+    )
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    languages = ", ".join(f"{code}: {n}" for code, n in summary["by_language"].items())
+    console.print(
+        f"published {summary['published']} clip(s) as {summary['slots']} slot(s)"
+        + (f" ({languages})" if languages else "")
+    )
+    if summary["gold_kept_back"]:
+        console.print(f"{summary['gold_kept_back']} gold clip(s) kept back from work")
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the web app (transcriber pages, coordinator pages and the JSON API)."""
+    import uvicorn
+
+    context.database()  # migrate before the first request
+    uvicorn.run("crowdscribe.web.app:create_app", factory=True, host=host, port=port)

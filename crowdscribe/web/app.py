@@ -13,7 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from crowdscribe.settings import Settings, get_settings
 from crowdscribe.storage.db import Database, open_database
-from crowdscribe.web.routes import auth, coordinator, review, transcriber, transcriber_api
+from crowdscribe.web.routes import auth, coordinator, exam, review, transcriber, transcriber_api
 from crowdscribe.web.security import SESSION_COOKIE, SESSION_MAX_AGE_S
 from crowdscribe.web.templating import STATIC_DIR, templates
 from transcribe.errors import ConventionError, NotAuthenticated, Refusal
@@ -67,6 +67,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.add_exception_handler(Refusal, handle_refusal)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for module in (auth, transcriber, transcriber_api, coordinator, review):
+    for module in (auth, transcriber, transcriber_api, exam, coordinator, review):
         app.include_router(module.router)
     return app

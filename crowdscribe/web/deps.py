@@ -58,25 +58,33 @@ def _bearer_token(request: Request) -> str | None:
     return token.strip() or None
 
 
-def current_person(request: Request, session: DbSession) -> Person:
-    """Who is asking: a ``Bearer`` token, else the signed session cookie; 401 otherwise.
-
-    A cookie-authenticated write to the JSON API (a page's own script) must also carry the
-    session's CSRF token in ``X-CSRF-Token``; bearer requests need none (no ambient credential).
-    """
+def _authenticate(request: Request, session: Session) -> Person:
     token = _bearer_token(request)
     if token is not None:
         person = authenticate_token(session, token)
         if person is None:
             raise NotAuthenticated("That access token is not valid; ask your coordinator.")
-    else:
-        user_id = session_user_id(request)
-        person = _person_by_id(session, user_id) if user_id is not None else None
-        if person is None:
-            raise NotAuthenticated("Please log in.")
-        cookie_write = request.url.path.startswith("/api/") and request.method in UNSAFE_METHODS
-        if cookie_write and not csrf_matches(request, request.headers.get(CSRF_HEADER)):
-            raise Forbidden("This request is missing its security token; reload the page.")
+        return person
+    user_id = session_user_id(request)
+    person = _person_by_id(session, user_id) if user_id is not None else None
+    if person is None:
+        raise NotAuthenticated("Please log in.")
+    cookie_write = request.url.path.startswith("/api/") and request.method in UNSAFE_METHODS
+    if cookie_write and not csrf_matches(request, request.headers.get(CSRF_HEADER)):
+        raise Forbidden("This request is missing its security token; reload the page.")
+    return person
+
+
+def current_person(request: Request) -> Person:
+    """Who is asking: a ``Bearer`` token, else the signed session cookie; 401 otherwise.
+
+    A cookie-authenticated write to the JSON API (a page's own script) must also carry the
+    session's CSRF token in ``X-CSRF-Token``; bearer requests need none (no ambient credential).
+    The lookup uses its own short transaction: a request must not sit on a pooled connection
+    while it waits for a worker thread, or a burst of requests starves the pool.
+    """
+    with get_database(request).session() as session:
+        person = _authenticate(request, session)
     request.state.person = person
     return person
 

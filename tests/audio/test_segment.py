@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from conftest import RATE_HZ, Conversation, build_conversation, espeak
 
+from audio.frames import VoiceDetector, to_pcm16, voiced_frames
 from audio.segment import SegmentConfig, Span, segment_speech
 
 TOLERANCE_S = 0.03  # one VAD frame
@@ -148,3 +149,11 @@ def test_chinese_speech_is_segmented(voice: str) -> None:
     spans = segment_speech(talk.samples, RATE_HZ, SegmentConfig())
     assert len(spans) == 2
     assert all(_whole_inside(u, spans) for u in talk.utterances)
+
+
+def test_vad_fed_in_blocks_while_decoding_matches_the_whole_signal(conversation) -> None:
+    whole = voiced_frames(to_pcm16(conversation.samples), RATE_HZ, 2)
+    detector = VoiceDetector(RATE_HZ, 2)
+    for start in range(0, len(conversation.samples), 23_777):  # blocks cut mid-frame
+        detector.feed(conversation.samples[start : start + 23_777])
+    np.testing.assert_array_equal(detector.voiced(), whole)

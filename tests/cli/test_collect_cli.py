@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -153,3 +156,54 @@ def test_bad_language_or_speaker_group_exits_2_with_a_clear_message(
 
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_killed_run_keeps_what_was_collected_and_rerun_finishes(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for n, text in enumerate(("The cat sat in the sun.", "Rain fell on the roof.", "A bell rang.")):
+        speak(folder / f"take{n}.wav", text)
+    stuck = folder / "stuck.wav"
+    os.mkfifo(stuck)  # reading it blocks forever: the run is still busy when we kill it
+    own_env = {**env, "CROWDSCRIBE_HOME": str(tmp_path / "home")}
+    args = ["collect", str(folder), str(stuck), "--language", "en", "--speaker-group", "adult"]
+    run = subprocess.Popen(
+        [str(CROWDSCRIBE), *args], env=own_env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        database = tmp_path / "home" / "crowdscribe.db"
+        deadline = time.monotonic() + 120
+        while _stored(database) < 3:
+            assert time.monotonic() < deadline and run.poll() is None, "the run never got going"
+            time.sleep(0.1)
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+
+    stuck.unlink()
+    speak(stuck, "Now the last one is a real recording.")
+    rerun = crowdscribe(own_env, *args)
+
+    assert rerun.returncode == 0, rerun.stderr
+    assert "3 already collected" in rerun.stdout
+    rows = jsonl(crowdscribe(own_env, "recordings", "--format", "jsonl"))
+    assert sorted(Path(row["source"]).name for row in rows) == [
+        "stuck.wav", "take0.wav", "take1.wav", "take2.wav",
+    ]  # fmt: skip
+    assert {row["status"] for row in rows} == {"segmented"}
+    clips = jsonl(crowdscribe(own_env, "clips", "--format", "jsonl"))
+    assert len(clips) == sum(row["clips"] for row in rows)
+    assert all(Path(clip["audio_path"]).is_file() for clip in clips)
+
+
+def _stored(database: Path) -> int:
+    if not database.exists():
+        return 0
+    with sqlite3.connect(database, timeout=5) as connection:
+        try:
+            return connection.execute("SELECT count(*) FROM recordings").fetchone()[0]
+        except sqlite3.OperationalError:  # the schema is still being created
+            return 0

@@ -16,7 +16,7 @@ from prefect.testing.utilities import prefect_test_harness
 import flows.collect
 from crowdscribe.settings import Settings
 from crowdscribe.storage import catalog
-from crowdscribe.storage.db import open_database
+from crowdscribe.storage.db import Database, open_database
 from flows.collect import collect
 from transcribe.errors import InvalidInput, NotFound
 
@@ -256,3 +256,23 @@ def test_missing_path_refuses_the_batch_and_stores_nothing(batch: Path, tmp_path
 def test_bad_language_code_is_refused(batch: Path, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="language 'English'"):
         run([batch], tmp_path / "home", language="English")
+
+
+def test_parallel_collect_into_postgresql_pays_each_content_once(
+    postgres_database: Database, tmp_path: Path
+) -> None:
+    for n, text in enumerate(SENTENCES):
+        speak(tmp_path / f"s{n}.wav", text)
+    shutil.copyfile(tmp_path / "s0.wav", tmp_path / "s0-again.wav")
+
+    summary = run([tmp_path], tmp_path / "home", database_url=postgres_database.url)
+
+    assert summary["statuses"] == {"segmented": 3, "rejected": 1}
+    with postgres_database.session() as session:
+        rows = {Path(row["source"]).name: row for row in catalog.recording_rows(session)}
+        clips = catalog.clip_rows(session, tmp_path / "home")
+    duplicates = [row for row in rows.values() if row["status"] == "rejected"]
+    assert {row["source"] for row in duplicates} <= {
+        str(tmp_path / n) for n in ("s0.wav", "s0-again.wav")
+    }
+    assert len(clips) == sum(row["clips"] for row in rows.values())

@@ -17,8 +17,8 @@ from review.accuracy import (
 )
 from review.agreement import load_policy
 from review.processing import complete_clip_ids, process_clips, score_gold_submissions
-from transcribe.pricing import default_rate_card
 from transcribe.errors import NotQualified
+from transcribe.pricing import default_rate_card
 from transcribe.queue import Claim, claim_next_clip, submit_transcript
 from transcribe.users import set_qualified
 
@@ -99,7 +99,8 @@ def test_below_the_bar_pauses_with_a_reason_then_a_retake_starts_afresh(
         pauses = enforce_accuracy_bar(
             session, [person.person.id for person in people], bar=0.25, window=50
         )
-    assert [(pause.user_id, pause.language, pause.clips) for pause in pauses] == [(bob.id, "en", 10)]
+    paused = [(pause.user_id, pause.language, pause.clips) for pause in pauses]
+    assert paused == [(bob.id, "en", 10)]
     with sqlite_database.session() as session:
         row = session.scalar(select(Qualification).where(Qualification.user_id == bob.id))
         assert row.status == "paused"

@@ -53,7 +53,8 @@ def test_traditional_and_simplified_characters_agree() -> None:
 
 
 def test_case_and_spacing_variants_agree() -> None:
-    decision = decide([ENGLISH_TRUTH, "So we went down to the the river and um  we caught three fish [laugh]"])
+    variant = "So we went down to the the river and um  we caught three fish [laugh]"
+    decision = decide([ENGLISH_TRUTH, variant])
     assert decision.action == ACCEPT
     assert decision.agreement_error == 0.0
 

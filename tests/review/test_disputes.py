@@ -139,7 +139,8 @@ def test_a_dispute_is_resolved_only_once(sqlite_database, settings, reviewer) ->
         resolve_dispute(session, dispute_id, reviewer.person.id, final_text=FINAL)
     with sqlite_database.session() as session, pytest.raises(Conflict, match="already resolved"):
         resolve_dispute(session, dispute_id, reviewer.person.id, unusable=True, reason_code="other")
-    assert world.clip_row(sqlite_database, _clip_of(sqlite_database, dispute_id)).final_text == FINAL
+    clip_id = _clip_of(sqlite_database, dispute_id)
+    assert world.clip_row(sqlite_database, clip_id).final_text == FINAL
 
 
 def test_only_reviewers_who_did_not_transcribe_it_may_resolve(sqlite_database, settings) -> None:

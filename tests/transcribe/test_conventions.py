@@ -182,3 +182,19 @@ def test_validation_is_fast() -> None:
         validate_transcript(text, "en")
     per_text_s = (time.perf_counter() - started) / 2000
     assert per_text_s < 0.001
+
+
+def test_the_examples_in_the_guide_pass_and_the_refused_ones_fail() -> None:
+    from pathlib import Path
+
+    guide = (Path(__file__).parents[2] / "docs" / "conventions.md").read_text(encoding="utf-8")
+    examples = guide.split("## Examples", 1)[1].split("## How transcripts are compared", 1)[0]
+    blocks = examples.split("```")[1::2]
+    assert len(blocks) == 4
+    for block, language in zip(blocks[:3], ["en", "yue", "cmn-shaanxi"], strict=True):
+        for line in block.strip().splitlines():
+            assert validate_transcript(line, language) == [], line
+    for line in blocks[3].strip().splitlines():
+        text = line.split("->")[0].strip()
+        if text:
+            assert validate_transcript(text, "cmn" if "个" in text else "en") != [], text

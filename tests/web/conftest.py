@@ -9,6 +9,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,10 +52,10 @@ class LiveServer:
     settings: Settings
 
 
-@pytest.fixture
-def live_server(settings: Settings, sqlite_database: Database) -> Iterator[LiveServer]:
-    """The app under uvicorn in a background thread, on a free 127.0.0.1 port, SQLite in tmp."""
-    app = create_app(settings, sqlite_database)
+@contextmanager
+def serving(settings: Settings, database: Database) -> Iterator[LiveServer]:
+    """Serve the app for ``database`` under uvicorn in a background thread on a free port."""
+    app = create_app(settings, database)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -67,10 +68,25 @@ def live_server(settings: Settings, sqlite_database: Database) -> Iterator[LiveS
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the web app did not start within 15 s")
         time.sleep(0.02)
-    yield LiveServer(f"http://127.0.0.1:{port}", sqlite_database, settings)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", database, settings)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture
+def serve(settings: Settings) -> Callable[[Database], AbstractContextManager[LiveServer]]:
+    """``with serve(database) as server:`` runs the app on another database (e.g. PostgreSQL)."""
+    return lambda database: serving(settings, database)
+
+
+@pytest.fixture
+def live_server(settings: Settings, sqlite_database: Database) -> Iterator[LiveServer]:
+    """The app under uvicorn in a background thread, on a free 127.0.0.1 port, SQLite in tmp."""
+    with serving(settings, sqlite_database) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -122,15 +138,20 @@ def waveform_peaks(samples: np.ndarray, bars: int = PEAK_BARS) -> list[float]:
 
 @pytest.fixture
 def spoken_clips(settings: Settings, sqlite_database: Database) -> Callable[..., list[str]]:
-    """Store one recording per text, each one collected clip of espeak-ng speech; returns ids."""
+    """Store one recording per text, each one collected clip of espeak-ng speech; returns ids.
+    Every factory here writes to the SQLite test database unless given ``database=``."""
 
     def make(
-        texts: list[str], language: str = "en", project: str = "webtest", voice: str = "en"
+        texts: list[str],
+        language: str = "en",
+        project: str = "webtest",
+        voice: str = "en",
+        database: Database = sqlite_database,
     ) -> list[str]:
         clips_dir = settings.clips_dir
         clips_dir.mkdir(parents=True, exist_ok=True)
         clip_ids = []
-        with sqlite_database.session() as session:
+        with database.session() as session:
             for text in texts:
                 digest = hashlib.sha256(f"{language}:{text}".encode()).hexdigest()
                 path = speak(text, clips_dir / f"{digest[:16]}.flac", voice)
@@ -184,8 +205,9 @@ def add_person(sqlite_database: Database) -> Callable[..., tuple[Person, str]]:
         languages: tuple[str, ...] = ("en",),
         qualified: tuple[str, ...] | None = None,
         password: str | None = None,
+        database: Database = sqlite_database,
     ) -> tuple[Person, str]:
-        with sqlite_database.session() as session:
+        with database.session() as session:
             return create_user(
                 session,
                 name,
@@ -202,8 +224,8 @@ def add_person(sqlite_database: Database) -> Callable[..., tuple[Person, str]]:
 def publish(sqlite_database: Database) -> Callable[..., int]:
     """Publish every collected clip with the given overlap at the default rates."""
 
-    def run(overlap: int = 2) -> int:
-        with sqlite_database.session() as session:
+    def run(overlap: int = 2, database: Database = sqlite_database) -> int:
+        with database.session() as session:
             summary = publish_clips(
                 session,
                 project=None,

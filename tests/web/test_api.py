@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -180,10 +180,12 @@ def test_skip_and_renew_act_only_on_ones_own_assignment(client, add_person, two_
     assert renewed.json()["lease_expires_at"] >= claim["lease_expires_at"]
     foreign = client.post(f"{base}/skip", json={"reason": "bad_audio"}, headers=bearer(ben))
     assert foreign.status_code == 404 and claim["clip_id"] not in foreign.text
-    assert client.post(f"{base}/skip", json={"reason": "nope"}, headers=bearer(ana)).status_code == 422
+    unknown = client.post(f"{base}/skip", json={"reason": "nope"}, headers=bearer(ana))
+    assert unknown.status_code == 422
     skipped = client.post(f"{base}/skip", json={"reason": "bad_audio"}, headers=bearer(ana))
     assert skipped.status_code == 200
-    assert client.get(f"/api/v1/clips/{claim['clip_id']}/audio", headers=bearer(ana)).status_code == 404
+    audio = client.get(f"/api/v1/clips/{claim['clip_id']}/audio", headers=bearer(ana))
+    assert audio.status_code == 404
 
 
 def test_me_shows_roles_languages_exams_and_earnings(client, add_person, two_clips):

@@ -107,9 +107,7 @@ def test_non_reviewers_are_refused(live_server, dispute_id) -> None:
     with client(live_server, transcriber) as http:
         assert http.get("/api/v1/disputes").status_code == 403
         assert http.get(f"/api/v1/disputes/{dispute_id}/audio").status_code == 403
-        refused = http.post(
-            f"/api/v1/disputes/{dispute_id}/resolve", json={"final_text": TEXTS[0]}
-        )
+        refused = http.post(f"/api/v1/disputes/{dispute_id}/resolve", json={"final_text": TEXTS[0]})
     assert refused.status_code == 403
     with httpx.Client(base_url=live_server.url) as anonymous:
         assert anonymous.get("/api/v1/disputes").status_code == 401

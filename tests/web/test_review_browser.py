@@ -85,9 +85,11 @@ def test_reviewer_resolves_disputes_with_the_keyboard(
     # Three rows aligned word by word; the words they disagree on are highlighted.
     assert page.locator("#aligned tr").count() == 3
     highlighted = page.locator("#aligned tr[data-transcript='2'] td.diff").all_inner_texts()
-    assert highlighted == ["bought", "three", "the"]
+    assert highlighted == ["bought", "three", "the", "[noise]"]
     assert page.locator("#aligned tr[data-transcript='3'] td.diff").all_inner_texts() == [
-        "caught", "tree", "a"
+        "caught",
+        "tree",
+        "a",
     ]
     assert "no checked clips yet" in page.locator("#transcripts li").first.inner_text()
     # The clip plays for the reviewer.
@@ -138,11 +140,13 @@ def test_reviewer_resolves_disputes_with_the_keyboard(
             .order_by(Dispute.id)
         ).all()
         states = sorted(session.scalars(select(LedgerEntry.state)))
-    assert sorted(clips) == sorted([
-        (first, "resolved", "we caught three fish in the river [laugh]"),
-        (bad_audio, "unusable", None),
-        (second, "resolved", TEXTS[0]),
-    ])
+    assert sorted(clips) == sorted(
+        [
+            (first, "resolved", "we caught three fish in the river [laugh]"),
+            (bad_audio, "unusable", None),
+            (second, "resolved", TEXTS[0]),
+        ]
+    )
     # Ann's text matched both finals; Bob's and Cat's did not; nobody typed the unusable clip.
     assert states == ["credited"] * 2 + ["discounted"] * 4
 

@@ -18,12 +18,12 @@ TEXTS = {
 }
 
 
-def log_in_with_token(page, url: str, token: str) -> None:
+def log_in_with_token(page, url: str, token: str, lands_on: str = "/") -> None:
     page.goto(f"{url}/")
     assert "/login" in page.url
     page.fill("input[name=token]", token)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/")
+    page.wait_for_url(f"{url}{lands_on}")
 
 
 def log_in_with_password(page, url: str, name: str, password: str) -> None:
@@ -50,7 +50,6 @@ def transcribe_until_no_work(page, url: str, shots, who: str) -> int:
     """Work through clips as a person would; returns how many were submitted."""
     done = 0
     while "/work/" in page.url:
-        print("PAGE", page.url, page.inner_text("main")[:300])
         play_and_hear(page)
         clip_id = page.get_attribute("#clip-audio", "src").split("/")[-2]
         heard = page.evaluate("document.getElementById('clip-audio').src")
@@ -68,15 +67,14 @@ def transcribe_until_no_work(page, url: str, shots, who: str) -> int:
         # Submitting with the problem still there keeps the person on the clip.
         page.click("#send")
         page.wait_for_timeout(300)
-        assert f"/work/" in page.url and page.input_value("#transcript") == "rl [nosie] "
+        assert "/work/" in page.url and page.input_value("#transcript") == "rl [nosie] "
         page.fill("#transcript", "")
         page.click("button[data-insert='[noise]']")
         page.keyboard.type("spoken words here")
         page.locator("#problems li", has_text="Follows the conventions").wait_for()
         assert page.input_value("#transcript") == "[noise] spoken words here"
-        before = page.url
-        page.click("#send")
-        page.wait_for_url(lambda current: current != before)
+        with page.expect_navigation():
+            page.click("#send")
         done += 1
     return done
 
@@ -129,8 +127,7 @@ def test_two_new_transcribers_work_through_published_speech(
 
     boss = chromium.new_context()
     overview = boss.new_page()
-    log_in_with_token(overview, url, boss_token)
-    overview.goto(f"{url}/coordinator")
+    log_in_with_token(overview, url, boss_token, lands_on="/coordinator")
     assert overview.locator("[data-testid=submissions-today]").inner_text() == "4"
     overview.screenshot(path=artifacts_dir / "coordinator.png", full_page=True)
     boss.close()

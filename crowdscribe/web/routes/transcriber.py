@@ -11,6 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crowdscribe.settings import Settings
+from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, Clip, LedgerEntry, Submission
 from crowdscribe.web.deps import (
     CsrfChecked,
@@ -43,6 +45,7 @@ SKIP_REASONS = {
     "empty": "Nobody speaks",
 }
 # Tags the palette offers, in the order people reach for them.
+NO_WORK_KEY = "no_work"
 PALETTE = ("noise", "breath", "laugh", "cough", "music", "unintelligible", "no-speech")
 
 
@@ -85,7 +88,7 @@ def home(
 
 
 def _claim_and_go(
-    request: Request, database, settings, person: Person, language: str | None
+    request: Request, database: Database, settings: Settings, person: Person, language: str | None
 ) -> Response:
     claim = claim_next_clip(
         database,
@@ -96,21 +99,34 @@ def _claim_and_go(
         gold_rate=settings.gold_rate,
     )
     if isinstance(claim, NoWork):
-        return templates.TemplateResponse(request, "no_work.html", {"no_work": claim})
+        # Redirect (not render) so reloading the page cannot post again and take a clip.
+        expected = claim.next_expected_at.isoformat() if claim.next_expected_at else None
+        request.session[NO_WORK_KEY] = {"message": claim.message, "next_expected_at": expected}
+        return RedirectResponse("/no-work", status_code=303)
     return RedirectResponse(f"/work/{claim.assignment_id}", status_code=303)
+
+
+@router.get("/no-work")
+def no_work_page(request: Request, _person: Transcriber) -> Response:
+    """The friendly page saying there is nothing to do, and when more is expected."""
+    stored = request.session.pop(NO_WORK_KEY, None) or {}
+    expected = stored.get("next_expected_at")
+    no_work = NoWork(
+        stored.get("message", "There are no clips for you right now."),
+        datetime.fromisoformat(expected) if expected else None,
+    )
+    return templates.TemplateResponse(request, "no_work.html", {"no_work": no_work})
 
 
 @router.post("/work/next", dependencies=[CsrfChecked])
 def take_next(
     request: Request,
     person: Transcriber,
-    session: DbSession,
     database: DatabaseDep,
     settings: SettingsDep,
     language: Annotated[str, Form()] = "",
 ) -> Response:
     """Lease the next clip (in ``language`` if given) and open it, or say there is no work."""
-    session.commit()  # the claim runs its own transaction
     return _claim_and_go(request, database, settings, person, language)
 
 

@@ -134,15 +134,12 @@ def _amount(value: Decimal) -> str:
 )
 def next_clip(
     person: CurrentPerson,
-    session: DbSession,
     database: DatabaseDep,
     settings: SettingsDep,
     language: Annotated[str | None, Query()] = None,
     body: Annotated[NextClipRequest | None, Body()] = None,
 ) -> ClaimOut | Response:
     """Lease the next clip this person may transcribe, with its price, or 204 when none is open."""
-    # The claim runs in its own transaction; end the authentication read first.
-    session.commit()
     wanted = language or (body.language if body else None)
     claim = claim_next_clip(
         database,

@@ -1,7 +1,8 @@
-// Work page: tag palette, inline convention checks, lease renewal, Ctrl+Enter to submit.
+// Transcript box (work and exam pages): tag palette, inline convention checks, Ctrl+Enter to
+// submit; on the work page also lease renewal.
 (function () {
   "use strict";
-  const page = document.querySelector("[data-assignment]");
+  const page = document.querySelector("[data-language]");
   if (!page) return;
   const form = document.getElementById("transcript-form");
   const textarea = document.getElementById("transcript");
@@ -118,6 +119,8 @@
     else textarea.focus();
   });
 
+  if (textarea.value) check();
+  if (!assignmentId) return;
   // Keep the lease while the person is here: renew when the page has focus or they typed lately.
   setInterval(() => {
     if (document.hasFocus() || Date.now() - lastTypedAt < RENEW_EVERY_MS) renew();
@@ -126,5 +129,4 @@
   if (!Number.isNaN(expires.getTime())) {
     leaseStatus.textContent = `Clip reserved for you until ${expires.toLocaleTimeString()}.`;
   }
-  if (textarea.value) check();
 })();

@@ -1,0 +1,101 @@
+"""``crowdscribe agree``, ``disputes`` and ``accuracy`` as a coordinator runs them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import review_world as world
+import typer
+from prefect.testing.utilities import prefect_test_harness
+from typer.testing import CliRunner
+
+from crowdscribe.cli import context, review_cmds
+from crowdscribe.settings import get_settings
+from transcribe.errors import NotFound
+from transcribe.users import pause_language
+
+TRUTH = "so we went down to the the river and um we caught three fish [laugh]"
+OTHER = "we were going to go to the river but it rained all day so we stayed in"
+THIRD = "the weather was nice [noise]"
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A data home of our own, seen by the commands through CROWDSCRIBE_HOME."""
+    monkeypatch.setenv("CROWDSCRIBE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("CROWDSCRIBE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    context.database.cache_clear()
+    yield get_settings().home_dir
+    context.database().dispose()
+    context.database.cache_clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def run(home: Path):
+    app = typer.Typer()
+    review_cmds.register(app)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, list(args))
+
+
+def test_agree_decides_and_disputes_lists_what_is_left(run, home, prefect_server) -> None:
+    database, settings = context.database(), get_settings()
+    agreed = world.add_clip(database, settings, project="river")
+    disputed = world.add_clip(database, settings, project="river")
+    lake = world.add_clip(database, settings, project="lake")
+    world.publish(database)
+    ann, bob, cat = (world.add_person(database, name) for name in ("ann", "bob", "cat"))
+    for text in (TRUTH, OTHER, TRUTH):
+        world.transcribe(database, ann, TRUTH)
+        world.transcribe(database, bob, text)
+
+    first = run("agree", "--project", "river")
+    assert first.exit_code == 0, first.output
+    assert "accepted" in first.output and "more transcriptions" in first.output
+    assert world.clip_row(database, agreed).status == "agreed"
+    assert world.clip_row(database, lake).status == "published"  # another project
+    assert world.transcribe(database, cat, THIRD) == disputed
+    everything = run("agree")
+    assert everything.exit_code == 0, everything.output
+    assert world.clip_row(database, lake).status == "agreed"
+
+    listed = run("disputes", "--format", "jsonl")
+    rows = [json.loads(line) for line in listed.output.splitlines()]
+    assert [(row["clip_id"], row["kind"], row["transcripts"]) for row in rows] == [
+        (disputed, "disagreement", 3)
+    ]
+    table = run("disputes")
+    assert disputed in table.output and "1 open dispute(s)" in table.output
+
+
+def test_accuracy_shows_who_is_paused_and_why(run, home) -> None:
+    database, settings = context.database(), get_settings()
+    world.add_person(database, "ann")
+    bob = world.add_person(database, "bob")
+
+    with database.session() as session:
+        pause_language(session, bob.person.id, "en", "Error rate 40% over the last 12 clips")
+
+    everyone = run("accuracy", "--format", "jsonl")
+    rows = {row["name"]: row for row in map(json.loads, everyone.output.splitlines())}
+    assert rows["ann"]["status"] == "qualified"
+    assert (rows["bob"]["status"], rows["bob"]["reason"]) == (
+        "paused", "Error rate 40% over the last 12 clips"
+    )
+    one = run("accuracy", "bob")
+    assert "paused" in one.output and "ann" not in one.output
+    missing = run("accuracy", "nobody")
+    assert isinstance(missing.exception, NotFound)
+    assert settings.accuracy_bar == 0.25 and "25%" in one.output
