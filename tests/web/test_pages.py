@@ -43,7 +43,7 @@ def test_the_work_page_shows_the_clip_price_player_and_palette(
     page = take_next(client, logged_in(client, token))
     assert re.search(r"/work/\w{32}$", str(page.url))
     assert "pays 0.10 CNY" in page.text
-    assert "<canvas id=\"waveform\"" in page.text and "data-peaks='[" in page.text
+    assert '<canvas id="waveform"' in page.text and "data-peaks='[" in page.text
     assert 'data-insert="[noise]"' in page.text
     assert "Alt</kbd>+<kbd>R" in page.text
 
