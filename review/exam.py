@@ -128,8 +128,7 @@ def _open_attempts(user_id: int):
 
 def _paper(session: Session, attempt: ExamAttempt) -> ExamPaper:
     clips = {
-        clip.id: clip
-        for clip in session.scalars(select(Clip).where(Clip.id.in_(attempt.clip_ids)))
+        clip.id: clip for clip in session.scalars(select(Clip).where(Clip.id.in_(attempt.clip_ids)))
     }
     answered = set(
         session.scalars(select(ExamAnswer.clip_id).where(ExamAnswer.attempt_id == attempt.id))

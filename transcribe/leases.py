@@ -3,7 +3,9 @@ and stream its audio.
 
 A slot stays with its holder until somebody else claims it: text typed past the lease still
 counts if the slot was not taken meanwhile; otherwise it is kept as ``late`` (not counted, not
-paid). Every write here runs in the caller's session, which must commit before answering.
+paid). Each write runs in the caller's session and commits it before returning: the answer
+must never promise a transcript that is not stored, and on SQLite the write lock must not stay
+held while a web worker waits for a thread to run the session's teardown.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from crowdscribe.storage.models import Assignment, Clip, ExamAttempt, Submission, WorkItem
@@ -41,29 +43,52 @@ class Receipt:
         return asdict(self)
 
 
+# Built once: these run for every transcript anyone submits.
+_HELD = (
+    select(
+        _A.c.user_id,
+        _A.c.state,
+        _A.c.work_item_id,
+        _A.c.is_gold,
+        _A.c.clip_id,
+        _C.c.language,
+        _C.c.price,
+        _C.c.currency,
+        _S.c.id.label("submission_id"),
+        _S.c.request_id,
+        _S.c.status.label("submission_status"),
+        select(_S.c.assignment_id)
+        .where(_S.c.request_id == bindparam("p_request"))
+        .scalar_subquery()
+        .label("request_used_for"),
+    )
+    .join(_C, _C.c.id == _A.c.clip_id)
+    .outerjoin(_S, _S.c.assignment_id == _A.c.id)
+    .where(_A.c.id == bindparam("p_assignment"))
+)
+_CLOSE_SLOT = (
+    update(_W)
+    .where(
+        _W.c.id == bindparam("p_item"),
+        _W.c.assignment_id == bindparam("p_assignment"),
+        _W.c.state == "leased",
+    )
+    .values(state="done", lease_expires_at=None)
+)
+_MARK_SUBMITTED = (
+    update(_A)
+    .where(_A.c.id == bindparam("p_assignment"), _A.c.state.in_(("leased", "expired")))
+    .values(state="submitted", finished_at=bindparam("p_now"))
+)
+_NEW_SUBMISSION = insert(_S).returning(_S.c.id)
+
+
 def _held_assignment(session: Session, assignment_id: str, user_id: int, request_id: str = ""):
-    row = session.execute(
-        select(
-            _A.c.user_id,
-            _A.c.state,
-            _A.c.work_item_id,
-            _A.c.is_gold,
-            _A.c.clip_id,
-            _C.c.language,
-            _C.c.price,
-            _C.c.currency,
-            _S.c.id.label("submission_id"),
-            _S.c.request_id,
-            _S.c.status.label("submission_status"),
-            select(_S.c.assignment_id)
-            .where(_S.c.request_id == request_id)
-            .scalar_subquery()
-            .label("request_used_for"),
-        )
-        .join(_C, _C.c.id == _A.c.clip_id)
-        .outerjoin(_S, _S.c.assignment_id == _A.c.id)
-        .where(_A.c.id == assignment_id)
-    ).first()
+    row = (
+        session.connection()
+        .execute(_HELD, {"p_assignment": assignment_id, "p_request": request_id})
+        .first()
+    )
     if row is None or row.user_id != user_id:
         raise NotFound(f"You hold no assignment {assignment_id}; claim a clip first.")
     return row
@@ -73,8 +98,7 @@ def _receipt(submission_id: int, status: str, clip_id: str, duplicate: bool) -> 
     again = " (this request was already received)" if duplicate else ""
     if status == "counted":
         message = (
-            f"Saved{again}: your transcript of clip {clip_id} counts "
-            f"(receipt {submission_id})."
+            f"Saved{again}: your transcript of clip {clip_id} counts (receipt {submission_id})."
         )
     else:
         message = (
@@ -102,7 +126,8 @@ def submit_transcript(
     request_id: str,
     now: datetime,
 ) -> Receipt:
-    """Store a person's transcript once per ``request_id`` (a retry returns the same receipt)."""
+    """Store and commit a person's transcript once per ``request_id`` (a retry returns the same
+    receipt); a counted one accrues the clip's price in the ledger."""
     if not request_id or len(request_id) > 64:
         raise InvalidInput("request_id must be 1 to 64 characters, the same on every retry")
     now = utc_now(now)
@@ -115,44 +140,41 @@ def submit_transcript(
         raise Conflict(f"You skipped clip {row.clip_id}; it cannot be submitted any more.")
     clean = check_transcript(text, row.language)
     begin_session_write(session)
-    counted = row.is_gold or _close_slot(session, row.work_item_id, assignment_id)
-    taken = session.execute(
-        update(_A)
-        .where(_A.c.id == assignment_id, _A.c.state.in_(("leased", "expired")))
-        .values(state="submitted", finished_at=now)
-    )
+    connection = session.connection()
+    counted = row.is_gold or _close_slot(connection, row.work_item_id, assignment_id)
+    taken = connection.execute(_MARK_SUBMITTED, {"p_assignment": assignment_id, "p_now": now})
     if taken.rowcount != 1:
         # Lost a race with our own retry (or a skip): answer as the winner did.
         again = _held_assignment(session, assignment_id, user_id, request_id)
+        session.rollback()
         if again.submission_id is not None:
             return _earlier_submission(again, request_id, row.clip_id)
         raise Conflict(f"You skipped clip {row.clip_id}; it cannot be submitted any more.")
     status = "counted" if counted else "late"
-    submission_id = session.execute(
-        insert(_S)
-        .values(
-            assignment_id=assignment_id,
-            clip_id=row.clip_id,
-            user_id=user_id,
-            text=clean,
-            request_id=request_id,
-            status=status,
-            is_gold=row.is_gold,
-            created_at=now,
-        )
-        .returning(_S.c.id)
+    submission_id = connection.execute(
+        _NEW_SUBMISSION,
+        {
+            "assignment_id": assignment_id,
+            "clip_id": row.clip_id,
+            "user_id": user_id,
+            "text": clean,
+            "request_id": request_id,
+            "status": status,
+            "is_gold": row.is_gold,
+            "error_vs_final": None,
+            "created_at": now,
+        },
     ).scalar_one()
     if counted and row.price is not None:
         accrue(session, submission_id, user_id, row.clip_id, Decimal(row.price), row.currency, now)
+    session.commit()
     return _receipt(submission_id, status, row.clip_id, duplicate=False)
 
 
-def _close_slot(session: Session, work_item_id: int, assignment_id: str) -> bool:
+def _close_slot(connection: Connection, work_item_id: int, assignment_id: str) -> bool:
     # The slot is still ours (even past the lease) as long as nobody else claimed it.
-    result = session.execute(
-        update(_W)
-        .where(_W.c.id == work_item_id, _W.c.assignment_id == assignment_id, _W.c.state == "leased")
-        .values(state="done", lease_expires_at=None)
+    result = connection.execute(
+        _CLOSE_SLOT, {"p_item": work_item_id, "p_assignment": assignment_id}
     )
     return result.rowcount == 1
 
@@ -160,8 +182,8 @@ def _close_slot(session: Session, work_item_id: int, assignment_id: str) -> bool
 def renew_lease(
     session: Session, assignment_id: str, user_id: int, now: datetime, lease_s: float
 ) -> datetime:
-    """Extend a lease the person still holds to ``now + lease_s``; LeaseExpired if the slot
-    went to someone else meanwhile."""
+    """Extend (and commit) a lease the person still holds to ``now + lease_s``; LeaseExpired if
+    the slot went to someone else meanwhile."""
     now = utc_now(now)
     row = _held_assignment(session, assignment_id, user_id)
     if row.submission_id is not None or row.state == "submitted":
@@ -181,6 +203,7 @@ def renew_lease(
             .values(lease_expires_at=expires)
         )
         if slot.rowcount != 1:
+            session.rollback()
             raise LeaseExpired(
                 f"Your lease on clip {row.clip_id} ran out and someone else took the slot; "
                 "you can still submit, but the text will not count."
@@ -190,14 +213,15 @@ def renew_lease(
         .where(_A.c.id == assignment_id, _A.c.state == "leased")
         .values(lease_expires_at=expires)
     )
+    session.commit()
     return expires
 
 
 def skip_assignment(
     session: Session, assignment_id: str, user_id: int, reason: str, now: datetime
 ) -> None:
-    """Give a clip back (bad audio, wrong language, empty, other): the slot reopens for someone
-    else and this person never gets that clip again."""
+    """Give a clip back (bad audio, wrong language, empty, other) and commit: the slot reopens
+    for someone else and this person never gets that clip again."""
     if reason not in SKIP_REASONS:
         raise InvalidInput(f"skip reason must be one of {', '.join(SKIP_REASONS)}, not {reason!r}")
     now = utc_now(now)
@@ -222,6 +246,7 @@ def skip_assignment(
         .where(_A.c.id == assignment_id, _A.c.state.in_(("leased", "expired")))
         .values(state="skipped", skip_reason=reason, finished_at=now)
     )
+    session.commit()
 
 
 def held_clip_path(session: Session, user_id: int, clip_id: str) -> str:

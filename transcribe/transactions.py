@@ -133,17 +133,17 @@ def is_retryable(error: Exception) -> bool:
     return False
 
 
-def run_write(engine: Engine, work: Callable[[Connection], T], attempts: int = 8) -> T:
-    """Run ``work`` in its own write transaction and commit, retrying when it loses a race."""
-    lock = writer_lock(engine)
+def run_write(connection: Connection, work: Callable[[Connection], T], attempts: int = 8) -> T:
+    """Run ``work`` as one write transaction on ``connection`` and commit, retrying when it loses
+    a race. The caller checks the connection out first: a lock holder must never wait for the
+    pool."""
+    lock = writer_lock(connection.engine)
     for attempt in range(attempts):
         try:
-            # The connection is taken before the lock: a lock holder must never wait for the pool.
-            with engine.connect() as connection:
-                if lock is None:
-                    return _run_once(connection, work)
-                with _holding(lock):
-                    return _run_once(connection, work)
+            if lock is None:
+                return _run_once(connection, work)
+            with _holding(lock):
+                return _run_once(connection, work)
         except DBAPIError as error:
             if attempt == attempts - 1 or not is_retryable(error):
                 raise

@@ -204,7 +204,9 @@ def qualifications(session: Session, user_id: int) -> list[QualificationRecord]:
         .where(Qualification.user_id == user_id)
         .order_by(Qualification.language)
     )
-    return [QualificationRecord(row.language, row.status, row.reason, as_utc(row.since)) for row in rows]
+    return [
+        QualificationRecord(row.language, row.status, row.reason, as_utc(row.since)) for row in rows
+    ]
 
 
 def _record(session: Session, user_id: int, language: str) -> Qualification | None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -163,6 +164,16 @@ class WorkItem(Base):
     __table_args__ = (
         UniqueConstraint("clip_id", "slot"),
         Index("ix_work_items_claim", "language", "state", "priority", "id"),
+        # The claim order over unfinished slots only: a claim reads the first few entries
+        # instead of sorting the whole queue.
+        Index(
+            "ix_work_items_pending",
+            "language",
+            "claim_rank",
+            "id",
+            postgresql_where=text("state IN ('open', 'leased')"),
+            sqlite_where=text("state IN ('open', 'leased')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -170,6 +181,8 @@ class WorkItem(Base):
     slot: Mapped[int] = mapped_column(Integer)
     language: Mapped[str] = mapped_column(String(32))
     priority: Mapped[int] = mapped_column(Integer, default=0)
+    # -priority: claims go by priority desc then id asc, and one ascending index serves that.
+    claim_rank: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[str] = mapped_column(String(16), default="open")  # open | leased | done
     assignment_id: Mapped[str | None] = mapped_column(String(32))
     lease_expires_at: Mapped[datetime | None] = mapped_column()

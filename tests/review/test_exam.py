@@ -49,12 +49,15 @@ def _gold(database: Database, count: int = 4):
 def _take(database, ann, settings, answers_for, at=T0):
     with database.session() as session:
         paper = start_exam(session, ann.id, "en", settings=settings, now=at)
-        references = {
-            row.clip_id: row.reference_text for row in session.scalars(select(GoldClip))
-        }
+        references = {row.clip_id: row.reference_text for row in session.scalars(select(GoldClip))}
         for clip in paper.clips:
-            answer_exam(session, ann.id, paper.attempt_id, clip.clip_id,
-                        answers_for(references[clip.clip_id]))  # fmt: skip
+            answer_exam(
+                session,
+                ann.id,
+                paper.attempt_id,
+                clip.clip_id,
+                answers_for(references[clip.clip_id]),
+            )
         return finish_exam(session, ann.id, paper.attempt_id, at, settings.exam_cooldown_s)
 
 
@@ -110,9 +113,9 @@ def test_passing_the_exam_clears_a_pause(database: Database, exam_settings) -> N
 
 def test_too_few_gold_clips_is_refused_with_the_count(database: Database, settings) -> None:
     _, ann = _gold(database, count=2)
-    with pytest.raises(Conflict, match="needs 5 gold clips and only 2 exist"):
-        with database.session() as session:
-            start_exam(session, ann.id, "en", settings=settings, now=T0)
+    refusal = pytest.raises(Conflict, match="needs 5 gold clips and only 2 exist")
+    with refusal, database.session() as session:
+        start_exam(session, ann.id, "en", settings=settings, now=T0)
 
 
 def test_exam_audio_only_for_clips_of_the_open_exam(database: Database, exam_settings) -> None:
@@ -147,7 +150,7 @@ def test_gold_import_is_all_or_nothing_with_errors_per_line(
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(GoldClip)) == 0
     good = tmp_path / "good.csv"
-    good.write_text(f"clip_id,text\n{clips[0]},hello   world\n{clips[1]},\"yes, [laugh] no\"\n")
+    good.write_text(f'clip_id,text\n{clips[0]},hello   world\n{clips[1]},"yes, [laugh] no"\n')
     with database.session() as session:
         assert import_gold_csv(session, good) == 2
     with database.session() as session:

@@ -106,8 +106,10 @@ def test_fifty_concurrent_claimers_fill_every_slot_exactly_once(database: Databa
     for person_id, held, receipt in log["receipts"]:
         row = stored[receipt.submission_id]
         assert (row.assignment_id, row.user_id, row.status) == (
-            held.assignment_id, person_id, receipt.status,
-        )  # fmt: skip
+            held.assignment_id,
+            person_id,
+            receipt.status,
+        )
     statuses = Counter(row.status for row in submissions)
     assert statuses["counted"] == CLIPS * OVERLAP
     assert statuses["late"] > 0  # dawdlers lost slots, and their text was kept

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 05:44:24.688492
+Create Date: 2026-11-23 06:12:58.677492
 """
 
 from alembic import op
@@ -169,6 +169,7 @@ def upgrade() -> None:
     sa.Column('slot', sa.Integer(), nullable=False),
     sa.Column('language', sa.String(length=32), nullable=False),
     sa.Column('priority', sa.Integer(), nullable=False),
+    sa.Column('claim_rank', sa.Integer(), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('assignment_id', sa.String(length=32), nullable=True),
     sa.Column('lease_expires_at', sa.DateTime(timezone=True), nullable=True),
@@ -179,6 +180,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('work_items', schema=None) as batch_op:
         batch_op.create_index('ix_work_items_claim', ['language', 'state', 'priority', 'id'], unique=False)
+        batch_op.create_index('ix_work_items_pending', ['language', 'claim_rank', 'id'], unique=False, postgresql_where=sa.text("state IN ('open', 'leased')"), sqlite_where=sa.text("state IN ('open', 'leased')"))
 
     op.create_table('assignments',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -264,6 +266,7 @@ def downgrade() -> None:
 
     op.drop_table('assignments')
     with op.batch_alter_table('work_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_work_items_pending', postgresql_where=sa.text("state IN ('open', 'leased')"), sqlite_where=sa.text("state IN ('open', 'leased')"))
         batch_op.drop_index('ix_work_items_claim')
 
     op.drop_table('work_items')

@@ -1,0 +1,33 @@
+"""The dispatch flow publishes collected clips as priced work in one Prefect run."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from crowdscribe.settings import Settings
+from crowdscribe.storage.db import Database
+from crowdscribe.storage.models import Clip, WorkItem
+from flows.dispatch import dispatch
+from tests.transcribe.seed import add_clips
+
+
+def test_dispatch_publishes_collected_clips_with_overlap_slots(
+    settings: Settings, sqlite_database: Database
+) -> None:
+    with sqlite_database.session() as session:
+        add_clips(session, 3, project="alpha")
+        add_clips(session, 2, project="beta", language="yue")
+    summary = dispatch(
+        project="alpha",
+        overlap=3,
+        home=str(settings.home_dir),
+        database_url=settings.resolved_database_url,
+    )
+    assert (summary["published"], summary["slots"]) == (3, 9)
+    assert summary["by_language"] == {"en": 3}
+    with sqlite_database.session() as session:
+        assert session.scalar(select(func.count()).select_from(WorkItem)) == 9
+        statuses = dict(session.execute(select(Clip.project, Clip.status).distinct()).all())
+    assert statuses == {"alpha": "published", "beta": "collected"}
+    again = dispatch(home=str(settings.home_dir), database_url=settings.resolved_database_url)
+    assert (again["published"], again["slots"]) == (2, 4)
