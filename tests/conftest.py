@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prefect.settings import PREFECT_API_URL
+from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import create_engine, text
 
 from crowdscribe.settings import Settings
@@ -57,3 +59,11 @@ def postgres_database() -> Iterator[Database]:
 def database(request: pytest.FixtureRequest) -> Database:
     """The same test on both supported databases."""
     return request.getfixturevalue(f"{request.param}_database")
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[str]:
+    """One temporary Prefect server for the whole run (it takes seconds to start); yields its
+    API URL so CLI commands run as subprocesses can use it too (``PREFECT_API_URL``)."""
+    with prefect_test_harness(server_startup_timeout=120):
+        yield PREFECT_API_URL.value()

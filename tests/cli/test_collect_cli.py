@@ -23,13 +23,15 @@ def speak(path: Path, text: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A data home and a Prefect home of our own, so nothing touches anyone else's data."""
+def env(tmp_path_factory: pytest.TempPathFactory, prefect_server: str) -> dict[str, str]:
+    """A data home and a Prefect home of our own, so nothing touches anyone else's data; flows
+    report to the session's Prefect server instead of starting one per command."""
     base = tmp_path_factory.mktemp("cli")
     return {
         **os.environ,
         "CROWDSCRIBE_HOME": str(base / "home"),
         "PREFECT_HOME": str(base / "prefect"),
+        "PREFECT_API_URL": prefect_server,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "COLUMNS": "200",
     }

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import review_world as world
 import typer
-from prefect.testing.utilities import prefect_test_harness
 from typer.testing import CliRunner
 
 from crowdscribe.cli import context, review_cmds
@@ -22,10 +21,6 @@ OTHER = "we were going to go to the river but it rained all day so we stayed in"
 THIRD = "the weather was nice [noise]"
 
 
-@pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
 
 
 @pytest.fixture

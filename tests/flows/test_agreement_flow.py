@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import review_world as world
-from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import func, select
 
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, Dispute, Qualification
 from flows.agreement import agreement
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
 
 TRUTH = "so we went down to the the river and um we caught three fish [laugh]"
 DROPPED_REPETITION = "so we went down to the river and um we caught three fish [laugh]"
@@ -20,11 +19,6 @@ CHINESE = "我们昨天去了公园，天气很好，我们玩得很开心。"
 CHINESE_TRADITIONAL = "我們昨天去了公園，天氣很好，我們玩得很開心。"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def prefect_server() -> Iterator[None]:
-    """One temporary Prefect server for the whole session: it takes seconds to start."""
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
 
 
 def run_flow(settings, database: Database, **options) -> dict:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
 from prefect.artifacts import Artifact
-from prefect.testing.utilities import prefect_test_harness
 
 import flows.collect
 from crowdscribe.settings import Settings
@@ -20,6 +18,8 @@ from crowdscribe.storage.db import Database, open_database
 from flows.collect import collect
 from transcribe.errors import InvalidInput, NotFound
 
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
 SENTENCES = (
     "The little boat sailed across the lake.",
     "My grandmother keeps chickens in her garden.",
@@ -27,11 +27,6 @@ SENTENCES = (
 )
 
 
-@pytest.fixture(scope="session", autouse=True)
-def prefect_server() -> Iterator[None]:
-    """One temporary Prefect server for the whole session: it takes seconds to start."""
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
 
 
 def speak(path: Path, text: str) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from crowdscribe.settings import Settings
@@ -9,6 +10,8 @@ from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, WorkItem
 from flows.dispatch import dispatch
 from tests.transcribe.seed import add_clips
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
 
 
 def test_dispatch_publishes_collected_clips_with_overlap_slots(
