@@ -27,7 +27,7 @@ class ExportRecord:
     """One exported clip: where its audio is (relative to the export folder) and its final text."""
 
     clip_id: str
-    audio: str
+    audio_path: str
     text: str
     language: str
     speaker_group: str
@@ -117,7 +117,7 @@ def _write_audio(
         records.append(
             ExportRecord(
                 clip_id=clip.id,
-                audio=relative,
+                audio_path=relative,
                 text=clip.final_text or "",
                 language=clip.language,
                 speaker_group=clip.speaker_group,

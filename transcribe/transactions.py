@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import deque
 import time
 import weakref
 from collections.abc import Callable, Iterator
@@ -26,7 +27,48 @@ LOCK_WAIT_S = 30.0
 
 # PostgreSQL: serialization_failure, deadlock_detected, lock_not_available.
 _RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
-_writer_locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+
+class FairLock:
+    """A lock handed to its waiters in arrival order.
+
+    ``threading.Lock`` lets a running thread barge past sleeping waiters; with dozens of writers
+    queued that starves some of them for seconds. Here ``release`` hands ownership directly to
+    the oldest waiter, so waits are bounded by the queue ahead.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+        self._held = False
+
+    def acquire(self, timeout: float = -1) -> bool:
+        """Take the lock, waiting behind earlier callers; False if ``timeout`` s passed first."""
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return True
+            waiter = threading.Lock()
+            waiter.acquire()
+            self._waiters.append(waiter)
+        if waiter.acquire(timeout=timeout):
+            return True
+        with self._guard:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+                return False
+        return True  # handed over between the timeout and the guard: ours now
+
+    def release(self) -> None:
+        """Hand the lock to the oldest waiter, or free it."""
+        with self._guard:
+            if self._waiters:
+                self._waiters.popleft().release()
+            else:
+                self._held = False
+
+
+_writer_locks: weakref.WeakKeyDictionary[Engine, FairLock] = weakref.WeakKeyDictionary()
 _writer_locks_guard = threading.Lock()
 
 
@@ -42,7 +84,7 @@ def utc_now(now: datetime | None = None) -> datetime:
     return datetime.now(UTC) if now is None else as_utc(now)
 
 
-def writer_lock(engine: Engine) -> threading.Lock | None:
+def writer_lock(engine: Engine) -> FairLock | None:
     """For SQLite, a process-wide lock per engine that writers queue on before ``BEGIN IMMEDIATE``.
 
     SQLite's own busy handler polls with sleeps of up to 100 ms, which wrecks tail latency with
@@ -54,7 +96,7 @@ def writer_lock(engine: Engine) -> threading.Lock | None:
     with _writer_locks_guard:
         lock = _writer_locks.get(engine)
         if lock is None:
-            lock = _writer_locks[engine] = threading.Lock()
+            lock = _writer_locks[engine] = FairLock()
         return lock
 
 
@@ -87,7 +129,7 @@ def begin_session_write(session: Session) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _acquire(lock: threading.Lock) -> None:
+def _acquire(lock: FairLock) -> None:
     if not lock.acquire(timeout=LOCK_WAIT_S):
         raise TimeoutError(
             f"waited {LOCK_WAIT_S:.0f} s for the SQLite write lock; a transaction in this process "
@@ -96,7 +138,7 @@ def _acquire(lock: threading.Lock) -> None:
 
 
 @contextmanager
-def _holding(lock: threading.Lock) -> Iterator[None]:
+def _holding(lock: FairLock) -> Iterator[None]:
     _acquire(lock)
     try:
         yield

@@ -30,7 +30,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=int(__import__("os").environ.get("PS","5")), max_overflow=10)
         event.listen(engine, "connect", _tune_sqlite)
         return engine
     return create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)

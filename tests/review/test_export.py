@@ -107,7 +107,7 @@ def test_export_writes_one_record_per_final_clip_with_its_audio(
     assert summary.clips == 3 and summary.duration_s == pytest.approx(4.5)
     assert records[1] == {
         "clip_id": "clip-a2",
-        "audio": "audio/clip-a2.flac",
+        "audio_path": "audio/clip-a2.flac",
         "text": "hai6 [noise]",
         "language": "yue",
         "speaker_group": "adult",
@@ -127,7 +127,7 @@ def test_export_writes_one_record_per_final_clip_with_its_audio(
         "clip-a2.flac",
         "clip-b1.flac",
     ]
-    samples, rate_hz = soundfile.read(out_dir / records[2]["audio"], dtype="float32")
+    samples, rate_hz = soundfile.read(out_dir / records[2]["audio_path"], dtype="float32")
     assert rate_hz == RATE_HZ
     np.testing.assert_allclose(samples, tone(1.5, 300.0), atol=1e-4)
 
