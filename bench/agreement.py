@@ -19,10 +19,46 @@ from review.agreement import pairwise_error_rates
 from review.consensus import decide_consensus
 from review.normalize import _t2s, normalize
 
-ENGLISH = ["i", "want", "the", "big", "red", "ball", "and", "then", "we", "went", "to", "the",
-           "park", "with", "my", "mummy", "daddy", "dog", "cat", "it", "was", "really", "fun",
-           "because", "he", "goed", "runned", "there", "tomorrow", "school", "teacher", "said",
-           "no", "yes", "look", "at", "that", "one"]
+ENGLISH = [
+    "i",
+    "want",
+    "the",
+    "big",
+    "red",
+    "ball",
+    "and",
+    "then",
+    "we",
+    "went",
+    "to",
+    "the",
+    "park",
+    "with",
+    "my",
+    "mummy",
+    "daddy",
+    "dog",
+    "cat",
+    "it",
+    "was",
+    "really",
+    "fun",
+    "because",
+    "he",
+    "goed",
+    "runned",
+    "there",
+    "tomorrow",
+    "school",
+    "teacher",
+    "said",
+    "no",
+    "yes",
+    "look",
+    "at",
+    "that",
+    "one",
+]
 ENGLISH_EXTRA = ["um", "uh", "er", "[noise]", "[laugh]", "((ball))", "bi-", "[unintelligible]"]
 CANTONESE = "我哋今日去咗公園玩媽媽話會落雨佢好鍾意食雪糕點解唔得㗎喎嘅係咩有冇"
 MANDARIN = "我们今天去公园玩妈妈说会下雨他很喜欢吃冰淇淋为什么不行的是吗有没有西安面馆"
@@ -57,8 +93,9 @@ def _vary(rng: random.Random, tokens: list[str], pool: str | list[str], chinese:
     if rng.random() < 0.3:
         out = [t for t in out if t != "[noise]"]
     if rng.random() < 0.5:
-        out.insert(rng.randrange(len(out) + 1),
-                   rng.choice(PUNCTUATION_ZH if chinese else PUNCTUATION_EN))
+        out.insert(
+            rng.randrange(len(out) + 1), rng.choice(PUNCTUATION_ZH if chinese else PUNCTUATION_EN)
+        )
     if chinese:
         text = "".join(t if not t.startswith(("[", "((")) else f" {t} " for t in out)
         if rng.random() < 0.3:
@@ -82,8 +119,12 @@ def generate_clips(count: int, seed: int = 1) -> list[tuple[str, list[str]]]:
         elif kind == 2:
             truth, language, pool, chinese = _chinese_truth(rng, CANTONESE), "yue", CANTONESE, True
         else:
-            truth, language, pool, chinese = (_chinese_truth(rng, MANDARIN), "cmn-shaanxi",
-                                              MANDARIN, True)
+            truth, language, pool, chinese = (
+                _chinese_truth(rng, MANDARIN),
+                "cmn-shaanxi",
+                MANDARIN,
+                True,
+            )
         clips.append((language, [_vary(rng, truth, pool, chinese) for _ in range(3)]))
     return clips
 
@@ -133,13 +174,17 @@ def main(clip_count: int = 4000, runs: int = 5) -> None:
     for language, texts in clips:
         method = decide_consensus(texts, language).method
         methods[method] = methods.get(method, 0) + 1
-    print(f"{clip_count} clips x 3 transcripts (en child, yue, cmn-shaanxi); "
-          f"CPU time, median of {runs} runs")
+    print(
+        f"{clip_count} clips x 3 transcripts (en child, yue, cmn-shaanxi); "
+        f"CPU time, median of {runs} runs"
+    )
     print(f"consensus methods: {methods}")
     for name, action, prepare in stages:
         seconds = statistics.median(_timed(action, prepare) for _ in range(runs))
-        print(f"{name:32s} {clip_count / seconds:>10,.0f} clips/s  "
-              f"({seconds / clip_count * 1e6:,.1f} us/clip)")
+        print(
+            f"{name:32s} {clip_count / seconds:>10,.0f} clips/s  "
+            f"({seconds / clip_count * 1e6:,.1f} us/clip)"
+        )
 
 
 if __name__ == "__main__":

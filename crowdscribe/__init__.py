@@ -1,1 +1,1 @@
-"""crowdscribe shell: settings, storage, CLI and web app around the audio/transcribe/review domain."""
+"""The crowdscribe shell: settings, storage, CLI and web app around the domain packages."""

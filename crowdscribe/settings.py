@@ -70,3 +70,8 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings; tests build their own ``Settings`` instead."""
     return Settings()
+
+
+def settings_for(home: str | None) -> Settings:
+    """Settings with the data home at ``home`` (flows, tests, scripts), else the process-wide."""
+    return Settings(home=Path(home)) if home else get_settings()

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from crowdscribe.settings import Settings, get_settings
-from crowdscribe.storage.db import Database, open_database
+from crowdscribe.settings import Settings, settings_for
+from flows._runtime import migrated_url, task_database
 from review.accuracy import enforce_accuracy_bar
 from review.agreement import load_policy
 from review.processing import (
@@ -28,12 +26,6 @@ from review.processing import (
     score_gold_submissions,
 )
 from transcribe.pricing import load_rate_card
-
-
-@lru_cache(maxsize=8)
-def _database(url: str) -> Database:
-    # One engine per process and URL; the flow has migrated it already.
-    return Database(url)
 
 
 def _artifact_key(project: str | None) -> str:
@@ -65,7 +57,7 @@ def find_complete_clips(database_url: str, project: str | None, batch_size: int)
     """Every complete, undecided clip id, cut into batches of ``batch_size``."""
     batches: list[list[str]] = []
     after = None
-    with _database(database_url).session() as session:
+    with task_database(database_url).session() as session:
         while batch := complete_clip_ids(session, project=project, after=after, limit=batch_size):
             batches.append(batch)
             after = batch[-1]
@@ -85,7 +77,7 @@ def decide_batch(
     """Decide and apply one batch in one transaction; leaves its histogram as an artifact."""
     policy = load_policy(settings.policy_file)
     card = load_rate_card(settings.rates_file)
-    with _database(database_url).session() as session:
+    with task_database(database_url).session() as session:
         summary = process_clips(
             session,
             clip_ids,
@@ -106,7 +98,7 @@ def decide_batch(
 @task(name="score-gold", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
 def score_gold(database_url: str, project: str | None, settings: Settings) -> list[int]:
     """Score unscored gold transcripts against their references; returns who was scored."""
-    with _database(database_url).session() as session:
+    with task_database(database_url).session() as session:
         scored = score_gold_submissions(
             session,
             policy=load_policy(settings.policy_file),
@@ -120,7 +112,7 @@ def score_gold(database_url: str, project: str | None, settings: Settings) -> li
 @task(name="check-accuracy", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
 def check_accuracy(database_url: str, user_ids: list[int], settings: Settings) -> list[dict]:
     """Pause anyone scored in this run whose recent error rate is above the bar."""
-    with _database(database_url).session() as session:
+    with task_database(database_url).session() as session:
         pauses = enforce_accuracy_bar(
             session, user_ids, bar=settings.accuracy_bar, window=settings.accuracy_window
         )
@@ -138,9 +130,8 @@ def agreement(
 
     ``home``/``database_url`` override the settings (tests, scripts)."""
     logger = get_run_logger()
-    settings = Settings(home=Path(home)) if home else get_settings()
-    url = database_url or settings.resolved_database_url
-    open_database(url).dispose()
+    settings = settings_for(home)
+    url = migrated_url(settings, database_url)
 
     totals = BatchSummary()
     batches = find_complete_clips(url, project, batch_size)
@@ -154,8 +145,9 @@ def agreement(
     scored.update(score_gold(url, project, settings))
     pauses = check_accuracy(url, sorted(scored), settings)
     for pause in pauses:
-        logger.warning("paused user %s in %s: %s", pause["user_id"], pause["language"],
-                       pause["reason"])
+        logger.warning(
+            "paused user %s in %s: %s", pause["user_id"], pause["language"], pause["reason"]
+        )
     result = totals.to_dict()
     result.update(batches=len(batches), pauses=pauses)
     if batches:

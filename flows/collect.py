@@ -10,7 +10,6 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +21,12 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from audio.pipeline import file_digest, process_recording
 from audio.segment import SegmentConfig
-from crowdscribe.settings import Settings, get_settings
+from crowdscribe.settings import settings_for
 from crowdscribe.storage import catalog
 from crowdscribe.storage.catalog import CollectRequest
-from crowdscribe.storage.db import Database, open_database
+from flows._runtime import migrated_url, task_database
 
 ProgressHook = Callable[[dict[str, Any]], None]
-
-
-@lru_cache(maxsize=8)
-def _database(url: str) -> Database:
-    # One engine per worker (thread pool or process) and URL; the flow has migrated it already.
-    return Database(url)
 
 
 def _is_transient(_task: Any, _task_run: Any, state: Any) -> bool:
@@ -59,7 +52,7 @@ def collect_recording(
     source: str, source_path: Path, request: CollectRequest, database_url: str, clips_dir: Path
 ) -> dict[str, Any]:
     """Segment one recording and commit it with its clips, unless this content is already in."""
-    database = _database(database_url)
+    database = task_database(database_url)
     with database.session() as session:
         if catalog.is_collected(session, source_path, file_digest(source_path)):
             return {**catalog.recording_row(session, source_path), "already_collected": True}
@@ -97,9 +90,8 @@ def collect(
     logger = get_run_logger()
     request = CollectRequest(language, speaker_group, project, consent_ref, max_clip_s)
     inputs = catalog.find_recordings(paths)
-    settings = Settings(home=Path(home)) if home else get_settings()
-    url = database_url or settings.resolved_database_url
-    open_database(url).dispose()  # schema up to date before parallel tasks write to it
+    settings = settings_for(home)
+    url = migrated_url(settings, database_url)
     logger.info("collecting %d recording(s) into %s", len(inputs), settings.home_dir)
 
     futures = {

@@ -7,23 +7,17 @@ so once the flow returns the clips are claimable.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from crowdscribe.settings import Settings, get_settings
-from crowdscribe.storage.db import Database, open_database
+from crowdscribe.settings import settings_for
+from flows._runtime import migrated_url, task_database
 from transcribe.errors import InvalidInput
 from transcribe.pricing import load_rate_card
 from transcribe.queue import publish_clips
-
-
-@lru_cache(maxsize=8)
-def _database(url: str) -> Database:
-    return open_database(url)
 
 
 @task(name="publish-clips", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
@@ -32,7 +26,7 @@ def publish_batch(
 ) -> dict[str, Any]:
     """Publish every collected clip (of one project, if given) and commit."""
     card = load_rate_card(rates_file)
-    with _database(database_url).session() as session:
+    with task_database(database_url).session() as session:
         summary = publish_clips(
             session, project=project, overlap=overlap, card=card, now=datetime.now(UTC)
         )
@@ -47,10 +41,10 @@ def dispatch(
     database_url: str | None = None,
 ) -> dict[str, Any]:
     """Publish collected clips as work and return what was published, per language."""
-    settings = Settings(home=Path(home)) if home else get_settings()
+    settings = settings_for(home)
     if not 1 <= overlap <= settings.max_overlap:
         raise InvalidInput(f"overlap must be between 1 and {settings.max_overlap}, not {overlap}")
-    url = database_url or settings.resolved_database_url
+    url = migrated_url(settings, database_url)
     summary = publish_batch(url, project, overlap, settings.rates_file)
     get_run_logger().info(
         "published %d clip(s) as %d slot(s); %d gold clip(s) kept back",

@@ -22,8 +22,17 @@ from transcribe.conventions import is_chinese
 from transcribe.errors import InvalidInput
 
 __all__ = [
-    "AgreementPolicy", "Alignment", "AlignmentChunk", "align", "clip_agreement", "error_rate",
-    "event_error_rate", "is_chinese", "load_policy", "pairwise_error_rates", "unit_error_rate",
+    "AgreementPolicy",
+    "Alignment",
+    "AlignmentChunk",
+    "align",
+    "clip_agreement",
+    "error_rate",
+    "event_error_rate",
+    "is_chinese",
+    "load_policy",
+    "pairwise_error_rates",
+    "unit_error_rate",
 ]
 
 DEFAULT_WER = 0.10
@@ -41,14 +50,16 @@ def unit_error_rate(reference: Sequence[str], hypothesis: Sequence[str]) -> floa
 
 def error_rate(reference: str, hypothesis: str, language: str) -> float:
     """WER of ``hypothesis`` against ``reference`` (CER for Chinese languages), normalised first."""
-    return unit_error_rate(normalize(reference, language).units,
-                           normalize(hypothesis, language).units)
+    return unit_error_rate(
+        normalize(reference, language).units, normalize(hypothesis, language).units
+    )
 
 
 def event_error_rate(reference: str, hypothesis: str, language: str) -> float:
     """The same rate over the non-speech events alone ([noise] missing = one deletion)."""
-    return unit_error_rate(normalize(reference, language).events,
-                           normalize(hypothesis, language).events)
+    return unit_error_rate(
+        normalize(reference, language).events, normalize(hypothesis, language).events
+    )
 
 
 def _pair_rate(a: tuple[str, ...], b: tuple[str, ...]) -> float:
@@ -93,9 +104,11 @@ class Alignment:
             "chunks": [
                 {
                     "type": chunk.type,
-                    "reference": list(self.reference_tokens[chunk.ref_start_idx:chunk.ref_end_idx]),
+                    "reference": list(
+                        self.reference_tokens[chunk.ref_start_idx : chunk.ref_end_idx]
+                    ),
                     "hypothesis": list(
-                        self.hypothesis_tokens[chunk.hyp_start_idx:chunk.hyp_end_idx]
+                        self.hypothesis_tokens[chunk.hyp_start_idx : chunk.hyp_end_idx]
                     ),
                 }
                 for chunk in self.chunks
@@ -135,8 +148,7 @@ class AgreementPolicy:
         """The agreement threshold for a clip's language and speaker group."""
         language = language.lower()
         base = language.split("-", 1)[0]
-        for key in ((language, speaker_group), (base, speaker_group), (language, "*"),
-                    (base, "*")):
+        for key in ((language, speaker_group), (base, speaker_group), (language, "*"), (base, "*")):
             if key in self.overrides:
                 return self.overrides[key]
         wer, cer = self.group_rates.get(speaker_group, (self.wer, self.cer))
@@ -175,8 +187,10 @@ def load_policy(path: Path | None) -> AgreementPolicy:
     groups = {"child": (CHILD_WER, CHILD_CER)}
     for group, rates in data.get("speaker_group", {}).items():
         where = f"{path}: speaker_group.{group}"
-        groups[group] = (_rate(rates.get("wer", wer), f"{where}.wer"),
-                         _rate(rates.get("cer", cer), f"{where}.cer"))
+        groups[group] = (
+            _rate(rates.get("wer", wer), f"{where}.wer"),
+            _rate(rates.get("cer", cer), f"{where}.cer"),
+        )
     overrides: dict[tuple[str, str], float] = {}
     for number, entry in enumerate(data.get("override", []), start=1):
         if "language" not in entry or "threshold" not in entry:

@@ -67,9 +67,10 @@ def join_tokens(surfaces: Sequence[str]) -> str:
     parts: list[str] = []
     previous = ""
     for surface in surfaces:
-        if parts and not (HAN_CHARACTER.match(previous[-1:] if not previous.endswith("-")
-                                              else previous[-2:-1])
-                          and HAN_CHARACTER.match(surface[:1])):
+        if parts and not (
+            HAN_CHARACTER.match(previous[-1:] if not previous.endswith("-") else previous[-2:-1])
+            and HAN_CHARACTER.match(surface[:1])
+        ):
             parts.append(" ")
         parts.append(surface)
         previous = surface

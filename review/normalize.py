@@ -58,7 +58,7 @@ def _traditional_markers() -> frozenset[str]:
         for line in (folder / name).read_text(encoding="utf-8").splitlines():
             source, _, targets = line.partition("\t")
             target = targets.split(" ")[0]
-            markers.update(c for i, c in enumerate(source) if target[i: i + 1] != c)
+            markers.update(c for i, c in enumerate(source) if target[i : i + 1] != c)
     return frozenset(markers)
 
 
@@ -116,8 +116,11 @@ def _spoken(unit: str, chinese: bool, next_unit: str) -> str:
     parts: list[str] = []
     position = 0
     for number in NUMBER_RE.finditer(unit):
-        following = unit[number.end(): number.end() + 1] or next_unit[:1]
-        parts += [unit[position:number.start()], spoken_number(number.group(), chinese, following)]
+        following = unit[number.end() : number.end() + 1] or next_unit[:1]
+        parts += [
+            unit[position : number.start()],
+            spoken_number(number.group(), chinese, following),
+        ]
         position = number.end()
     parts.append(unit[position:])
     return " ".join(parts)

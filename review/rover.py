@@ -41,15 +41,22 @@ def _align_to_network(network: Network, keys: Sequence[str]) -> list[tuple[int, 
     that differs goes through the dynamic programme, which keeps ROVER fast on similar texts."""
     slot_keys = [{arc.key for arc in slot} for slot in network]
     low, slot_end, key_end = 0, len(network), len(keys)
-    while (low < slot_end and low < key_end and NULL not in slot_keys[low]
-           and keys[low] in slot_keys[low]):
+    while (
+        low < slot_end
+        and low < key_end
+        and NULL not in slot_keys[low]
+        and keys[low] in slot_keys[low]
+    ):
         low += 1
     high = 0
-    while (slot_end - high > low and key_end - high > low
-           and NULL not in slot_keys[slot_end - high - 1]
-           and keys[key_end - high - 1] in slot_keys[slot_end - high - 1]):
+    while (
+        slot_end - high > low
+        and key_end - high > low
+        and NULL not in slot_keys[slot_end - high - 1]
+        and keys[key_end - high - 1] in slot_keys[slot_end - high - 1]
+    ):
         high += 1
-    middle = _align_window(slot_keys[low:slot_end - high], keys[low:key_end - high])
+    middle = _align_window(slot_keys[low : slot_end - high], keys[low : key_end - high])
     return (
         [(i, i) for i in range(low)]
         + [(i + low if i >= 0 else -1, j + low if j >= 0 else -1) for i, j in middle]

@@ -1,8 +1,7 @@
 """Building review scenarios through the real dispatch path: clips with real audio files are
 published, people claim them and submit (or skip), exactly as the work page would.
 
-Shared by tests/review, tests/flows, tests/web and tests/cli (``tests/`` is on ``sys.path``
-because it holds the root conftest).
+Shared by tests/review, tests/flows, tests/web and tests/cli: ``from tests import review_world``.
 """
 
 from __future__ import annotations
@@ -20,6 +19,8 @@ import soundfile
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, Recording
+from review.agreement import load_policy
+from review.processing import BatchSummary, complete_clip_ids, process_clips
 from transcribe.pricing import default_rate_card
 from transcribe.queue import (
     Claim,
@@ -169,6 +170,19 @@ def skip(database: Database, member: Member, reason: str, language: str = "en") 
     with database.session() as session:
         skip_assignment(session, claimed.assignment_id, member.person.id, reason, _now())
     return claimed.clip_id
+
+
+def decide(database: Database) -> BatchSummary:
+    """Decide every complete clip with the default policy, as the agreement flow would."""
+    with database.session() as session:
+        return process_clips(
+            session,
+            complete_clip_ids(session),
+            policy=load_policy(None),
+            card=default_rate_card(),
+            max_overlap=3,
+            now=_now(),
+        )
 
 
 def clip_row(database: Database, clip_id: str) -> Clip:

@@ -69,8 +69,12 @@ def test_samples_go_from_recordings_to_an_exported_dataset(
 ) -> None:
     home, url = str(settings.home), sqlite_database.url
     collected = collect(
-        paths=[str(SAMPLES_EN)], language="en", speaker_group="child", project="e2e",
-        home=home, database_url=url,
+        paths=[str(SAMPLES_EN)],
+        language="en",
+        speaker_group="child",
+        project="e2e",
+        home=home,
+        database_url=url,
     )
     assert collected["statuses"] == {"segmented": 2}
     published = dispatch(project="e2e", overlap=2, home=home, database_url=url)
@@ -80,7 +84,9 @@ def test_samples_go_from_recordings_to_an_exported_dataset(
         tokens = {
             name: create_user(session, name, roles, ["en"], qualified=["en"])[1]
             for name, roles in (
-                ("ada", ["transcriber"]), ("bo", ["transcriber"]), ("cy", ["transcriber"]),
+                ("ada", ["transcriber"]),
+                ("bo", ["transcriber"]),
+                ("cy", ["transcriber"]),
                 ("rev", ["reviewer"]),
             )
         }

@@ -51,8 +51,17 @@ HAN_CHARACTER = re.compile(rf"[{_CJK}]")
 _SPEECH_KINDS = frozenset({"word", "guess", "cutoff", "filled_pause"})
 _SKIPPED = frozenset({"space", "punct"})
 _WORDS = frozenset({"word", "han"})
-_HANDLED = ("tag", "guess_open", "guess_close", "bracket", "paren", "word", "han", "hyphen",
-            "other")
+_HANDLED = (
+    "tag",
+    "guess_open",
+    "guess_close",
+    "bracket",
+    "paren",
+    "word",
+    "han",
+    "hyphen",
+    "other",
+)
 
 
 @dataclass(frozen=True)
@@ -123,8 +132,12 @@ class _Scan:
             kind = match.lastgroup
             if kind in _SKIPPED:
                 continue
-            if (kind in _WORDS and self.open_bracket is None and self.guess_start is None
-                    and _DIGIT_RUN.search(word := match.group()) is None):
+            if (
+                kind in _WORDS
+                and self.open_bracket is None
+                and self.guess_start is None
+                and _DIGIT_RUN.search(word := match.group()) is None
+            ):
                 # The common case, kept inline: most of a transcript is plain words.
                 append(Token(_word_kind(word), word, match.start(), match.end()))
                 continue
@@ -135,11 +148,20 @@ class _Scan:
         start, end = match.span()
         name = match.group("tag_name")
         if self.open_bracket is not None or self.guess_start is not None:
-            self.problem(start, end, "nested_brackets", "A tag cannot sit inside another "
-                         "bracket or a ((guess)); close the outer one first.")
+            self.problem(
+                start,
+                end,
+                "nested_brackets",
+                "A tag cannot sit inside another "
+                "bracket or a ((guess)); close the outer one first.",
+            )
         if not name.strip():
-            self.problem(start, end, "empty_tag", "Empty []: write a tag such as [noise], "
-                         "or remove the brackets.")
+            self.problem(
+                start,
+                end,
+                "empty_tag",
+                "Empty []: write a tag such as [noise], or remove the brackets.",
+            )
         elif name not in EVENT_TAGS:
             self._unknown_tag(start, end, name)
         else:
@@ -152,27 +174,42 @@ class _Scan:
         if nearest is None:
             close = difflib.get_close_matches(folded, known, n=1, cutoff=0.5)
             nearest = close[0] if close else None
-        hint = f"did you mean [{nearest}]?" if nearest else (
-            "known tags: " + " ".join(f"[{tag}]" for tag in known))
+        hint = (
+            f"did you mean [{nearest}]?"
+            if nearest
+            else ("known tags: " + " ".join(f"[{tag}]" for tag in known))
+        )
         self.problem(start, end, "unknown_tag", f"Unknown tag [{name}]; {hint}")
 
     def _on_guess_open(self, match: re.Match) -> None:
         if self.guess_start is not None or self.open_bracket is not None:
-            self.problem(*match.span(), "nested_brackets", "A ((guess)) cannot contain another "
-                         "bracket; close the first one before opening a new one.")
+            self.problem(
+                *match.span(),
+                "nested_brackets",
+                "A ((guess)) cannot contain another "
+                "bracket; close the first one before opening a new one.",
+            )
             return
         self.guess_start = match.start()
         self.guess_has_words = False
 
     def _on_guess_close(self, match: re.Match) -> None:
         if self.guess_start is None:
-            self.problem(*match.span(), "unopened_guess", "'))' closes a guess that was never "
-                         "opened; write the guess as ((words)).")
+            self.problem(
+                *match.span(),
+                "unopened_guess",
+                "'))' closes a guess that was never opened; write the guess as ((words)).",
+            )
             return
         start, end = self.guess_start, match.end()
         if not self.guess_has_words:
-            self.problem(start, end, "empty_guess", "Empty (( )): write your best guess inside, "
-                         "or [unintelligible] if you cannot guess.")
+            self.problem(
+                start,
+                end,
+                "empty_guess",
+                "Empty (( )): write your best guess inside, "
+                "or [unintelligible] if you cannot guess.",
+            )
         else:
             self.tokens.append(Token("guess", self.text[start:end], start, end))
         self.guess_start = None
@@ -181,24 +218,38 @@ class _Scan:
         start, end = match.span()
         if match.group() == "[":
             if self.open_bracket is not None:
-                self.problem(start, end, "nested_brackets", "'[' inside another '['; a tag is "
-                             "one word in brackets, like [noise].")
+                self.problem(
+                    start,
+                    end,
+                    "nested_brackets",
+                    "'[' inside another '['; a tag is one word in brackets, like [noise].",
+                )
             else:
                 self.open_bracket = start
         elif self.open_bracket is not None:
             self.open_bracket = None  # the pair held something invalid, already reported
         else:
-            self.problem(start, end, "unopened_bracket", "']' without a matching '['; tags "
-                         "look like [noise].")
+            self.problem(
+                start,
+                end,
+                "unopened_bracket",
+                "']' without a matching '['; tags look like [noise].",
+            )
 
     def _on_paren(self, match: re.Match) -> None:
         char = match.group()
         if char in "（）［］":
-            self.problem(*match.span(), "disallowed_character", f"Full-width '{char}': use "
-                         "half-width (( )) for guesses and [ ] for tags.")
+            self.problem(
+                *match.span(),
+                "disallowed_character",
+                f"Full-width '{char}': use half-width (( )) for guesses and [ ] for tags.",
+            )
             return
-        self.problem(*match.span(), "single_parenthesis", f"Single '{char}': a guess is "
-                     "written with double parentheses, ((like this)).")
+        self.problem(
+            *match.span(),
+            "single_parenthesis",
+            f"Single '{char}': a guess is written with double parentheses, ((like this)).",
+        )
 
     def _on_word(self, match: re.Match) -> None:
         text = match.group()
@@ -218,39 +269,63 @@ class _Scan:
                 continue
             number = NUMBER_RE.match(self.text, match.start() + digit.start())
             assert number is not None
-            following = self.text[number.end(): number.end() + 1]
+            following = self.text[number.end() : number.end() + 1]
             spoken = spoken_number(number.group(), self.chinese, following)
-            message = (f"数字要写成汉字：{number.group()} 写成 {spoken}" if self.chinese
-                       else f"Write numbers as spoken: write {number.group()} as {spoken}")
+            message = (
+                f"数字要写成汉字：{number.group()} 写成 {spoken}"
+                if self.chinese
+                else f"Write numbers as spoken: write {number.group()} as {spoken}"
+            )
             self.problem(number.start(), number.end(), "digit", message)
 
     def _on_hyphen(self, match: re.Match) -> None:
-        self.problem(*match.span(), "stray_hyphen", "A hyphen marks a cut-off word and goes "
-                     "straight after it (wor-); remove this one.")
+        self.problem(
+            *match.span(),
+            "stray_hyphen",
+            "A hyphen marks a cut-off word and goes straight after it (wor-); remove this one.",
+        )
 
     def _on_other(self, match: re.Match) -> None:
         char = match.group()
-        self.problem(*match.span(), "disallowed_character", f"'{char}' is not used in "
-                     "transcripts; write only what was said, with the tags in the guide.")
+        self.problem(
+            *match.span(),
+            "disallowed_character",
+            f"'{char}' is not used in "
+            "transcripts; write only what was said, with the tags in the guide.",
+        )
 
     def _finish(self) -> None:
         if self.open_bracket is not None:
             start = self.open_bracket
-            self.problem(start, start + 1, "unclosed_bracket", "'[' is never closed; tags look "
-                         "like [noise].")
+            self.problem(
+                start, start + 1, "unclosed_bracket", "'[' is never closed; tags look like [noise]."
+            )
         if self.guess_start is not None:
             start = self.guess_start
-            self.problem(start, start + 2, "unclosed_guess", "'((' is never closed; a guess "
-                         "looks like ((words)).")
+            self.problem(
+                start,
+                start + 2,
+                "unclosed_guess",
+                "'((' is never closed; a guess looks like ((words)).",
+            )
         if not self.tokens and not self.problems:
-            self.problem(0, len(self.text), "empty_transcript", "The transcript is empty; "
-                         "write [no-speech] if nothing was said.")
+            self.problem(
+                0,
+                len(self.text),
+                "empty_transcript",
+                "The transcript is empty; write [no-speech] if nothing was said.",
+            )
         no_speech = [t for t in self.tokens if t.text == "[no-speech]"]
-        if no_speech and any(t.kind in _SPEECH_KINDS or t.text == "[unintelligible]"
-                             for t in self.tokens):
+        if no_speech and any(
+            t.kind in _SPEECH_KINDS or t.text == "[unintelligible]" for t in self.tokens
+        ):
             first = no_speech[0]
-            self.problem(first.start, first.end, "no_speech_mixed", "[no-speech] means nothing "
-                         "was said; remove it, or remove the words.")
+            self.problem(
+                first.start,
+                first.end,
+                "no_speech_mixed",
+                "[no-speech] means nothing was said; remove it, or remove the words.",
+            )
         self.problems.sort(key=lambda p: (p.start, p.end))
 
 
@@ -279,6 +354,8 @@ def check_transcript(text: str, language: str) -> str:
     problems = validate_transcript(text, language)
     if problems:
         count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
-        raise ConventionError(f"The transcript breaks the conventions ({count}); first: "
-                              f"{problems[0].message}", problems)
+        raise ConventionError(
+            f"The transcript breaks the conventions ({count}); first: {problems[0].message}",
+            problems,
+        )
     return normalize_whitespace(text)

@@ -15,7 +15,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Connection, and_, bindparam, exists, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from crowdscribe.storage.db import Database
@@ -120,6 +133,20 @@ def claim_next_clip(
     now = utc_now(now)
     expires = now + timedelta(seconds=lease_s)
     with db.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # Each statement its own transaction: the claim below is one atomic statement, so
+            # no BEGIN/COMMIT round trips.
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            languages = _claimable_languages(connection, user_id, language)
+            claim = None
+            if gold_rate > 0 and random.random() < gold_rate:
+                claim = run_write(
+                    connection, lambda c: _claim_gold(c, user_id, languages, now, expires)
+                )
+            claim = claim or run_write(
+                connection, lambda c: _claim_slot_in_one(c, user_id, languages, now, expires)
+            )
+            return claim or _no_work(connection, user_id, languages, now)
         languages = _claimable_languages(connection, user_id, language)
         if gold_rate > 0 and random.random() < gold_rate:
             claim = run_write(
@@ -203,6 +230,78 @@ _LEASE_SLOT = (
     )
 )
 _NEW_ASSIGNMENT = insert(_A)
+
+
+def _claim_in_one_statement():
+    # PostgreSQL: pick, lock, lease and record the slot in one statement (one round trip).
+    slot = _NEXT_SLOT.with_only_columns(_W.c.id, _W.c.clip_id, _W.c.assignment_id).cte("slot")
+    expire_holder = (
+        update(_A)
+        .where(_A.c.id == slot.c.assignment_id, _A.c.state == "leased")
+        .values(state="expired", finished_at=bindparam("p_now"))
+        .cte("expire_holder")
+    )
+    new_assignment = insert(_A).from_select(
+        ["id", "work_item_id", "clip_id", "user_id", "state", "is_gold", "leased_at"]
+        + ["lease_expires_at"],
+        select(
+            bindparam("p_assignment", type_=_A.c.id.type),
+            slot.c.id,
+            slot.c.clip_id,
+            bindparam("p_user_id", type_=_A.c.user_id.type),
+            literal("leased"),
+            false(),
+            bindparam("p_now", type_=_A.c.leased_at.type),
+            bindparam("p_expires", type_=_A.c.lease_expires_at.type),
+        ),
+    )
+    leased = (
+        update(_W)
+        .where(_W.c.id == slot.c.id)
+        .values(
+            state="leased",
+            assignment_id=bindparam("p_assignment"),
+            lease_expires_at=bindparam("p_expires"),
+        )
+        .returning(_W.c.clip_id)
+        .cte("leased")
+    )
+    return (
+        select(leased.c.clip_id, _C.c.language, _C.c.duration_s, _C.c.price, _C.c.currency)
+        .join_from(leased, _C, _C.c.id == leased.c.clip_id)
+        .add_cte(expire_holder, new_assignment.cte("new_assignment"))
+    )
+
+
+_CLAIM_IN_ONE = _claim_in_one_statement()
+
+
+def _claim_slot_in_one(
+    connection: Connection, user_id: int, languages: list[str], now: datetime, expires: datetime
+) -> Claim | None:
+    assignment_id = secrets.token_hex(16)
+    row = connection.execute(
+        _CLAIM_IN_ONE,
+        {
+            "p_languages": languages,
+            "p_now": now,
+            "p_user_id": user_id,
+            "p_assignment": assignment_id,
+            "p_expires": expires,
+        },
+    ).first()
+    if row is None:
+        return None
+    return Claim(
+        assignment_id=assignment_id,
+        clip_id=row.clip_id,
+        language=row.language,
+        duration_s=row.duration_s,
+        price=Decimal(row.price),
+        currency=row.currency,
+        lease_expires_at=expires,
+        is_gold=False,
+    )
 
 
 def _claim_slot(

@@ -6,8 +6,25 @@ from __future__ import annotations
 import re
 
 _ONES = (
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
     "nineteen",
 )
 _TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
@@ -79,8 +96,10 @@ def chinese_number(digits: str, *, read_as_digits: bool = False) -> str:
         whole, _, fraction = digits.replace("．", ".").partition(".")
         return chinese_number(whole) + "点" + "".join(_HAN_DIGITS[int(d)] for d in fraction)
     n = int(digits)
-    if read_as_digits or (len(digits) > 1 and digits.startswith(("0", "０"))) or (
-        n > _LARGEST_CHINESE
+    if (
+        read_as_digits
+        or (len(digits) > 1 and digits.startswith(("0", "０")))
+        or (n > _LARGEST_CHINESE)
     ):
         return "".join(_HAN_DIGITS[int(d)] for d in digits)
     if n == 0:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import random
 import threading
-from collections import deque
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime

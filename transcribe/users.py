@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from crowdscribe.storage.models import Qualification, User
@@ -90,7 +90,7 @@ def normalise_roles(roles: Iterable[str]) -> frozenset[str]:
 
 
 def person_from_row(user: User) -> Person:
-    """The ``Person`` record for a ``users`` row."""
+    """The ``Person`` record for a ``users`` row (or a row of its id, name, roles, languages)."""
     return Person(
         id=user.id,
         name=user.name,
@@ -154,14 +154,18 @@ def person_by_name(session: Session, name: str) -> Person:
     return person_from_row(user)
 
 
+# Built once: every API request authenticates (plain columns, no ORM identity map).
+_BY_TOKEN = select(User.id, User.name, User.roles, User.languages).where(
+    User.token_digest == bindparam("p_digest"), User.active.is_(True)
+)
+
+
 def authenticate_token(session: Session, token: str) -> Person | None:
     """The active person holding this API token, or None: one indexed lookup by digest."""
     if not token:
         return None
-    user = session.scalar(select(User).where(User.token_digest == token_digest(token)))
-    if user is None or not user.active:
-        return None
-    return person_from_row(user)
+    row = session.execute(_BY_TOKEN, {"p_digest": token_digest(token)}).first()
+    return None if row is None else person_from_row(row)
 
 
 def authenticate_password(session: Session, name: str, password: str) -> Person | None:

@@ -11,7 +11,11 @@ from rich.console import Console
 from audio.errors import AudioError
 from transcribe.errors import Refusal
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Crowdsourced verbatim transcription: collect, dispatch, agree, review, pay, export.",
+)
 err_console = Console(stderr=True)
 
 

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from enum import Enum
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from crowdscribe.cli import context
+from crowdscribe.cli.output import JsonlFormat, TableOrJsonl, console, print_rows, rows_table
 from crowdscribe.storage import catalog
 from crowdscribe.storage.catalog import CollectRequest
 
-console = Console()
-
-
-class OutputFormat(str, Enum):
-    jsonl = "jsonl"
-    table = "table"
+RECORDING_COLUMNS = ("source", "status", "reason", "duration_s", "clips")
 
 
 def register(app: typer.Typer) -> None:
@@ -60,8 +52,7 @@ def collect(
     if not inputs:
         console.print("no audio files found in " + ", ".join(paths) + "; nothing to collect")
         return
-    settings = context.settings()
-    context.database()
+    target = context.flow_target()
 
     from flows.collect import collect as collect_flow
 
@@ -85,35 +76,30 @@ def collect(
             project=project,
             consent_ref=consent,
             max_clip_s=max_clip_s,
-            database_url=settings.resolved_database_url,
-            home=str(settings.home_dir),
             on_progress=advance,
+            **target,
         )
     with context.database().session() as session:
         stored = {row["source_path"]: row for row in catalog.recording_rows(session)}
     rows = [stored[str(path)] for _, path in inputs if str(path) in stored]
-    _print_table(rows, ("source", "status", "reason", "duration_s", "clips"))
+    console.print(rows_table(rows, RECORDING_COLUMNS))
     _print_summary(summary)
     if summary["failed"] or (strict and summary["statuses"].get("rejected")):
         raise typer.Exit(1)
 
 
 def recordings(
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="jsonl or table.")
-    ] = OutputFormat.table,
+    output: JsonlFormat = TableOrJsonl.table,
     project: Annotated[str | None, typer.Option("--project", help="Only this project.")] = None,
 ) -> None:
     """List every collected input with its status and, if refused, why."""
     with context.database().session() as session:
         rows = catalog.recording_rows(session, project=project)
-    _emit(rows, output, ("source", "status", "reason", "duration_s", "clips"))
+    print_rows(rows, output, RECORDING_COLUMNS)
 
 
 def clips(
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="jsonl or table.")
-    ] = OutputFormat.table,
+    output: JsonlFormat = TableOrJsonl.table,
     project: Annotated[str | None, typer.Option("--project", help="Only this project.")] = None,
     status: Annotated[
         str | None, typer.Option("--status", help="Only clips in this status.")
@@ -123,30 +109,7 @@ def clips(
     home = context.settings().home_dir
     with context.database().session() as session:
         rows = catalog.clip_rows(session, home, project=project, status=status)
-    _emit(rows, output, ("clip_id", "source", "start_s", "end_s", "status", "submissions"))
-
-
-def _emit(rows: list[dict[str, Any]], output: OutputFormat, columns: tuple[str, ...]) -> None:
-    if output is OutputFormat.jsonl:
-        for row in rows:
-            typer.echo(json.dumps(row, default=str, ensure_ascii=False))
-    else:
-        _print_table(rows, columns)
-
-
-def _print_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
-    table = Table(*columns)
-    for row in rows:
-        table.add_row(*(_cell(row.get(column)) for column in columns))
-    console.print(table)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return str(value)
+    print_rows(rows, output, ("clip_id", "source", "start_s", "end_s", "status", "submissions"))
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

@@ -15,3 +15,10 @@ def database() -> Database:
 
 def settings() -> Settings:
     return get_settings()
+
+
+def flow_target() -> dict[str, str]:
+    """The ``home`` and ``database_url`` a flow started by a command runs against, migrated."""
+    database()
+    home = get_settings()
+    return {"home": str(home.home_dir), "database_url": home.resolved_database_url}

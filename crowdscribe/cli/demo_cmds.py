@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from crowdscribe.cli import context
+from crowdscribe.cli.output import console, rows_table
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "samples"
 DEMO_PROJECT = "samples"
@@ -20,8 +20,6 @@ DEMO_PEOPLE = (
     ("rev", ("reviewer",)),
 )
 
-console = Console()
-
 
 def register(app: typer.Typer) -> None:
     """Add ``demo`` to the ``crowdscribe`` app."""
@@ -29,8 +27,10 @@ def register(app: typer.Typer) -> None:
 
 
 def demo(
-    samples: Path = typer.Option(SAMPLES_DIR, help="Folder with samples.toml and one folder per language."),
-    overlap: int = typer.Option(2, min=1, help="Independent transcriptions per clip."),
+    samples: Annotated[
+        Path, typer.Option(help="Folder with samples.toml and one folder per language.")
+    ] = SAMPLES_DIR,
+    overlap: Annotated[int, typer.Option(min=1, help="Independent transcriptions per clip.")] = 2,
 ) -> None:
     """Collect the sample recordings, publish their clips, and create demo people to log in with."""
     from flows.collect import collect
@@ -53,12 +53,13 @@ def demo(
     home = context.settings().home_dir
     console.print(
         f"\nData home: {home}\n"
-        "Next: `.venv/bin/crowdscribe serve` and log in at http://127.0.0.1:8000 with a token above;\n"
+        "Next: `.venv/bin/crowdscribe serve` and log in at http://127.0.0.1:8000 "
+        "with a token above;\n"
         "`.venv/bin/crowdscribe clips --format table` lists the clips."
     )
 
 
-def _ensure_people(languages: list[str]) -> list[tuple[str, str, str]]:
+def _ensure_people(languages: list[str]) -> list[dict[str, str]]:
     """Create the demo people once; tokens can only be shown when they are created."""
     from sqlalchemy import select
 
@@ -70,18 +71,17 @@ def _ensure_people(languages: list[str]) -> list[tuple[str, str, str]]:
         existing = set(session.scalars(select(User.name)))
         for name, roles in DEMO_PEOPLE:
             if name in existing:
-                rows.append((name, ",".join(roles), "(created earlier; token shown then)"))
+                rows.append(_person_row(name, roles, "(created earlier; token shown then)"))
                 continue
             qualified = languages if "transcriber" in roles else ()
             _, token = create_user(session, name, roles, languages, qualified=qualified)
-            rows.append((name, ",".join(roles), token))
+            rows.append(_person_row(name, roles, token))
     return rows
 
 
-def _print_people(rows: list[tuple[str, str, str]]) -> None:
-    table = Table(title="Demo people")
-    for column in ("name", "roles", "login token"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+def _person_row(name: str, roles: tuple[str, ...], token: str) -> dict[str, str]:
+    return {"name": name, "roles": ",".join(roles), "login token": token}
+
+
+def _print_people(rows: list[dict[str, str]]) -> None:
+    console.print(rows_table(rows, ("name", "roles", "login token"), title="Demo people"))

@@ -3,27 +3,29 @@ owed, and the finished dataset."""
 
 from __future__ import annotations
 
-import csv
-import json
-import sys
 from datetime import UTC, datetime
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from sqlalchemy import select
 
 from crowdscribe.cli import context
+from crowdscribe.cli.output import (
+    JsonFormat,
+    ReportFormat,
+    TableCsvOrJson,
+    TableOrJson,
+    console,
+    print_json,
+    print_rows,
+)
 from crowdscribe.storage.models import User
 from review.export import export_dataset
 from transcribe.errors import InvalidInput, NotFound
 from transcribe.ledger import earnings_for, settlement_report
 from transcribe.pricing import load_rate_card
 
-console = Console()
 _REPORT_FIELDS = [
     "user_id",
     "name",
@@ -36,17 +38,6 @@ _REPORT_FIELDS = [
 ]
 
 
-class TableOrJson(str, Enum):
-    table = "table"
-    json = "json"
-
-
-class ReportFormat(str, Enum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
 def register(app: typer.Typer) -> None:
     """Add ``rates``, ``earnings``, ``settle`` and ``export`` to the ``crowdscribe`` app."""
     app.command(name="rates")(rates)
@@ -55,29 +46,33 @@ def register(app: typer.Typer) -> None:
     app.command(name="export")(export)
 
 
-def rates(
-    output: Annotated[TableOrJson, typer.Option("--format", help="table or json.")] = (
-        TableOrJson.table
-    ),
-) -> None:
+def rates(output: JsonFormat = TableOrJson.table) -> None:
     """Show the rate card in use (CROWDSCRIBE_RATES_FILE, else the built-in card)."""
     settings = context.settings()
     card = load_rate_card(settings.rates_file)
     if output is TableOrJson.json:
-        typer.echo(json.dumps(card.to_dict(), indent=2))
+        print_json(card.to_dict())
         return
     source = str(settings.rates_file) if settings.rates_file else "built-in default card"
-    table = Table(title=f"Rates in {card.currency} ({source})")
-    for column in ("language", "speaker group", "amount", "minutes", "per minute"):
-        table.add_column(
-            column, justify="left" if column in ("language", "speaker group") else "right"
-        )
-    for rate in (*card.rates, card.default):
-        language = "(anything else)" if rate is card.default else rate.language
-        table.add_row(
-            language, rate.speaker_group, str(rate.amount), str(rate.minutes), str(rate.per_minute)
-        )
-    console.print(table)
+    rows = [
+        {
+            "language": "(anything else)" if rate is card.default else rate.language,
+            "speaker group": rate.speaker_group,
+            "amount": rate.amount,
+            "minutes": rate.minutes,
+            "per minute": rate.per_minute,
+        }
+        for rate in (*card.rates, card.default)
+    ]
+    columns = ("language", "speaker group", "amount", "minutes", "per minute")
+    print_rows(
+        rows,
+        output,
+        columns,
+        cell=str,
+        title=f"Rates in {card.currency} ({source})",
+        right_aligned=columns[2:],
+    )
     console.print(
         f"minimum per clip {card.minimum_per_clip} {card.currency}; "
         f"rejected work earns {card.rejected_factor} of the price"
@@ -86,9 +81,7 @@ def rates(
 
 def earnings(
     name: Annotated[str, typer.Argument(help="The person's user name.")],
-    output: Annotated[TableOrJson, typer.Option("--format", help="table or json.")] = (
-        TableOrJson.table
-    ),
+    output: JsonFormat = TableOrJson.table,
 ) -> None:
     """Show what a person has earned: today, pending review, credited and discounted."""
     with context.database().session() as session:
@@ -97,14 +90,16 @@ def earnings(
             raise NotFound(f"there is no person called {name!r}; check the user name")
         totals = earnings_for(session, user_id, datetime.now(UTC))
     if output is TableOrJson.json:
-        typer.echo(json.dumps({"name": name, **totals.to_dict()}, indent=2))
+        print_json({"name": name, **totals.to_dict()})
         return
-    table = Table(title=f"Earnings of {name} ({totals.currency})")
-    for column in ("today", "pending", "credited", "discounted", "settled"):
-        table.add_column(column, justify="right")
-    row = totals.to_dict()
-    table.add_row(*(row[key] for key in ("today", "pending", "credited", "discounted", "settled")))
-    console.print(table)
+    columns = ("today", "pending", "credited", "discounted", "settled")
+    print_rows(
+        [totals.to_dict()],
+        output,
+        columns,
+        title=f"Earnings of {name} ({totals.currency})",
+        right_aligned=columns,
+    )
 
 
 def settle(
@@ -112,30 +107,24 @@ def settle(
         str | None,
         typer.Option("--since", help="Only work decided on or after this date (YYYY-MM-DD, UTC)."),
     ] = None,
-    output: Annotated[ReportFormat, typer.Option("--format", help="table, csv or json.")] = (
-        ReportFormat.table
-    ),
+    output: ReportFormat = TableCsvOrJson.table,
 ) -> None:
     """The payout report: per person, credited plus discounted work owed (pending shown apart)."""
     since_at = _parse_date(since) if since else None
     with context.database().session() as session:
         lines = settlement_report(session, since=since_at)
     rows = [line.to_dict() for line in lines]
-    if output is ReportFormat.csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=_REPORT_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
+    if output is TableCsvOrJson.table and not rows:
+        console.print("nothing settled yet")
         return
-    if output is ReportFormat.json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    columns = _REPORT_FIELDS[1:]
-    table = Table(title="Payouts" + (f" for work decided since {since}" if since else ""))
-    for column in columns:
-        table.add_column(column, justify="left" if column in ("name", "currency") else "right")
-    for row in rows:
-        table.add_row(*(str(row[key]) for key in columns))
-    console.print(table if rows else "nothing settled yet")
+    print_rows(
+        rows,
+        output,
+        _REPORT_FIELDS if output is TableCsvOrJson.csv else _REPORT_FIELDS[1:],
+        cell=str,
+        title="Payouts" + (f" for work decided since {since}" if since else ""),
+        right_aligned=_REPORT_FIELDS[3:],
+    )
 
 
 def export(

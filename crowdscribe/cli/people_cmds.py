@@ -4,28 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from crowdscribe.cli import context
+from crowdscribe.cli.output import JsonlFormat, TableOrJsonl, console, print_rows
 from review.gold import add_gold, import_gold_csv
 from transcribe.errors import InvalidInput
 from transcribe.pricing import load_rate_card
 from transcribe.users import ROLES, create_user, list_people
 
-console = Console()
 users_app = typer.Typer(no_args_is_help=True, help="Add and list people.")
 gold_app = typer.Typer(no_args_is_help=True, help="Reference transcripts for exams and checks.")
-
-
-class OutputFormat(str, Enum):
-    jsonl = "jsonl"
-    table = "table"
 
 
 def register(app: typer.Typer) -> None:
@@ -76,34 +68,36 @@ def users_add(
 
 @users_app.command("list")
 def users_list(
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="table or jsonl.")
-    ] = OutputFormat.table,
+    output: JsonlFormat = TableOrJsonl.table,
 ) -> None:
     """Everyone with their roles, languages and qualification (paused ones with the reason)."""
     with context.database().session() as session:
         people = list_people(session)
-    if output is OutputFormat.jsonl:
-        for person, records in people:
-            row = {
+    if output is TableOrJsonl.jsonl:
+        rows = [
+            {
                 "id": person.id,
                 "name": person.name,
                 "roles": sorted(person.roles),
                 "languages": list(person.languages),
                 "qualifications": [record.to_dict() for record in records],
             }
-            typer.echo(json.dumps(row, ensure_ascii=False))
-        return
-    table = Table("name", "roles", "languages", "qualified", "paused")
-    for person, records in people:
-        table.add_row(
-            person.name,
-            ", ".join(sorted(person.roles)),
-            ", ".join(person.languages),
-            ", ".join(r.language for r in records if r.status == "qualified"),
-            "; ".join(f"{r.language}: {r.reason}" for r in records if r.status == "paused"),
-        )
-    console.print(table)
+            for person, records in people
+        ]
+    else:
+        rows = [
+            {
+                "name": person.name,
+                "roles": ", ".join(sorted(person.roles)),
+                "languages": ", ".join(person.languages),
+                "qualified": ", ".join(r.language for r in records if r.status == "qualified"),
+                "paused": "; ".join(
+                    f"{r.language}: {r.reason}" for r in records if r.status == "paused"
+                ),
+            }
+            for person, records in people
+        ]
+    print_rows(rows, output, ("name", "roles", "languages", "qualified", "paused"))
 
 
 @gold_app.command("add")

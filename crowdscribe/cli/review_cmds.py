@@ -3,26 +3,33 @@ reviewer, and see each transcriber's accuracy (and who is paused, and why)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from crowdscribe.cli import context
+from crowdscribe.cli.output import (
+    JsonlFormat,
+    TableOrJsonl,
+    cell_format,
+    console,
+    print_rows,
+    rows_table,
+)
 from review.accuracy import accuracy_report
 from review.disputes import dispute_queue
 from transcribe.users import person_by_name
 
-console = Console()
-
-
-class OutputFormat(str, Enum):
-    jsonl = "jsonl"
-    table = "table"
+OUTCOMES = (
+    ("accepted", "accepted"),
+    ("more transcriptions", "more_transcriptions"),
+    ("disputed", "disputed"),
+    ("unusable? (bad audio ×2)", "unusable"),
+)
+DISPUTE_COLUMNS = ("id", "clip_id", "kind", "language", "project", "agreement_error", "transcripts")
+_cell = cell_format(missing="–", places=3)
+ACCURACY_COLUMNS = ("name", "language", "clips", "error_rate", "status", "reason")
 
 
 def register(app: typer.Typer) -> None:
@@ -39,35 +46,21 @@ def agree(
     ] = 500,
 ) -> None:
     """Decide every clip whose transcriptions are complete: accept, ask for more, or dispute."""
-    settings = context.settings()
-    context.database()
-
     from flows.agreement import agreement
 
-    summary = agreement(
-        batch_size=batch_size,
-        project=project,
-        home=str(settings.home_dir),
-        database_url=settings.resolved_database_url,
-    )
-    table = Table("outcome", "clips")
-    table.add_row("accepted", str(summary["accepted"]))
-    table.add_row("more transcriptions", str(summary["more_transcriptions"]))
-    table.add_row("disputed", str(summary["disputed"]))
-    table.add_row("unusable? (bad audio ×2)", str(summary["unusable"]))
-    console.print(table)
-    histogram = Table("agreement error", "clips")
-    for label, count in summary["histogram"].items():
-        histogram.add_row(label, str(count))
-    console.print(histogram)
+    summary = agreement(batch_size=batch_size, project=project, **context.flow_target())
+    outcomes = [{"outcome": label, "clips": summary[key]} for label, key in OUTCOMES]
+    console.print(rows_table(outcomes, ("outcome", "clips")))
+    histogram = [
+        {"agreement error": label, "clips": count} for label, count in summary["histogram"].items()
+    ]
+    console.print(rows_table(histogram, ("agreement error", "clips")))
     for pause in summary["pauses"]:
         console.print(f"[yellow]paused[/yellow] user {pause['user_id']}: {pause['reason']}")
 
 
 def disputes(
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="table or jsonl.")
-    ] = OutputFormat.table,
+    output: JsonlFormat = TableOrJsonl.table,
     language: Annotated[str | None, typer.Option("--language", help="Only this language.")] = None,
     project: Annotated[str | None, typer.Option("--project", help="Only this project.")] = None,
     min_age_h: Annotated[
@@ -89,25 +82,19 @@ def disputes(
                 now=now,
             )
         ]
-    if output is OutputFormat.jsonl:
-        for row in rows:
-            typer.echo(json.dumps(row, ensure_ascii=False))
+    if output is TableOrJsonl.jsonl:
+        print_rows(rows, output, DISPUTE_COLUMNS)
         return
-    columns = ("id", "clip_id", "kind", "language", "project", "agreement_error", "transcripts")
-    table = Table(*columns, "age")
-    for row in rows:
-        cells = [_cell(row[column]) for column in columns]
-        table.add_row(*cells, _age(row["age_s"]))
-    console.print(table)
+    shown = [{**row, "age": _age(row["age_s"])} for row in rows]
+    print_rows(shown, output, (*DISPUTE_COLUMNS, "age"), cell=_cell)
     console.print(f"{len(rows)} {state} dispute(s)")
 
 
 def accuracy(
-    name: Annotated[str | None, typer.Argument(help="One person's name; everyone if left out.")]
-    = None,
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="table or jsonl.")
-    ] = OutputFormat.table,
+    name: Annotated[
+        str | None, typer.Argument(help="One person's name; everyone if left out.")
+    ] = None,
+    output: JsonlFormat = TableOrJsonl.table,
 ) -> None:
     """Each transcriber's error rate per language over the recent window, and any pause reason."""
     settings = context.settings()
@@ -118,33 +105,19 @@ def accuracy(
             row.to_dict()
             for row in accuracy_report(session, window=settings.accuracy_window, name=name)
         ]
-    if output is OutputFormat.jsonl:
-        for row in rows:
-            typer.echo(json.dumps(row, ensure_ascii=False))
+    if output is TableOrJsonl.jsonl:
+        print_rows(rows, output, ACCURACY_COLUMNS)
         return
-    table = Table("name", "language", "clips", "error rate", "status", "reason")
-    for row in rows:
-        table.add_row(
-            row["name"],
-            row["language"],
-            str(row["clips"]),
-            _cell(row["error_rate"]),
-            row["status"] or "not qualified",
-            row["reason"] or "",
-        )
-    console.print(table)
+    shown = [
+        {**row, "status": row["status"] or "not qualified", "reason": row["reason"] or ""}
+        for row in rows
+    ]
+    headers = [column.replace("_", " ") for column in ACCURACY_COLUMNS]
+    print_rows(shown, output, ACCURACY_COLUMNS, cell=_cell, headers=headers)
     console.print(
         f"bar: paused above {settings.accuracy_bar:.0%} error over the last "
         f"{settings.accuracy_window} checked clips"
     )
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
 
 
 def _age(seconds: float) -> str:

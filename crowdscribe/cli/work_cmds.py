@@ -7,11 +7,9 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from crowdscribe.cli import context
-
-console = Console()
+from crowdscribe.cli.output import console
 
 
 def register(app: typer.Typer) -> None:
@@ -30,17 +28,9 @@ def dispatch(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Publish collected clips: price each and open ``overlap`` transcription slots for it."""
-    settings = context.settings()
-    context.database()
-
     from flows.dispatch import dispatch as dispatch_flow
 
-    summary = dispatch_flow(
-        project=project,
-        overlap=overlap,
-        home=str(settings.home_dir),
-        database_url=settings.resolved_database_url,
-    )
+    summary = dispatch_flow(project=project, overlap=overlap, **context.flow_target())
     if as_json:
         typer.echo(json.dumps(summary))
         return

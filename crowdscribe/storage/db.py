@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+SQLITE_POOL_SIZE = 50
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
@@ -30,7 +31,14 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=int(__import__("os").environ.get("PS","5")), max_overflow=10)
+        # A connection for every worker thread (40 in the web app): SQLite connections are cheap,
+        # and a thread that waits on the pool's queue can be passed over for seconds.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=20,
+        )
         event.listen(engine, "connect", _tune_sqlite)
         return engine
     return create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)

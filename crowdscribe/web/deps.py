@@ -2,20 +2,55 @@
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import User
 from crowdscribe.web.security import CSRF_FIELD, CSRF_HEADER, csrf_matches, session_user_id
 from transcribe.errors import Forbidden, NotAuthenticated
-from transcribe.users import Person, authenticate_token, person_from_row
+from transcribe.users import Person, authenticate_token, person_from_row, token_digest
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# How long a checked API token is trusted without asking the database again: a deactivated
+# person (or a replaced token) is refused at most this long after the change.
+TOKEN_TRUST_S = 30.0
+_TOKEN_CACHE_LIMIT = 10_000
+
+
+class RecentTokens:
+    """API tokens checked in the last ``TOKEN_TRUST_S`` seconds, by SHA-256 digest (never the
+    token itself): a transcriber's every request would otherwise cost a database lookup."""
+
+    def __init__(self, trust_s: float = TOKEN_TRUST_S) -> None:
+        self.trust_s = trust_s
+        self._people: dict[str, tuple[float, Person]] = {}
+        self._guard = threading.Lock()
+
+    def get(self, digest: str) -> Person | None:
+        """The person this digest was found to belong to, if that was recent enough."""
+        found = self._people.get(digest)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def put(self, digest: str, person: Person) -> None:
+        """Remember a successful lookup (failures are not remembered: a new token works at once)."""
+        with self._guard:
+            if len(self._people) >= _TOKEN_CACHE_LIMIT:
+                self._people.clear()
+            self._people[digest] = (time.monotonic() + self.trust_s, person)
+
+
+_recent_tokens: weakref.WeakKeyDictionary[Database, RecentTokens] = weakref.WeakKeyDictionary()
 
 
 def get_database(request: Request) -> Database:
@@ -58,15 +93,27 @@ def _bearer_token(request: Request) -> str | None:
     return token.strip() or None
 
 
-def _authenticate(request: Request, session: Session) -> Person:
-    token = _bearer_token(request)
-    if token is not None:
-        person = authenticate_token(session, token)
+def _person_for_token(database: Database, token: str) -> Person:
+    recent = _recent_tokens.get(database)
+    if recent is None:
+        recent = _recent_tokens.setdefault(database, RecentTokens())
+    digest = token_digest(token)
+    person = recent.get(digest)
+    if person is None:
+        with database.session() as session:
+            person = authenticate_token(session, token)
         if person is None:
             raise NotAuthenticated("That access token is not valid; ask your coordinator.")
-        return person
+        recent.put(digest, person)
+    return person
+
+
+def _person_for_cookie(request: Request, database: Database) -> Person:
     user_id = session_user_id(request)
-    person = _person_by_id(session, user_id) if user_id is not None else None
+    if user_id is None:
+        raise NotAuthenticated("Please log in.")
+    with database.session() as session:
+        person = _person_by_id(session, user_id)
     if person is None:
         raise NotAuthenticated("Please log in.")
     cookie_write = request.url.path.startswith("/api/") and request.method in UNSAFE_METHODS
@@ -75,16 +122,24 @@ def _authenticate(request: Request, session: Session) -> Person:
     return person
 
 
-def current_person(request: Request) -> Person:
+async def current_person(request: Request) -> Person:
     """Who is asking: a ``Bearer`` token, else the signed session cookie; 401 otherwise.
 
     A cookie-authenticated write to the JSON API (a page's own script) must also carry the
     session's CSRF token in ``X-CSRF-Token``; bearer requests need none (no ambient credential).
-    The lookup uses its own short transaction: a request must not sit on a pooled connection
-    while it waits for a worker thread, or a burst of requests starves the pool.
+    A token checked in the last ``TOKEN_TRUST_S`` seconds is answered from memory on the event
+    loop; other lookups run in a worker thread with their own short transaction, so a request
+    never sits on a pooled connection while it waits for a thread.
     """
-    with get_database(request).session() as session:
-        person = _authenticate(request, session)
+    database = get_database(request)
+    token = _bearer_token(request)
+    if token is not None:
+        recent = _recent_tokens.get(database)
+        person = recent.get(token_digest(token)) if recent is not None else None
+        if person is None:
+            person = await run_in_threadpool(_person_for_token, database, token)
+    else:
+        person = await run_in_threadpool(_person_for_cookie, request, database)
     request.state.person = person
     return person
 
@@ -95,7 +150,7 @@ CurrentPerson = Annotated[Person, Depends(current_person)]
 def require_role(role: str) -> Callable[..., Person]:
     """A dependency that admits only people holding ``role`` (403 for anyone else)."""
 
-    def dependency(person: CurrentPerson) -> Person:
+    async def dependency(person: CurrentPerson) -> Person:
         if role not in person.roles:
             raise Forbidden(f"This page is for people with the {role} role.")
         return person

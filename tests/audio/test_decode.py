@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 import soxr
-from conftest import AUDIO_DATA, RATE_HZ
 
 from audio.decode import load_audio
 from audio.errors import UnreadableAudio
+from tests.audio.speech import AUDIO_DATA, RATE_HZ
 
 CASES = [
     # (format, subtype, rate, channels, suffix)

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 import soxr
-from conftest import AUDIO_DATA, RATE_HZ, build_conversation
 
 from audio.clips import clip_id_for, waveform_peaks
 from audio.pipeline import file_digest, process_recording
 from audio.segment import SegmentConfig, Span
+from tests.audio.speech import AUDIO_DATA, RATE_HZ, build_conversation
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import RATE_HZ, build_conversation
 
 from audio.quality import assess_quality
 from audio.segment import SegmentConfig, analyse_speech
+from tests.audio.speech import RATE_HZ, build_conversation
 
 
 def _report(samples: np.ndarray, **source):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import RATE_HZ, Conversation, build_conversation, espeak
 
 from audio.frames import VoiceDetector, to_pcm16, voiced_frames
 from audio.segment import SegmentConfig, Span, segment_speech
+from tests.audio.speech import RATE_HZ, Conversation, build_conversation, espeak
 
 TOLERANCE_S = 0.03  # one VAD frame
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -13,8 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-import typer
-from typer.testing import CliRunner
 
 from crowdscribe.cli import context, pay_cmds
 from crowdscribe.settings import get_settings
@@ -28,30 +25,8 @@ CARD = default_rate_card()
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A data home of our own, seen by the commands through CROWDSCRIBE_HOME."""
-    monkeypatch.setenv("CROWDSCRIBE_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("CROWDSCRIBE_DATABASE_URL", raising=False)
-    monkeypatch.delenv("CROWDSCRIBE_RATES_FILE", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-    get_settings.cache_clear()
-    context.database.cache_clear()
-    yield get_settings().home_dir
-    context.database().dispose()
-    context.database.cache_clear()
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def run(home: Path):
-    app = typer.Typer()
-    pay_cmds.register(app)
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(app, list(args))
-
-    return invoke
+def run(run_commands):
+    return run_commands(pay_cmds)
 
 
 @pytest.fixture
@@ -222,4 +197,4 @@ def test_export_writes_the_final_clips(run, db, home, tmp_path) -> None:
     assert "exported 2 clips" in result.output
     records = [json.loads(line) for line in (out_dir / "manifest.jsonl").read_text().splitlines()]
     assert [record["clip_id"] for record in records] == ["clip-0", "clip-1"]
-    assert all((out_dir / record["audio"]).is_file() for record in records)
+    assert all((out_dir / record["audio_path"]).is_file() for record in records)

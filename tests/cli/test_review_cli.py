@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import review_world as world
-import typer
-from typer.testing import CliRunner
 
 from crowdscribe.cli import context, review_cmds
 from crowdscribe.settings import get_settings
+from tests import review_world as world
 from transcribe.errors import NotFound
 from transcribe.users import pause_language
 
@@ -21,28 +17,9 @@ OTHER = "we were going to go to the river but it rained all day so we stayed in"
 THIRD = "the weather was nice [noise]"
 
 
-
-
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A data home of our own, seen by the commands through CROWDSCRIBE_HOME."""
-    monkeypatch.setenv("CROWDSCRIBE_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("CROWDSCRIBE_DATABASE_URL", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-    get_settings.cache_clear()
-    context.database.cache_clear()
-    yield get_settings().home_dir
-    context.database().dispose()
-    context.database.cache_clear()
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def run(home: Path):
-    app = typer.Typer()
-    review_cmds.register(app)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, list(args))
+def run(run_commands):
+    return run_commands(review_cmds)
 
 
 def test_agree_decides_and_disputes_lists_what_is_left(run, home, prefect_server) -> None:
@@ -87,7 +64,8 @@ def test_accuracy_shows_who_is_paused_and_why(run, home) -> None:
     rows = {row["name"]: row for row in map(json.loads, everyone.output.splitlines())}
     assert rows["ann"]["status"] == "qualified"
     assert (rows["bob"]["status"], rows["bob"]["reason"]) == (
-        "paused", "Error rate 40% over the last 12 clips"
+        "paused",
+        "Error rate 40% over the last 12 clips",
     )
     one = run("accuracy", "bob")
     assert "paused" in one.output and "ann" not in one.output

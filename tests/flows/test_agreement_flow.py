@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-import review_world as world
 from sqlalchemy import func, select
 
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, Dispute, Qualification
 from flows.agreement import agreement
+from tests import review_world as world
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -17,8 +17,6 @@ DROPPED_REPETITION = "so we went down to the river and um we caught three fish [
 OTHER = "we were going to go to the river but it rained all day so we stayed in"
 CHINESE = "我们昨天去了公园，天气很好，我们玩得很开心。"
 CHINESE_TRADITIONAL = "我們昨天去了公園，天氣很好，我們玩得很開心。"
-
-
 
 
 def run_flow(settings, database: Database, **options) -> dict:
@@ -107,12 +105,13 @@ def test_people_below_the_bar_are_paused(settings, sqlite_database) -> None:
     assert result["accepted"] == 10
     assert [pause["user_id"] for pause in result["pauses"]] == [bob.person.id]
     with database.session() as session:
-        standing = dict(
-            session.execute(select(Qualification.user_id, Qualification.status)).all()
-        )
+        standing = dict(session.execute(select(Qualification.user_id, Qualification.status)).all())
         reason = session.scalar(
             select(Qualification.reason).where(Qualification.user_id == bob.person.id)
         )
-    assert standing == {ann.person.id: "qualified", bob.person.id: "paused",
-                        cat.person.id: "qualified"}
+    assert standing == {
+        ann.person.id: "qualified",
+        bob.person.id: "paused",
+        cat.person.id: "qualified",
+    }
     assert "retake the en exam" in reason

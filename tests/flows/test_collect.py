@@ -27,8 +27,6 @@ SENTENCES = (
 )
 
 
-
-
 def speak(path: Path, text: str) -> Path:
     """A real speech recording made with espeak-ng (22.05 kHz mono WAV)."""
     subprocess.run(["espeak-ng", "-w", str(path), text], check=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-import review_world as world
 from sqlalchemy import select
 
 from crowdscribe.storage.models import GoldClip, Qualification
@@ -16,7 +15,8 @@ from review.accuracy import (
     worst_recent_clips,
 )
 from review.agreement import load_policy
-from review.processing import complete_clip_ids, process_clips, score_gold_submissions
+from review.processing import score_gold_submissions
+from tests import review_world as world
 from transcribe.errors import NotQualified
 from transcribe.pricing import default_rate_card
 from transcribe.queue import Claim, claim_next_clip, submit_transcript
@@ -38,16 +38,7 @@ def agreed_clips(database, settings, people, bob_text, count, language="en"):
         world.transcribe(database, ann, truth, language)
         world.transcribe(database, bob, bob_text, language)
         world.transcribe(database, cat, truth, language)
-    with database.session() as session:
-        summary = process_clips(
-            session,
-            complete_clip_ids(session),
-            policy=load_policy(None),
-            card=default_rate_card(),
-            max_overlap=3,
-            now=datetime.now(UTC),
-        )
-    assert summary.accepted == count
+    assert world.decide(database).accepted == count
 
 
 def trio(database, languages=("en",)):
@@ -61,10 +52,12 @@ def test_error_rate_per_language_over_the_window(sqlite_database, settings) -> N
     agreed_clips(sqlite_database, settings, people, ONE_SLIP, 4)
     agreed_clips(sqlite_database, settings, people, "我们昨天去了公园，天气很好。", 2, "yue")
     with sqlite_database.session() as session:
-        everything = {row.language: row for row in accuracy_by_language(
-            session, bob.person.id, window=50)}
-        recent = {row.language: row for row in accuracy_by_language(
-            session, bob.person.id, window=4)}
+        everything = {
+            row.language: row for row in accuracy_by_language(session, bob.person.id, window=50)
+        }
+        recent = {
+            row.language: row for row in accuracy_by_language(session, bob.person.id, window=4)
+        }
     assert everything["en"].clips == 8
     assert everything["en"].error_rate > recent["en"].error_rate
     assert abs(recent["en"].error_rate - 1 / 14) < 1e-6  # only the four one-slip clips
@@ -127,8 +120,9 @@ def test_gold_transcripts_count_toward_accuracy(sqlite_database, settings) -> No
     claimed = claim_next_clip(sqlite_database, dora.person.id, language="en", gold_rate=1.0)
     assert isinstance(claimed, Claim) and claimed.is_gold
     with sqlite_database.session() as session:
-        submit_transcript(session, claimed.assignment_id, dora.person.id, ONE_SLIP, "g1",
-                          datetime.now(UTC))
+        submit_transcript(
+            session, claimed.assignment_id, dora.person.id, ONE_SLIP, "g1", datetime.now(UTC)
+        )
         score_gold_submissions(
             session, policy=load_policy(None), card=default_rate_card(), now=datetime.now(UTC)
         )

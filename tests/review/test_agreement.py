@@ -20,8 +20,26 @@ from review.agreement import (
 )
 from transcribe.errors import InvalidInput
 
-ENGLISH_WORDS = ["i", "want", "the", "big", "dog", "um", "uh", "went", "to", "park", "and", "then",
-                 "we", "cat", "sat", "on", "mat", "a"]
+ENGLISH_WORDS = [
+    "i",
+    "want",
+    "the",
+    "big",
+    "dog",
+    "um",
+    "uh",
+    "went",
+    "to",
+    "park",
+    "and",
+    "then",
+    "we",
+    "cat",
+    "sat",
+    "on",
+    "mat",
+    "a",
+]
 SIMPLIFIED = "我们今天去公园玩妈妈说会下雨吗好的嗯是不你他在家"
 
 
@@ -80,11 +98,13 @@ def test_pairwise_rates_are_symmetric_and_take_the_stricter_direction() -> None:
 
 def test_alignment_keeps_jiwer_chunks() -> None:
     alignment = align("I I want a dog", "I want the dog", "en")
-    assert [c.type for c in alignment.chunks] == ["equal", "delete", "equal", "substitute",
-                                                   "equal"]
+    assert [c.type for c in alignment.chunks] == ["equal", "delete", "equal", "substitute", "equal"]
     assert alignment.error_rate == pytest.approx(2 / 5)
-    assert alignment.to_dict()["chunks"][3] == {"type": "substitute", "reference": ["a"],
-                                                "hypothesis": ["the"]}
+    assert alignment.to_dict()["chunks"][3] == {
+        "type": "substitute",
+        "reference": ["a"],
+        "hypothesis": ["the"],
+    }
     assert align("[no-speech]", "[no-speech]", "en").chunks == ()
 
 
@@ -128,15 +148,20 @@ def test_fast_character_error_rate_equals_jiwer_on_random_pairs() -> None:
         reference = [rng.choice(pool) for _ in range(rng.randint(1, 25))]
         hypothesis = _mutate(rng, reference, pool)
         ref_text, hyp_text = "".join(reference), "".join(hypothesis)
-        assert error_rate(ref_text, hyp_text, "cmn") == pytest.approx(
-            jiwer.cer(ref_text, hyp_text)
-        )
+        assert error_rate(ref_text, hyp_text, "cmn") == pytest.approx(jiwer.cer(ref_text, hyp_text))
 
 
 @pytest.mark.parametrize(
     ("language", "chinese"),
-    [("yue", True), ("cmn-shaanxi", True), ("zh-Hant", True), ("gan", True), ("hsn", True),
-     ("en", False), ("de", False)],
+    [
+        ("yue", True),
+        ("cmn-shaanxi", True),
+        ("zh-Hant", True),
+        ("gan", True),
+        ("hsn", True),
+        ("en", False),
+        ("de", False),
+    ],
 )
 def test_is_chinese(language: str, chinese: bool) -> None:
     assert is_chinese(language) is chinese

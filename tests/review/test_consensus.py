@@ -16,7 +16,10 @@ def arcs(text: str) -> list[Arc]:
 def test_identical_after_normalisation_returns_the_first_text_as_written() -> None:
     result = decide_consensus(["Well, I want it.", "well i want it", "WELL I WANT IT"], "en")
     assert (result.text, result.method, result.agreement_error) == (
-        "Well, I want it.", "identical", 0.0)
+        "Well, I want it.",
+        "identical",
+        0.0,
+    )
 
 
 def test_traditional_and_simplified_are_identical() -> None:
@@ -90,7 +93,10 @@ def test_rover_output_that_breaks_the_conventions_falls_back_to_the_medoid() -> 
 def test_word_transition_network_has_one_arc_per_transcript_in_every_slot() -> None:
     network = build_network([arcs("a b c"), arcs("a c"), arcs("a b c d")])
     assert [[arc.key for arc in slot] for slot in network] == [
-        ["a", "a", "a"], ["b", "", "b"], ["c", "c", "c"], ["", "", "d"],
+        ["a", "a", "a"],
+        ["b", "", "b"],
+        ["c", "c", "c"],
+        ["", "", "d"],
     ]
     assert [arc.key for arc in vote(network)] == ["a", "b", "c"]
 

@@ -5,15 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import review_world as world
 from sqlalchemy import select
 
 from crowdscribe.storage.models import Dispute, LedgerEntry, Submission
-from review.agreement import load_policy
 from review.disputes import dispute_detail, dispute_queue, resolve_dispute
-from review.processing import complete_clip_ids, process_clips
+from tests import review_world as world
 from transcribe.errors import Conflict, ConventionError, Forbidden, InvalidInput
-from transcribe.pricing import default_rate_card
 
 TEXTS = (
     "so we went down to the the river and um we caught three fish [laugh]",
@@ -23,18 +20,6 @@ TEXTS = (
 FINAL = "so we went down to the the river and um we caught three fish [laugh]"
 
 
-def decide(database) -> None:
-    with database.session() as session:
-        process_clips(
-            session,
-            complete_clip_ids(session),
-            policy=load_policy(None),
-            card=default_rate_card(),
-            max_overlap=3,
-            now=datetime.now(UTC),
-        )
-
-
 def disputed_clip(database, settings, *, language="en", project="river", names=("a", "b", "c")):
     """A clip whose three transcripts all disagree, now an open dispute; returns its id."""
     clip_id = world.add_clip(database, settings, language=language, project=project)
@@ -42,9 +27,9 @@ def disputed_clip(database, settings, *, language="en", project="river", names=(
     people = [world.add_person(database, f"{name}-{clip_id[:6]}", (language,)) for name in names]
     for person, text in zip(people[:2], TEXTS, strict=False):
         world.transcribe(database, person, text, language)
-    decide(database)
+    world.decide(database)
     world.transcribe(database, people[2], TEXTS[2], language)
-    decide(database)
+    world.decide(database)
     with database.session() as session:
         return session.scalar(select(Dispute.id).where(Dispute.clip_id == clip_id))
 
@@ -100,7 +85,9 @@ def test_accepting_a_transcript_resolves_and_settles(sqlite_database, settings, 
     clip = world.clip_row(sqlite_database, result.clip_id)
     assert (clip.status, clip.final_text, clip.decision) == ("resolved", FINAL, "review:accepted")
     assert ledger(sqlite_database, clip.id) == {
-        TEXTS[0]: "credited", TEXTS[1]: "discounted", TEXTS[2]: "discounted"
+        TEXTS[0]: "credited",
+        TEXTS[1]: "discounted",
+        TEXTS[2]: "discounted",
     }
     assert [accepted for _, _, accepted in result.scored] == [True, False, False]
 

@@ -76,8 +76,17 @@ def test_compounds_compare_as_separate_words_and_keep_a_final_cut() -> None:
 
 def test_simplification_skips_text_without_traditional_characters_exactly() -> None:
     converter = opencc.OpenCC("t2s")
-    samples = ["我們今天去公園", "反覆思量", "乾隆皇帝", "头发發展", "我们去公园", "一目瞭然",
-               "臺灣的颱風", "後來他說了", "嗯 [noise] 好啊"]
+    samples = [
+        "我們今天去公園",
+        "反覆思量",
+        "乾隆皇帝",
+        "头发發展",
+        "我们去公园",
+        "一目瞭然",
+        "臺灣的颱風",
+        "後來他說了",
+        "嗯 [noise] 好啊",
+    ]
     for text in samples:
         assert to_simplified(text) == converter.convert(text)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from review_world import add_clip, add_person, clip_row, publish, skip, transcribe
 from sqlalchemy import select
 
 from crowdscribe.storage.models import Dispute, GoldClip, LedgerEntry, Submission, WorkItem
 from review.agreement import load_policy
 from review.processing import complete_clip_ids, process_clips, score_gold_submissions
+from tests.review_world import add_clip, add_person, clip_row, publish, skip, transcribe
 from transcribe.pricing import default_rate_card
 from transcribe.queue import Claim, claim_next_clip, submit_transcript
 
@@ -161,8 +161,9 @@ def test_gold_transcripts_are_scored_against_the_reference(database, settings) -
     claimed = claim_next_clip(database, ann.person.id, language="en", gold_rate=1.0)
     assert isinstance(claimed, Claim) and claimed.is_gold
     with database.session() as session:
-        submit_transcript(session, claimed.assignment_id, ann.person.id, OTHER, "gold-1",
-                          datetime.now(UTC))
+        submit_transcript(
+            session, claimed.assignment_id, ann.person.id, OTHER, "gold-1", datetime.now(UTC)
+        )
         scored = score_gold_submissions(
             session, policy=load_policy(None), card=default_rate_card(), now=datetime.now(UTC)
         )

@@ -33,7 +33,7 @@ def codes(text: str, language: str = "en") -> list[str]:
         ("我哋 嗯 去咗 公- 公園 [laugh] 啊", "yue"),
         ("呃 我们 我们今天 ((去)) 西安 [cough]", "cmn-shaanxi"),
         ("我們今天去公园，媽媽說「好啊」。", "zh"),
-        ("He said, \"no!\" — then left…", "en"),
+        ('He said, "no!" — then left…', "en"),
     ],
 )
 def test_verbatim_transcripts_following_the_guide_pass(text: str, language: str) -> None:
@@ -44,11 +44,17 @@ def test_tokens_carry_kind_text_and_position() -> None:
     text = "I I wan- [noise] um ((red one)) 嗯 好"
     tokens = tokenize(text)
     assert [(t.kind, t.text) for t in tokens] == [
-        ("word", "I"), ("word", "I"), ("cutoff", "wan-"), ("event", "[noise]"),
-        ("filled_pause", "um"), ("guess", "((red one))"), ("filled_pause", "嗯"), ("word", "好"),
+        ("word", "I"),
+        ("word", "I"),
+        ("cutoff", "wan-"),
+        ("event", "[noise]"),
+        ("filled_pause", "um"),
+        ("guess", "((red one))"),
+        ("filled_pause", "嗯"),
+        ("word", "好"),
     ]
     for token in tokens:
-        assert text[token.start:token.end] == token.text
+        assert text[token.start : token.end] == token.text
     assert tokens[3].content == "noise"
     assert tokens[5].content == "red one"
 
@@ -69,7 +75,7 @@ def test_unknown_tag_names_the_nearest_known_one() -> None:
 def test_every_problem_is_reported_with_its_position() -> None:
     text = "I have 3 [coff] <cats> - ((  )) ["
     problems = validate_transcript(text, "en")
-    found = [(p.code, text[p.start:p.end]) for p in problems]
+    found = [(p.code, text[p.start : p.end]) for p in problems]
     assert found == [
         ("digit", "3"),
         ("unknown_tag", "[coff]"),
@@ -140,7 +146,9 @@ def test_check_raises_with_every_problem_as_json() -> None:
     assert all(isinstance(p, Problem) for p in error.problems)
     body = json.dumps([p.to_dict() for p in error.problems])
     assert json.loads(body)[1] == {
-        "start": 8, "end": 15, "code": "unknown_tag",
+        "start": 8,
+        "end": 15,
+        "code": "unknown_tag",
         "message": "Unknown tag [musik]; did you mean [music]?",
     }
     assert "2 problems" in error.message
@@ -154,8 +162,18 @@ def test_event_tags_are_the_documented_set() -> None:
 
 @pytest.mark.parametrize(
     ("language", "chinese"),
-    [("yue", True), ("yue-HK", True), ("cmn-shaanxi", True), ("zh-TW", True), ("wuu", True),
-     ("nan", True), ("hak", True), ("en", False), ("en-child", False), ("fr", False)],
+    [
+        ("yue", True),
+        ("yue-HK", True),
+        ("cmn-shaanxi", True),
+        ("zh-TW", True),
+        ("wuu", True),
+        ("nan", True),
+        ("hak", True),
+        ("en", False),
+        ("en-child", False),
+        ("fr", False),
+    ],
 )
 def test_chinese_languages(language: str, chinese: bool) -> None:
     assert is_chinese(language) is chinese
@@ -163,10 +181,16 @@ def test_chinese_languages(language: str, chinese: bool) -> None:
 
 @pytest.mark.parametrize(
     ("digits", "english", "chinese"),
-    [("0", "zero", "零"), ("12", "twelve", "十二"), ("25", "twenty-five", "二十五"),
-     ("105", "one hundred five", "一百零五"), ("2000", "two thousand", "两千"),
-     ("20010", "twenty thousand ten", "两万零一十"), ("3.5", "three point five", "三点五"),
-     ("007", "zero zero seven", "零零七")],
+    [
+        ("0", "zero", "零"),
+        ("12", "twelve", "十二"),
+        ("25", "twenty-five", "二十五"),
+        ("105", "one hundred five", "一百零五"),
+        ("2000", "two thousand", "两千"),
+        ("20010", "twenty thousand ten", "两万零一十"),
+        ("3.5", "three point five", "三点五"),
+        ("007", "zero zero seven", "零零七"),
+    ],
 )
 def test_numbers_as_spoken(digits: str, english: str, chinese: str) -> None:
     assert english_number(digits) == english

@@ -19,6 +19,7 @@ import pytest
 import soundfile
 import soxr
 import uvicorn
+from fastapi.testclient import TestClient
 
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
@@ -80,6 +81,13 @@ def serving(settings: Settings, database: Database) -> Iterator[LiveServer]:
 def serve(settings: Settings) -> Callable[[Database], AbstractContextManager[LiveServer]]:
     """``with serve(database) as server:`` runs the app on another database (e.g. PostgreSQL)."""
     return lambda database: serving(settings, database)
+
+
+@pytest.fixture
+def client(settings: Settings, sqlite_database: Database) -> Iterator[TestClient]:
+    """The app in-process over a fresh SQLite database, through a plain HTTP client."""
+    with TestClient(create_app(settings, sqlite_database)) as client:
+        yield client
 
 
 @pytest.fixture

@@ -3,18 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
-
-from crowdscribe.web.app import create_app
-
-
-@pytest.fixture
-def client(settings, sqlite_database) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, sqlite_database)) as client:
-        yield client
 
 
 def csrf_of(html: str) -> str:

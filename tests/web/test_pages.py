@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from crowdscribe.storage.models import Assignment
-from crowdscribe.web.app import create_app
 from transcribe.users import pause_language
-
-
-@pytest.fixture
-def client(settings, sqlite_database) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, sqlite_database)) as client:
-        yield client
 
 
 def csrf_of(html: str) -> str:

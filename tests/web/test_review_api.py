@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import httpx
 import pytest
-import review_world as world
 from sqlalchemy import select
 
 from crowdscribe.storage.models import Dispute
-from review.agreement import load_policy
-from review.processing import complete_clip_ids, process_clips
-from transcribe.pricing import default_rate_card
+from tests import review_world as world
 
 TEXTS = (
     "so we went down to the the river and um we caught three fish [laugh]",
     "we were going to go to the river but it rained all day so we stayed in",
     "the weather was nice [noise]",
 )
-
-
-def decide(database) -> None:
-    with database.session() as session:
-        process_clips(
-            session,
-            complete_clip_ids(session),
-            policy=load_policy(None),
-            card=default_rate_card(),
-            max_overlap=3,
-            now=datetime.now(UTC),
-        )
 
 
 @pytest.fixture
@@ -41,9 +24,9 @@ def dispute_id(live_server) -> int:
     people = [world.add_person(database, name) for name in ("ann", "bob", "cat")]
     world.transcribe(database, people[0], TEXTS[0])
     world.transcribe(database, people[1], TEXTS[1])
-    decide(database)
+    world.decide(database)
     world.transcribe(database, people[2], TEXTS[2])
-    decide(database)
+    world.decide(database)
     with database.session() as session:
         return session.scalar(select(Dispute.id))
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
-import review_world as world
 from sqlalchemy import select
 
 from crowdscribe.storage.models import Clip, Dispute, LedgerEntry
-from review.agreement import load_policy
-from review.processing import complete_clip_ids, process_clips
-from transcribe.pricing import default_rate_card
+from tests import review_world as world
 
 pytestmark = pytest.mark.browser
 
@@ -21,18 +16,6 @@ TEXTS = (
     "we bought three fish in the river [noise]",
     "we caught tree fish in a river",
 )
-
-
-def decide(database) -> None:
-    with database.session() as session:
-        process_clips(
-            session,
-            complete_clip_ids(session),
-            policy=load_policy(None),
-            card=default_rate_card(),
-            max_overlap=3,
-            now=datetime.now(UTC),
-        )
 
 
 def make_disputes(live_server):
@@ -49,10 +32,10 @@ def make_disputes(live_server):
         world.transcribe(database, people["bob"], TEXTS[1])
     world.skip(database, people["ann"], "bad_audio")
     world.skip(database, people["bob"], "bad_audio")
-    decide(database)
+    world.decide(database)
     for _ in range(2):
         world.transcribe(database, people["cat"], TEXTS[2])
-    decide(database)
+    world.decide(database)
     with database.session() as session:
         ids = list(session.scalars(select(Dispute.id).order_by(Dispute.created_at, Dispute.id)))
     return ids, people

@@ -275,8 +275,11 @@ def resolve_page(
             status_code=422,
         )
     session.commit()
-    done = {"accepted": "accepted a transcript", "edited": "saved your final text",
-            "unusable": f"marked the clip unusable ({resolution.reason_code})"}
+    done = {
+        "accepted": "accepted a transcript",
+        "edited": "saved your final text",
+        "unusable": f"marked the clip unusable ({resolution.reason_code})",
+    }
     flash(request, f"Dispute {dispute_id}: {done[resolution.resolution]}.")
     following = dispute_queue(session, limit=1)
     target = f"/review/disputes/{following[0].id}" if following else "/review"

@@ -14,13 +14,16 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Query, Response, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
+from crowdscribe.storage.db import Database
 from crowdscribe.web.deps import CurrentPerson, DatabaseDep, DbSession, SettingsDep
 from crowdscribe.web.transcriber_view import audio_file_for, person_standing
 from transcribe.conventions import validate_transcript
 from transcribe.errors import LeaseExpired
 from transcribe.queue import (
     NoWork,
+    Receipt,
     claim_next_clip,
     renew_lease,
     skip_assignment,
@@ -132,7 +135,7 @@ def _amount(value: Decimal) -> str:
     response_model=ClaimOut,
     responses={204: {"description": f"No work now; the reason is in the {REASON_HEADER} header."}},
 )
-def next_clip(
+async def next_clip(
     person: CurrentPerson,
     database: DatabaseDep,
     settings: SettingsDep,
@@ -141,13 +144,16 @@ def next_clip(
 ) -> ClaimOut | Response:
     """Lease the next clip this person may transcribe, with its price, or 204 when none is open."""
     wanted = language or (body.language if body else None)
-    claim = claim_next_clip(
-        database,
-        person.id,
-        language=wanted,
-        now=_now(),
-        lease_s=settings.lease_s,
-        gold_rate=settings.gold_rate,
+    # The endpoint is async so the whole request costs one hop to a worker thread, here.
+    claim = await run_in_threadpool(
+        lambda: claim_next_clip(
+            database,
+            person.id,
+            language=wanted,
+            now=_now(),
+            lease_s=settings.lease_s,
+            gold_rate=settings.gold_rate,
+        )
     )
     if isinstance(claim, NoWork):
         headers = {REASON_HEADER: claim.message}
@@ -188,16 +194,14 @@ def clip_audio(
         422: {"description": "The text breaks the conventions; `problems` lists each."},
     },
 )
-def submit(
-    assignment_id: str, payload: SubmitRequest, person: CurrentPerson, session: DbSession
+async def submit(
+    assignment_id: str, payload: SubmitRequest, person: CurrentPerson, database: DatabaseDep
 ) -> ReceiptOut:
     """Submit a transcript; the same ``request_id`` twice stores it once (``duplicate``)."""
-    receipt = submit_transcript(
-        session, assignment_id, person.id, payload.text, payload.request_id, _now()
+    receipt = await run_in_threadpool(
+        _submit, database, assignment_id, person.id, payload.text, payload.request_id
     )
     if receipt.status == "late":
-        # The late text is stored; commit it before refusing so it is not rolled back.
-        session.commit()
         raise LeaseExpired(receipt.message)
     return ReceiptOut(
         submission_id=receipt.submission_id,
@@ -205,6 +209,14 @@ def submit(
         duplicate=receipt.duplicate,
         message=receipt.message,
     )
+
+
+def _submit(
+    database: Database, assignment_id: str, user_id: int, text: str, request_id: str
+) -> Receipt:
+    # Committed (a late text too) before the answer goes back: the session closes here.
+    with database.session() as session:
+        return submit_transcript(session, assignment_id, user_id, text, request_id, _now())
 
 
 @router.post("/assignments/{assignment_id}/skip", response_model=SkipOut)

@@ -9,7 +9,7 @@
   const problemList = document.getElementById("problems");
   const unusableForm = document.getElementById("unusable-form");
   const reasonSelect = document.getElementById("unusable-reason");
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const { checkConventions, showProblems } = window.crowdscribe;
   const language = page.dataset.language;
   let checkTimer = null;
   let submitting = false;
@@ -19,36 +19,12 @@
       target.tagName === "SELECT" || target.isContentEditable);
   }
 
-  function showProblems(text, problems) {
-    problemList.innerHTML = "";
-    problemList.classList.toggle("ok", problems.length === 0);
-    if (problems.length === 0) {
-      const item = document.createElement("li");
-      item.textContent = "✓ Follows the conventions.";
-      problemList.appendChild(item);
-    }
-    for (const problem of problems) {
-      const item = document.createElement("li");
-      item.append(`Characters ${problem.start + 1}–${problem.end}: `);
-      const snippet = document.createElement("code");
-      snippet.textContent = text.slice(problem.start, problem.end) || "(empty)";
-      item.append(snippet, " " + problem.message);
-      problemList.appendChild(item);
-    }
-  }
-
   async function check() {
     const text = textarea.value;
-    const response = await fetch("/api/v1/conventions/check", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify({ text, language }),
-    });
-    if (!response.ok) return [];
-    const result = await response.json();
-    if (textarea.value === text) showProblems(text, result.problems);
-    return result.problems;
+    const problems = await checkConventions(text, language);
+    if (problems === null) return [];
+    if (textarea.value === text) showProblems(problemList, text, problems, problems.length === 0);
+    return problems;
   }
 
   function submitOnce(form) {

@@ -8,7 +8,7 @@
   const textarea = document.getElementById("transcript");
   const problemList = document.getElementById("problems");
   const leaseStatus = document.getElementById("lease-status");
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const { post, checkConventions, showProblems } = window.crowdscribe;
   const assignmentId = page.dataset.assignment;
   const language = page.dataset.language;
   const RENEW_EVERY_MS = 120000;
@@ -17,44 +17,16 @@
   let checkedText = null;
   let lastProblems = [];
 
-  function post(url, body) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(body || {}),
-    });
-  }
-
-  function showProblems(text, problems) {
-    problemList.innerHTML = "";
-    problemList.classList.toggle("ok", problems.length === 0 && text.trim() !== "");
-    if (problems.length === 0 && text.trim() !== "") {
-      const item = document.createElement("li");
-      item.textContent = "✓ Follows the conventions.";
-      problemList.appendChild(item);
-    }
-    for (const problem of problems) {
-      const item = document.createElement("li");
-      item.dataset.start = problem.start;
-      item.dataset.end = problem.end;
-      item.append(`Characters ${problem.start + 1}–${problem.end}: `);
-      const snippet = document.createElement("code");
-      snippet.textContent = text.slice(problem.start, problem.end) || "(empty)";
-      item.append(snippet, " " + problem.message);
-      problemList.appendChild(item);
-    }
-  }
-
   async function check() {
     const text = textarea.value;
     if (text === checkedText) return lastProblems;
-    const response = await post("/api/v1/conventions/check", { text, language });
-    if (!response.ok) return [];
-    const result = await response.json();
+    const problems = await checkConventions(text, language);
+    if (problems === null) return [];
     checkedText = text;
-    lastProblems = result.problems;
-    if (textarea.value === text) showProblems(text, lastProblems);
+    lastProblems = problems;
+    if (textarea.value === text) {
+      showProblems(problemList, text, problems, problems.length === 0 && text.trim() !== "");
+    }
     return lastProblems;
   }
 
