@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from crowdscribe.storage.models import Assignment, Clip, ExamAttempt, Submission, WorkItem
@@ -81,6 +81,29 @@ _MARK_SUBMITTED = (
     .values(state="submitted", finished_at=bindparam("p_now"))
 )
 _NEW_SUBMISSION = insert(_S).returning(_S.c.id)
+# PostgreSQL: close the slot, mark the assignment and store the text in one round trip (SQLite
+# runs the three statements above, in process). No row back: the assignment was no longer ours
+# to submit (a retry or a skip won the race).
+_STORE_SUBMISSION_PG = text(
+    """
+    WITH slot AS (
+        UPDATE work_items SET state = 'done', lease_expires_at = NULL
+        WHERE id = :p_item AND assignment_id = :p_assignment AND state = 'leased'
+        RETURNING id
+    ), mine AS (
+        UPDATE assignments SET state = 'submitted', finished_at = :p_now
+        WHERE id = :p_assignment AND state IN ('leased', 'expired')
+        RETURNING id
+    )
+    INSERT INTO submissions
+        (assignment_id, clip_id, user_id, text, request_id, status, is_gold, created_at)
+    SELECT mine.id, :p_clip, :p_user, :p_text, :p_request,
+        CASE WHEN :p_gold OR EXISTS (SELECT 1 FROM slot) THEN 'counted' ELSE 'late' END,
+        :p_gold, :p_now
+    FROM mine
+    RETURNING id, status
+    """
+)
 
 
 def _held_assignment(session: Session, assignment_id: str, user_id: int, request_id: str = ""):
@@ -140,16 +163,58 @@ def submit_transcript(
         raise Conflict(f"You skipped clip {row.clip_id}; it cannot be submitted any more.")
     clean = check_transcript(text, row.language)
     begin_session_write(session)
-    connection = session.connection()
-    counted = row.is_gold or _close_slot(connection, row.work_item_id, assignment_id)
-    taken = connection.execute(_MARK_SUBMITTED, {"p_assignment": assignment_id, "p_now": now})
-    if taken.rowcount != 1:
+    stored = _store_submission(
+        session.connection(), row, assignment_id, user_id, clean, request_id, now
+    )
+    if stored is None:
         # Lost a race with our own retry (or a skip): answer as the winner did.
         again = _held_assignment(session, assignment_id, user_id, request_id)
         session.rollback()
         if again.submission_id is not None:
             return _earlier_submission(again, request_id, row.clip_id)
         raise Conflict(f"You skipped clip {row.clip_id}; it cannot be submitted any more.")
+    submission_id, status = stored
+    if status == "counted" and row.price is not None:
+        accrue(session, submission_id, user_id, row.clip_id, Decimal(row.price), row.currency, now)
+    session.commit()
+    return _receipt(submission_id, status, row.clip_id, duplicate=False)
+
+
+def _store_submission(
+    connection: Connection,
+    row,
+    assignment_id: str,
+    user_id: int,
+    clean: str,
+    request_id: str,
+    now: datetime,
+) -> tuple[int, str] | None:
+    # The slot is still ours (even past the lease) as long as nobody else claimed it: closing
+    # it makes the text count; a gold clip has no slot and always counts.
+    if connection.dialect.name == "postgresql":
+        stored = connection.execute(
+            _STORE_SUBMISSION_PG,
+            {
+                "p_item": None if row.is_gold else row.work_item_id,
+                "p_assignment": assignment_id,
+                "p_now": now,
+                "p_clip": row.clip_id,
+                "p_user": user_id,
+                "p_text": clean,
+                "p_request": request_id,
+                "p_gold": row.is_gold,
+            },
+        ).first()
+        return None if stored is None else (stored.id, stored.status)
+    counted = row.is_gold or (
+        connection.execute(
+            _CLOSE_SLOT, {"p_item": row.work_item_id, "p_assignment": assignment_id}
+        ).rowcount
+        == 1
+    )
+    taken = connection.execute(_MARK_SUBMITTED, {"p_assignment": assignment_id, "p_now": now})
+    if taken.rowcount != 1:
+        return None
     status = "counted" if counted else "late"
     submission_id = connection.execute(
         _NEW_SUBMISSION,
@@ -165,18 +230,7 @@ def submit_transcript(
             "created_at": now,
         },
     ).scalar_one()
-    if counted and row.price is not None:
-        accrue(session, submission_id, user_id, row.clip_id, Decimal(row.price), row.currency, now)
-    session.commit()
-    return _receipt(submission_id, status, row.clip_id, duplicate=False)
-
-
-def _close_slot(connection: Connection, work_item_id: int, assignment_id: str) -> bool:
-    # The slot is still ours (even past the lease) as long as nobody else claimed it.
-    result = connection.execute(
-        _CLOSE_SLOT, {"p_item": work_item_id, "p_assignment": assignment_id}
-    )
-    return result.rowcount == 1
+    return submission_id, status
 
 
 def renew_lease(

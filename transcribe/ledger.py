@@ -87,6 +87,14 @@ def _cents(amount: Decimal | None) -> Decimal:
     return Decimal(amount or 0).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+# Built once per dialect (building it cost more than running it): INSERT .. ON CONFLICT DO
+# NOTHING keeps two concurrent accruals of one submission from failing each other.
+_ACCRUE = {
+    dialect: insert(LedgerEntry.__table__).on_conflict_do_nothing(index_elements=["submission_id"])
+    for dialect, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+
+
 def accrue(
     session: Session,
     submission_id: int,
@@ -109,10 +117,9 @@ def accrue(
         "state": "pending",
         "created_at": _utc(now) if now else datetime.now(UTC),
     }
-    # INSERT .. ON CONFLICT DO NOTHING keeps two concurrent accruals from failing each other.
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(LedgerEntry).values(**values)
-    session.execute(statement.on_conflict_do_nothing(index_elements=["submission_id"]))
+    session.flush()  # the Core insert below does not autoflush; pending rows may be referenced
+    connection = session.connection()
+    connection.execute(_ACCRUE[connection.dialect.name], values)
 
 
 def settle_submission(
