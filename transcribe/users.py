@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,8 +27,13 @@ QUALIFIED = "qualified"
 PAUSED = "paused"
 
 _hasher = PasswordHasher()
-# Verified against when the name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so a wrong name costs as long as a wrong
+    password. Made on first use: hashing is slow on purpose and every command imports us."""
+    return _hasher.hash(secrets.token_hex(16))
 
 
 @dataclass(frozen=True)
@@ -173,7 +179,7 @@ def authenticate_password(session: Session, name: str, password: str) -> Person 
     user = session.scalar(select(User).where(User.name == name.strip()))
     stored = user.password_hash if user is not None and user.password_hash else None
     try:
-        _hasher.verify(stored or _DUMMY_HASH, password)
+        _hasher.verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if stored is None or not user.active:
