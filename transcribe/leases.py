@@ -81,25 +81,21 @@ _MARK_SUBMITTED = (
     .values(state="submitted", finished_at=bindparam("p_now"))
 )
 _NEW_SUBMISSION = insert(_S).returning(_S.c.id)
-# PostgreSQL: close the slot, mark the assignment and store the text in one round trip (SQLite
-# runs the three statements above, in process). No row back: the assignment was no longer ours
-# to submit (a retry or a skip won the race).
+# PostgreSQL: mark the assignment and store the text in one round trip (SQLite runs the two
+# statements above, in process). No row back: the assignment was no longer ours to submit (a
+# retry or a skip won the race). The slot is closed before, in its own statement, so submit
+# locks the work item before the assignment as a claim does; in one WITH the two updates run
+# in no fixed order, and that deadlocked against claims taking over the expired slot.
 _STORE_SUBMISSION_PG = text(
     """
-    WITH slot AS (
-        UPDATE work_items SET state = 'done', lease_expires_at = NULL
-        WHERE id = :p_item AND assignment_id = :p_assignment AND state = 'leased'
-        RETURNING id
-    ), mine AS (
+    WITH mine AS (
         UPDATE assignments SET state = 'submitted', finished_at = :p_now
         WHERE id = :p_assignment AND state IN ('leased', 'expired')
         RETURNING id
     )
     INSERT INTO submissions
         (assignment_id, clip_id, user_id, text, request_id, status, is_gold, created_at)
-    SELECT mine.id, :p_clip, :p_user, :p_text, :p_request,
-        CASE WHEN :p_gold OR EXISTS (SELECT 1 FROM slot) THEN 'counted' ELSE 'late' END,
-        :p_gold, :p_now
+    SELECT mine.id, :p_clip, :p_user, :p_text, :p_request, :p_status, :p_gold, :p_now
     FROM mine
     RETURNING id, status
     """
@@ -191,31 +187,31 @@ def _store_submission(
 ) -> tuple[int, str] | None:
     # The slot is still ours (even past the lease) as long as nobody else claimed it: closing
     # it makes the text count; a gold clip has no slot and always counts.
-    if connection.dialect.name == "postgresql":
-        stored = connection.execute(
-            _STORE_SUBMISSION_PG,
-            {
-                "p_item": None if row.is_gold else row.work_item_id,
-                "p_assignment": assignment_id,
-                "p_now": now,
-                "p_clip": row.clip_id,
-                "p_user": user_id,
-                "p_text": clean,
-                "p_request": request_id,
-                "p_gold": row.is_gold,
-            },
-        ).first()
-        return None if stored is None else (stored.id, stored.status)
     counted = row.is_gold or (
         connection.execute(
             _CLOSE_SLOT, {"p_item": row.work_item_id, "p_assignment": assignment_id}
         ).rowcount
         == 1
     )
+    status = "counted" if counted else "late"
+    if connection.dialect.name == "postgresql":
+        stored = connection.execute(
+            _STORE_SUBMISSION_PG,
+            {
+                "p_assignment": assignment_id,
+                "p_now": now,
+                "p_clip": row.clip_id,
+                "p_user": user_id,
+                "p_text": clean,
+                "p_request": request_id,
+                "p_status": status,
+                "p_gold": row.is_gold,
+            },
+        ).first()
+        return None if stored is None else (stored.id, stored.status)
     taken = connection.execute(_MARK_SUBMITTED, {"p_assignment": assignment_id, "p_now": now})
     if taken.rowcount != 1:
         return None
-    status = "counted" if counted else "late"
     submission_id = connection.execute(
         _NEW_SUBMISSION,
         {

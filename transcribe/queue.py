@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -292,16 +293,7 @@ def _claim_slot_in_one(
     ).first()
     if row is None:
         return None
-    return Claim(
-        assignment_id=assignment_id,
-        clip_id=row.clip_id,
-        language=row.language,
-        duration_s=row.duration_s,
-        price=Decimal(row.price),
-        currency=row.currency,
-        lease_expires_at=expires,
-        is_gold=False,
-    )
+    return _claim_from(row, row.clip_id, assignment_id, expires, is_gold=False)
 
 
 def _claim_slot(
@@ -333,16 +325,7 @@ def _claim_slot(
     connection.execute(
         _LEASE_SLOT, {"p_item": row.id, "p_assignment": assignment_id, "p_expires": expires}
     )
-    return Claim(
-        assignment_id=assignment_id,
-        clip_id=row.clip_id,
-        language=row.language,
-        duration_s=row.duration_s,
-        price=Decimal(row.price),
-        currency=row.currency,
-        lease_expires_at=expires,
-        is_gold=False,
-    )
+    return _claim_from(row, row.clip_id, assignment_id, expires, is_gold=False)
 
 
 def _claim_gold(
@@ -381,15 +364,22 @@ def _claim_gold(
             lease_expires_at=expires,
         )
     )
+    return _claim_from(row, row.id, assignment_id, expires, is_gold=True)
+
+
+def _claim_from(
+    row: Any, clip_id: str, assignment_id: str, expires: datetime, *, is_gold: bool
+) -> Claim:
+    """The claim handed back, from a row carrying the clip's language, duration and price."""
     return Claim(
         assignment_id=assignment_id,
-        clip_id=row.id,
+        clip_id=clip_id,
         language=row.language,
         duration_s=row.duration_s,
         price=Decimal(row.price),
         currency=row.currency,
         lease_expires_at=expires,
-        is_gold=True,
+        is_gold=is_gold,
     )
 
 
