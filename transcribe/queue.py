@@ -211,6 +211,9 @@ _NEXT_SLOT = (
     .where(
         _claimable(bindparam("p_languages", expanding=True), bindparam("p_now")),
         _not_had_by(bindparam("p_user_id")),
+        # A slot still leased when its clip went to review (two people called the audio bad)
+        # must not be handed to anyone else once that lease runs out.
+        _C.c.status == "published",
     )
     .order_by(_W.c.claim_rank, _W.c.id)
     .limit(1)

@@ -174,6 +174,17 @@ def test_an_expired_lease_returns_the_slot_to_the_queue(database: Database) -> N
         assert (item.state, item.assignment_id) == ("leased", taken.assignment_id)
 
 
+def test_a_slot_whose_clip_went_to_review_is_not_handed_out_again(database: Database) -> None:
+    with database.session() as session:
+        add_clips(session, 1)
+        ann, bob = add_person(session, "ann"), add_person(session, "bob")
+    publish(database, overlap=1)
+    assert isinstance(claim(database, ann), Claim)
+    with database.session() as session:
+        session.scalar(select(Clip)).status = "disputed"
+    assert isinstance(claim(database, bob, at=T0 + timedelta(seconds=LEASE_S + 1)), NoWork)
+
+
 def test_text_typed_past_an_untaken_lease_still_counts(database: Database) -> None:
     with database.session() as session:
         add_clips(session, 1)
