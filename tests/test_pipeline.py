@@ -104,8 +104,7 @@ def test_samples_go_from_recordings_to_an_exported_dataset(
     assert second["disputed"] == 1
 
     reviewer = {"Authorization": f"Bearer {tokens['rev']}"}
-    disputes = client.get("/api/v1/disputes", headers=reviewer).json()
-    [dispute] = disputes if isinstance(disputes, list) else disputes["disputes"]
+    [dispute] = client.get("/api/v1/disputes", headers=reviewer).json()
     resolved = client.post(
         f"/api/v1/disputes/{dispute['id']}/resolve",
         json={"final_text": AGREED_TEXT, "reason": "reviewer_edit"},
