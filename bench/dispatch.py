@@ -45,6 +45,7 @@ from transcribe.users import create_user  # noqa: E402
 POSTGRES_ADMIN_URL = os.environ.get(
     "CROWDSCRIBE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+WARMUP_PAIRS = 3
 TEXT = "so we [noise] went to the um market and bought- ((some)) apples"
 
 
@@ -119,10 +120,16 @@ class Scratch:
                 create_user(session, f"t{n:03d}", ["transcriber"], ["en"], qualified=["en"])
                 for n in range(people)
             ]
-        # Fresh planner statistics, as autovacuum (PostgreSQL) or `PRAGMA optimize` would give a
-        # live database: without them PostgreSQL picks a nested loop over a person's history.
+        # Fresh planner statistics for the seeded tables, as autovacuum (PostgreSQL) or `PRAGMA
+        # optimize` would give a live database: without them PostgreSQL picks a nested loop over
+        # a person's history. Tables the run fills stay unanalysed: statistics saying "empty"
+        # would make PostgreSQL scan them whole for the rest of the run.
         with self.database.engine.connect() as connection:
-            connection.execute(text("ANALYZE"))
+            if self.kind == "sqlite":
+                connection.execute(text("ANALYZE"))
+            else:
+                for table in ("clips", "work_items", "users", "qualifications"):
+                    connection.execute(text(f"ANALYZE {table}"))
             connection.commit()
         return [(person.id, token) for person, token in made]
 
@@ -153,6 +160,9 @@ def run_domain(scratch: Scratch, seconds: float, rate: float | None) -> Run:
     interval = clients / rate if rate else 0.0
     pair_ms, claim_ms, submit_ms, ends = [], [], [], []
     lock = threading.Lock()
+    for number in range(WARMUP_PAIRS):  # unmeasured, as over HTTP
+        for user_id, _ in scratch.people:
+            domain_pair(scratch.database, user_id, -1 - number)
     start = time.perf_counter() + 0.2
     deadline = start + seconds
 
@@ -195,7 +205,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(scratch: Scratch, server_cpus: str | None) -> tuple[subprocess.Popen, str]:
+def start_server(
+    scratch: Scratch, server_cpus: str | None, workers: int = 1
+) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {
         **os.environ,
@@ -210,16 +222,13 @@ def start_server(scratch: Scratch, server_cpus: str | None) -> tuple[subprocess.
             *pin,
             sys.executable,
             "-m",
-            "uvicorn",
-            "crowdscribe.web.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
+            "crowdscribe.cli",
+            "serve",
             "--port",
             str(port),
+            "--workers",
+            str(workers),
             "--no-access-log",
-            "--log-level",
-            "warning",
         ],
         env=env,
     )
@@ -235,39 +244,74 @@ def start_server(scratch: Scratch, server_cpus: str | None) -> tuple[subprocess.
 
 
 class Connection:
-    """One keep-alive HTTP/1.1 connection speaking just enough of the protocol for this API.
+    """One keep-alive HTTP/1.1 connection speaking just enough of the protocol for this API,
+    reconnecting (inside the next request's time) when the server answers ``Connection: close``.
 
     httpx's pool costs several ms of CPU per request at 50 concurrent clients, on the same two
     cores as the server, and became the bottleneck; raw asyncio streams cost a tenth of that.
     """
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str):
-        self.reader, self.writer, self.host = reader, writer, host
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
 
     @classmethod
     async def open(cls, host: str, port: int) -> Connection:
-        reader, writer = await asyncio.open_connection(host, port)
-        return cls(reader, writer, f"{host}:{port}")
+        connection = cls(host, port)
+        await connection.connect()
+        return connection
+
+    async def connect(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
 
     async def post(self, path: str, token: str, body: bytes = b"") -> tuple[int, bytes]:
+        if self.writer is None:
+            await self.connect()
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {token}\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Authorization: Bearer {token}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         self.writer.write(head.encode() + body)
         status_line = await self.reader.readuntil(b"\r\n")
         status = int(status_line.split(b" ", 2)[1])
         headers = await self.reader.readuntil(b"\r\n\r\n")
-        length = 0
+        length, closing = 0, False
         for line in headers.split(b"\r\n"):
             name, _, value = line.partition(b":")
-            if name.lower() == b"content-length":
+            name = name.lower()
+            if name == b"content-length":
                 length = int(value)
+            elif name == b"connection":
+                closing = value.strip().lower() == b"close"
         payload = await self.reader.readexactly(length) if length else b""
+        if closing:
+            self.close()
         return status, payload
 
     def close(self) -> None:
-        self.writer.close()
+        if self.writer is not None:
+            self.writer.close()
+            self.reader = self.writer = None
+
+
+async def http_pair(http: Connection, token: str) -> tuple[float, float] | None:
+    """Claim and submit one clip; the seconds each took, or None when the queue is empty."""
+    loop = asyncio.get_running_loop()
+    asked = loop.time()
+    status, claimed = await http.post("/api/v1/clips/next", token)
+    if status == 204:
+        return None
+    if status != 200:
+        raise RuntimeError(f"claim answered {status}: {claimed[:200]!r}")
+    got = loop.time()
+    assignment = json.loads(claimed)["assignment_id"]
+    body = json.dumps({"text": TEXT, "request_id": f"req-{assignment}"}).encode()
+    status, sent = await http.post(f"/api/v1/assignments/{assignment}/submit", token, body)
+    if status != 201:
+        raise RuntimeError(f"submit answered {status}: {sent[:200]!r}")
+    return got - asked, loop.time() - got
 
 
 async def run_http(base: str, people: list[tuple[int, str]], seconds: float, rate: float | None):
@@ -276,37 +320,33 @@ async def run_http(base: str, people: list[tuple[int, str]], seconds: float, rat
     pair_ms, claim_ms, submit_ms, ends = [], [], [], []
     host, port = base.removeprefix("http://").split(":")
     connections = [await Connection.open(host, int(port)) for _ in people]
+    # Warm up, unmeasured: a server process meets each person's token, and each statement, for
+    # the first time only once; a transcriber's first claim of the day is not the steady state.
+    for _ in range(WARMUP_PAIRS):
+        await asyncio.gather(
+            *(http_pair(connections[i], token) for i, (_, token) in enumerate(people))
+        )
     loop = asyncio.get_running_loop()
-    start = loop.time() + 0.3
+    start = loop.time() + 0.1
     deadline = start + seconds
 
     async def client(index: int, token: str) -> None:
         http = connections[index]
-        due, number = start + (interval * index / clients if rate else 0.0), 0
+        due = start + (interval * index / clients if rate else 0.0)
         while True:
             if rate and due > loop.time():
                 await asyncio.sleep(due - loop.time())
             begun = due if rate else loop.time()
             if begun >= deadline:
                 return
-            asked = loop.time()
-            status, claimed = await http.post("/api/v1/clips/next", token)
-            if status == 204:
+            took = await http_pair(http, token)
+            if took is None:
                 return
-            if status != 200:
-                raise RuntimeError(f"claim answered {status}: {claimed[:200]!r}")
-            got = loop.time()
-            assignment = json.loads(claimed)["assignment_id"]
-            body = json.dumps({"text": TEXT, "request_id": f"req-{assignment}"}).encode()
-            status, sent = await http.post(f"/api/v1/assignments/{assignment}/submit", token, body)
-            if status != 201:
-                raise RuntimeError(f"submit answered {status}: {sent[:200]!r}")
             finished = loop.time()
             ends.append(finished)
             pair_ms.append((finished - begun) * 1000)
-            claim_ms.append((got - asked) * 1000)
-            submit_ms.append((finished - got) * 1000)
-            number += 1
+            claim_ms.append(took[0] * 1000)
+            submit_ms.append(took[1] * 1000)
             due += interval
 
     try:
@@ -376,7 +416,7 @@ def measure(
         try:
             if layer == "domain":
                 return run_domain(scratch, args.seconds, rate), None
-            server, base = start_server(scratch, args.server_cpus)
+            server, base = start_server(scratch, args.server_cpus, args.workers)
             mine = os.sched_getaffinity(0)
             if args.client_cpus:
                 os.sched_setaffinity(0, {int(cpu) for cpu in args.client_cpus.split(",")})
@@ -401,8 +441,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rate", type=float, default=500.0, help="open-loop pairs/s")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--server-cpus", default="1", help="taskset list for the web server")
-    parser.add_argument("--client-cpus", default="0", help="CPUs for the HTTP load generator")
+    parser.add_argument("--workers", type=int, default=2, help="web server worker processes")
+    parser.add_argument("--server-cpus", default="", help="taskset list for the web server")
+    parser.add_argument("--client-cpus", default="", help="CPUs for the HTTP load generator")
     args = parser.parse_args()
     if os.cpu_count() == 1 or not shutil.which("taskset"):
         args.server_cpus = args.client_cpus = ""

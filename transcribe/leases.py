@@ -14,13 +14,26 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Connection, bindparam, insert, select, text, update
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    bindparam,
+    case,
+    cast,
+    exists,
+    insert,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from crowdscribe.storage.models import Assignment, Clip, ExamAttempt, Submission, WorkItem
 from transcribe.conventions import check_transcript
 from transcribe.errors import Conflict, Forbidden, InvalidInput, LeaseExpired, NotFound
-from transcribe.ledger import accrue
+from transcribe.ledger import accruals_from, accrue, check_amount
 from transcribe.transactions import begin_session_write, utc_now
 
 SKIP_REASONS = ("bad_audio", "wrong_language", "empty", "other")
@@ -66,6 +79,10 @@ _HELD = (
     .outerjoin(_S, _S.c.assignment_id == _A.c.id)
     .where(_A.c.id == bindparam("p_assignment"))
 )
+# Constants inlined: a literal IN list would be re-expanded on every execution.
+_SUBMITTABLE = text("assignments.state IN ('leased', 'expired')")
+# The slot is still ours (even past the lease) as long as nobody else claimed it: closing it
+# makes the text count; a gold clip has no slot and always counts.
 _CLOSE_SLOT = (
     update(_W)
     .where(
@@ -77,37 +94,76 @@ _CLOSE_SLOT = (
 )
 _MARK_SUBMITTED = (
     update(_A)
-    .where(_A.c.id == bindparam("p_assignment"), _A.c.state.in_(("leased", "expired")))
+    .where(_A.c.id == bindparam("p_assignment"), _SUBMITTABLE)
     .values(state="submitted", finished_at=bindparam("p_now"))
 )
 _NEW_SUBMISSION = insert(_S).returning(_S.c.id)
-# PostgreSQL: mark the assignment and store the text in one round trip (SQLite runs the two
-# statements above, in process). No row back: the assignment was no longer ours to submit (a
-# retry or a skip won the race). The slot is closed before, in its own statement, so submit
-# locks the work item before the assignment as a claim does; in one WITH the two updates run
-# in no fixed order, and that deadlocked against claims taking over the expired slot.
-_STORE_SUBMISSION_PG = text(
-    """
-    WITH mine AS (
-        UPDATE assignments SET state = 'submitted', finished_at = :p_now
-        WHERE id = :p_assignment AND state IN ('leased', 'expired')
-        RETURNING id
-    )
-    INSERT INTO submissions
-        (assignment_id, clip_id, user_id, text, request_id, status, is_gold, created_at)
-    SELECT mine.id, :p_clip, :p_user, :p_text, :p_request, :p_status, :p_gold, :p_now
-    FROM mine
-    RETURNING id, status
-    """
-)
 
 
-def _held_assignment(session: Session, assignment_id: str, user_id: int, request_id: str = ""):
-    row = (
-        session.connection()
-        .execute(_HELD, {"p_assignment": assignment_id, "p_request": request_id})
-        .first()
+def _store_in_one_statement():
+    # PostgreSQL: close the slot, mark the assignment, store the text and accrue its price in
+    # one statement, so in one round trip, atomic and committed on its own. No row back: the
+    # assignment was no longer ours to submit (a retry or a skip won the race).
+    closed = _CLOSE_SLOT.returning(_W.c.id).cte("closed")
+    verdict = select(
+        case(
+            (or_(bindparam("p_gold", type_=Boolean), exists(closed.select())), "counted"),
+            else_="late",
+        ).label("status")
+    ).cte("verdict")
+    # Lock order: a claim locks the work item, then the old holder's assignment; submit must
+    # too, or the two deadlock (they did when both updates sat side by side in one WITH, which
+    # runs them in no fixed order). So marking the assignment waits on the verdict, and with it
+    # on closing the slot: an uncorrelated scalar subquery in its WHERE is an InitPlan, which
+    # PostgreSQL evaluates once, in a gate before the UPDATE reads, let alone locks, the row.
+    mine = (
+        _MARK_SUBMITTED.where(select(verdict.c.status).scalar_subquery().is_not(None))
+        .returning(_A.c.id)
+        .cte("mine")
     )
+    stored = (
+        insert(_S)
+        .from_select(
+            ["assignment_id", "clip_id", "user_id", "text", "request_id", "status", "is_gold"]
+            + ["created_at"],
+            select(
+                mine.c.id,
+                bindparam("p_clip", type_=_S.c.clip_id.type),
+                bindparam("p_user", type_=_S.c.user_id.type),
+                bindparam("p_text", type_=_S.c.text.type),
+                bindparam("p_request", type_=_S.c.request_id.type),
+                verdict.c.status,
+                bindparam("p_gold", type_=Boolean),
+                bindparam("p_now", type_=_S.c.created_at.type),
+            ).select_from(mine.join(verdict, true())),
+        )
+        .returning(_S.c.id, _S.c.status)
+        .cte("stored")
+    )
+    # Cast: a NULL price would otherwise reach the server without a type.
+    price = cast(bindparam("p_price"), _C.c.price.type)
+    paid = accruals_from(
+        select(
+            stored.c.id,
+            bindparam("p_user", type_=_S.c.user_id.type),
+            bindparam("p_clip", type_=_S.c.clip_id.type),
+            price,
+            bindparam("p_currency", type_=_C.c.currency.type),
+            bindparam("p_now", type_=_S.c.created_at.type),
+        ).where(stored.c.status == "counted", price.is_not(None))
+    )
+    return select(stored.c.id, stored.c.status).add_cte(paid.cte("paid"))
+
+
+_STORE_IN_ONE = _store_in_one_statement()
+
+
+def _held_assignment(
+    connection: Connection, assignment_id: str, user_id: int, request_id: str = ""
+):
+    row = connection.execute(
+        _HELD, {"p_assignment": assignment_id, "p_request": request_id}
+    ).first()
     if row is None or row.user_id != user_id:
         raise NotFound(f"You hold no assignment {assignment_id}; claim a clip first.")
     return row
@@ -150,7 +206,8 @@ def submit_transcript(
     if not request_id or len(request_id) > 64:
         raise InvalidInput("request_id must be 1 to 64 characters, the same on every retry")
     now = utc_now(now)
-    row = _held_assignment(session, assignment_id, user_id, request_id)
+    connection = _submit_connection(session)
+    row = _held_assignment(connection, assignment_id, user_id, request_id)
     if row.submission_id is not None:
         return _earlier_submission(row, request_id, row.clip_id)
     if row.request_used_for is not None:
@@ -158,74 +215,78 @@ def submit_transcript(
     if row.state == "skipped":
         raise Conflict(f"You skipped clip {row.clip_id}; it cannot be submitted any more.")
     clean = check_transcript(text, row.language)
-    begin_session_write(session)
-    stored = _store_submission(
-        session.connection(), row, assignment_id, user_id, clean, request_id, now
-    )
+    price = None if row.price is None else check_amount(Decimal(row.price))
+    values = {
+        "p_assignment": assignment_id,
+        "p_item": row.work_item_id,
+        "p_clip": row.clip_id,
+        "p_user": user_id,
+        "p_text": clean,
+        "p_request": request_id,
+        "p_gold": row.is_gold,
+        "p_price": price,
+        "p_currency": row.currency,
+        "p_now": now,
+    }
+    if connection.dialect.name == "postgresql":
+        stored = connection.execute(_STORE_IN_ONE, values).first()
+    else:
+        begin_session_write(session)
+        stored = _store_in_steps(session, connection, values)
     if stored is None:
         # Lost a race with our own retry (or a skip): answer as the winner did.
-        again = _held_assignment(session, assignment_id, user_id, request_id)
+        again = _held_assignment(connection, assignment_id, user_id, request_id)
         session.rollback()
         if again.submission_id is not None:
             return _earlier_submission(again, request_id, row.clip_id)
         raise Conflict(f"You skipped clip {row.clip_id}; it cannot be submitted any more.")
-    submission_id, status = stored
-    if status == "counted" and row.price is not None:
-        accrue(session, submission_id, user_id, row.clip_id, Decimal(row.price), row.currency, now)
     session.commit()
+    submission_id, status = stored
     return _receipt(submission_id, status, row.clip_id, duplicate=False)
 
 
-def _store_submission(
-    connection: Connection,
-    row,
-    assignment_id: str,
-    user_id: int,
-    clean: str,
-    request_id: str,
-    now: datetime,
+def _submit_connection(session: Session) -> Connection:
+    # PostgreSQL stores a submission in one statement, so a session with nothing begun reads
+    # and writes in autocommit: no BEGIN and COMMIT round trips. Work the caller has begun in
+    # the session (or left to flush) commits together with the submission, as before.
+    session.flush()
+    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+        return session.connection()
+    return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def _store_in_steps(
+    session: Session, connection: Connection, values: dict
 ) -> tuple[int, str] | None:
-    # The slot is still ours (even past the lease) as long as nobody else claimed it: closing
-    # it makes the text count; a gold clip has no slot and always counts.
-    counted = row.is_gold or (
-        connection.execute(
-            _CLOSE_SLOT, {"p_item": row.work_item_id, "p_assignment": assignment_id}
-        ).rowcount
-        == 1
-    )
+    # SQLite, under its write lock: the statements of ``_STORE_IN_ONE``, one by one.
+    counted = values["p_gold"] or connection.execute(_CLOSE_SLOT, values).rowcount == 1
     status = "counted" if counted else "late"
-    if connection.dialect.name == "postgresql":
-        stored = connection.execute(
-            _STORE_SUBMISSION_PG,
-            {
-                "p_assignment": assignment_id,
-                "p_now": now,
-                "p_clip": row.clip_id,
-                "p_user": user_id,
-                "p_text": clean,
-                "p_request": request_id,
-                "p_status": status,
-                "p_gold": row.is_gold,
-            },
-        ).first()
-        return None if stored is None else (stored.id, stored.status)
-    taken = connection.execute(_MARK_SUBMITTED, {"p_assignment": assignment_id, "p_now": now})
-    if taken.rowcount != 1:
+    if connection.execute(_MARK_SUBMITTED, values).rowcount != 1:
         return None
     submission_id = connection.execute(
         _NEW_SUBMISSION,
         {
-            "assignment_id": assignment_id,
-            "clip_id": row.clip_id,
-            "user_id": user_id,
-            "text": clean,
-            "request_id": request_id,
+            "assignment_id": values["p_assignment"],
+            "clip_id": values["p_clip"],
+            "user_id": values["p_user"],
+            "text": values["p_text"],
+            "request_id": values["p_request"],
             "status": status,
-            "is_gold": row.is_gold,
+            "is_gold": values["p_gold"],
             "error_vs_final": None,
-            "created_at": now,
+            "created_at": values["p_now"],
         },
     ).scalar_one()
+    if counted and values["p_price"] is not None:
+        accrue(
+            session,
+            submission_id,
+            values["p_user"],
+            values["p_clip"],
+            values["p_price"],
+            values["p_currency"],
+            values["p_now"],
+        )
     return submission_id, status
 
 
@@ -235,7 +296,7 @@ def renew_lease(
     """Extend (and commit) a lease the person still holds to ``now + lease_s``; LeaseExpired if
     the slot went to someone else meanwhile."""
     now = utc_now(now)
-    row = _held_assignment(session, assignment_id, user_id)
+    row = _held_assignment(session.connection(), assignment_id, user_id)
     if row.submission_id is not None or row.state == "submitted":
         raise Conflict(f"You already submitted clip {row.clip_id}; there is nothing to renew.")
     if row.state == "skipped":
@@ -275,7 +336,7 @@ def skip_assignment(
     if reason not in SKIP_REASONS:
         raise InvalidInput(f"skip reason must be one of {', '.join(SKIP_REASONS)}, not {reason!r}")
     now = utc_now(now)
-    row = _held_assignment(session, assignment_id, user_id)
+    row = _held_assignment(session.connection(), assignment_id, user_id)
     if row.state == "skipped":
         return
     if row.state == "submitted":

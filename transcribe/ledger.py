@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Insert, Select, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -93,6 +93,14 @@ _ACCRUE = {
     dialect: insert(LedgerEntry.__table__).on_conflict_do_nothing(index_elements=["submission_id"])
     for dialect, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
 }
+_ACCRUAL_COLUMNS = ("submission_id", "user_id", "clip_id", "amount", "currency", "created_at")
+
+
+def check_amount(amount: Decimal) -> Decimal:
+    """``amount`` if it can be owed: a finite, non-negative Decimal (never a float)."""
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
+        raise InvalidInput(f"a ledger amount must be a non-negative Decimal, not {amount!r}")
+    return amount
 
 
 def accrue(
@@ -106,13 +114,11 @@ def accrue(
 ) -> None:
     """Record a pending payment for a counted submission; a second call for the same submission
     (a retried request, a re-run flow) leaves the first entry as it is."""
-    if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
-        raise InvalidInput(f"a ledger amount must be a non-negative Decimal, not {amount!r}")
     values = {
         "submission_id": submission_id,
         "user_id": user_id,
         "clip_id": clip_id,
-        "amount": amount,
+        "amount": check_amount(amount),
         "currency": currency,
         "state": "pending",
         "created_at": _utc(now) if now else datetime.now(UTC),
@@ -120,6 +126,18 @@ def accrue(
     session.flush()  # the Core insert below does not autoflush; pending rows may be referenced
     connection = session.connection()
     connection.execute(_ACCRUE[connection.dialect.name], values)
+
+
+def accruals_from(rows: Select) -> Insert:
+    """PostgreSQL: ``accrue`` for each row of ``rows`` (submission_id, user_id, clip_id, amount,
+    currency, created_at) as a statement to nest in a larger one, so a submission and its
+    pending entry are stored in one round trip. Check each amount with ``check_amount`` first."""
+    pending = rows.add_columns(literal("pending"))
+    return (
+        postgresql_insert(LedgerEntry.__table__)
+        .from_select([*_ACCRUAL_COLUMNS, "state"], pending)
+        .on_conflict_do_nothing(index_elements=["submission_id"])
+    )
 
 
 def settle_submission(

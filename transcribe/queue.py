@@ -25,9 +25,11 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.orm import Session
@@ -73,9 +75,14 @@ __all__ = [
 
 # Constants are inlined (not bound) so the planner can match the partial claim index.
 _PENDING = text("work_items.state IN ('open', 'leased')")
+# LIMIT 1 written out, not bound: PostgreSQL then finds a cached generic plan of the claim as
+# good as a fresh one and stops planning it on every execution (planning cost more than running
+# it); with a bound LIMIT that plan guesses at many rows and hash-joins whole tables.
+_ONE = literal_column("1")
 _W = WorkItem.__table__
 _A = Assignment.__table__
 _C = Clip.__table__
+_Q = Qualification.__table__
 
 
 @dataclass(frozen=True)
@@ -133,21 +140,27 @@ def claim_next_clip(
     they are qualified in, never a clip they have had before; sometimes a gold clip instead."""
     now = utc_now(now)
     expires = now + timedelta(seconds=lease_s)
+    if language is not None:
+        language = language.strip().lower()
     with db.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             # Each statement its own transaction: the claim below is one atomic statement, so
             # no BEGIN/COMMIT round trips.
             connection.execution_options(isolation_level="AUTOCOMMIT")
-            languages = _claimable_languages(connection, user_id, language)
             claim = None
             if gold_rate > 0 and random.random() < gold_rate:
+                languages = _claimable_languages(connection, user_id, language)
                 claim = run_write(
                     connection, lambda c: _claim_gold(c, user_id, languages, now, expires)
                 )
             claim = claim or run_write(
-                connection, lambda c: _claim_slot_in_one(c, user_id, languages, now, expires)
+                connection, lambda c: _claim_slot_in_one(c, user_id, language, now, expires)
             )
-            return claim or _no_work(connection, user_id, languages, now)
+            if claim is not None:
+                return claim
+            # The claim reads the qualifications itself; only an empty hand says why.
+            languages = _claimable_languages(connection, user_id, language)
+            return _no_work(connection, user_id, languages, now)
         languages = _claimable_languages(connection, user_id, language)
         if gold_rate > 0 and random.random() < gold_rate:
             claim = run_write(
@@ -169,7 +182,6 @@ _QUALIFIED = select(Qualification.language).where(
 def _claimable_languages(connection: Connection, user_id: int, language: str | None) -> list[str]:
     qualified = sorted(connection.scalars(_QUALIFIED, {"p_user_id": user_id}))
     if language is not None:
-        language = language.strip().lower()
         if language not in qualified:
             raise NotQualified(
                 f"You are not qualified to transcribe {language} yet (or you were paused); "
@@ -187,38 +199,38 @@ def _not_had_by(user_id):
     return ~exists().where(_A.c.clip_id == _W.c.clip_id, _A.c.user_id == user_id)
 
 
-def _claimable(languages, now):
+def _claimable(in_language, now):
     # An expired lease is as good as an open slot: whoever claims it next takes it over.
-    return and_(
-        _W.c.language.in_(languages),
-        _PENDING,
-        or_(_W.c.state == "open", _W.c.lease_expires_at < now),
+    return and_(in_language, _PENDING, or_(_W.c.state == "open", _W.c.lease_expires_at < now))
+
+
+def _next_slot(in_language):
+    return (
+        select(
+            _W.c.id,
+            _W.c.clip_id,
+            _W.c.assignment_id,
+            _C.c.language,
+            _C.c.duration_s,
+            _C.c.price,
+            _C.c.currency,
+        )
+        .join(_C, _C.c.id == _W.c.clip_id)
+        .where(
+            _claimable(in_language, bindparam("p_now")),
+            _not_had_by(bindparam("p_user_id")),
+            # A slot still leased when its clip went to review (two people called the audio
+            # bad) must not be handed to anyone else once that lease runs out.
+            _C.c.status == "published",
+        )
+        .order_by(_W.c.claim_rank, _W.c.id)
+        .limit(_ONE)
+        .with_for_update(of=_W, skip_locked=True)
     )
 
 
 # Built once: the claim path runs for every clip anyone transcribes.
-_NEXT_SLOT = (
-    select(
-        _W.c.id,
-        _W.c.clip_id,
-        _W.c.assignment_id,
-        _C.c.language,
-        _C.c.duration_s,
-        _C.c.price,
-        _C.c.currency,
-    )
-    .join(_C, _C.c.id == _W.c.clip_id)
-    .where(
-        _claimable(bindparam("p_languages", expanding=True), bindparam("p_now")),
-        _not_had_by(bindparam("p_user_id")),
-        # A slot still leased when its clip went to review (two people called the audio bad)
-        # must not be handed to anyone else once that lease runs out.
-        _C.c.status == "published",
-    )
-    .order_by(_W.c.claim_rank, _W.c.id)
-    .limit(1)
-    .with_for_update(of=_W, skip_locked=True)
-)
+_NEXT_SLOT = _next_slot(_W.c.language.in_(bindparam("p_languages", expanding=True)))
 _EXPIRE_HOLDER = (
     update(_A)
     .where(_A.c.id == bindparam("p_holder"), _A.c.state == "leased")
@@ -238,7 +250,30 @@ _NEW_ASSIGNMENT = insert(_A)
 
 def _claim_in_one_statement():
     # PostgreSQL: pick, lock, lease and record the slot in one statement (one round trip).
-    slot = _NEXT_SLOT.with_only_columns(_W.c.id, _W.c.clip_id, _W.c.assignment_id).cte("slot")
+    # The languages come from the person's qualifications in the same statement (with the one
+    # asked for, if any): for each, the first claimable slot in claim order, locked, then the
+    # best of those. Each pick stops after a few entries of the pending index; a list of
+    # languages in a subquery would instead make the planner sort every pending slot. With
+    # several languages, the picks not chosen stay locked (skipped by others) until this
+    # statement ends.
+    pick = (
+        _next_slot(_W.c.language == _Q.c.language)
+        .with_only_columns(_W.c.id, _W.c.clip_id, _W.c.assignment_id, _W.c.claim_rank)
+        .lateral("pick")
+    )
+    asked = bindparam("p_language", type_=_Q.c.language.type)
+    slot = (
+        select(pick.c.id, pick.c.clip_id, pick.c.assignment_id)
+        .select_from(_Q.join(pick, true()))
+        .where(
+            _Q.c.user_id == bindparam("p_user_id"),
+            _Q.c.status == QUALIFIED,
+            or_(asked.is_(None), _Q.c.language == asked),
+        )
+        .order_by(pick.c.claim_rank, pick.c.id)
+        .limit(_ONE)
+        .cte("slot")
+    )
     expire_holder = (
         update(_A)
         .where(_A.c.id == slot.c.assignment_id, _A.c.state == "leased")
@@ -281,13 +316,13 @@ _CLAIM_IN_ONE = _claim_in_one_statement()
 
 
 def _claim_slot_in_one(
-    connection: Connection, user_id: int, languages: list[str], now: datetime, expires: datetime
+    connection: Connection, user_id: int, language: str | None, now: datetime, expires: datetime
 ) -> Claim | None:
     assignment_id = secrets.token_hex(16)
     row = connection.execute(
         _CLAIM_IN_ONE,
         {
-            "p_languages": languages,
+            "p_language": language,
             "p_now": now,
             "p_user_id": user_id,
             "p_assignment": assignment_id,
@@ -422,7 +457,9 @@ def work_overview(session: Session, user_id: int) -> list[WorkOffer]:
     )
     if not languages:
         return []
-    claimable = select(_W.c.clip_id).where(_claimable(languages, now), _not_had_by(user_id))
+    claimable = select(_W.c.clip_id).where(
+        _claimable(_W.c.language.in_(languages), now), _not_had_by(user_id)
+    )
     rows = session.execute(
         select(
             _C.c.language,

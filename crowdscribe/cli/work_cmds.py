@@ -46,9 +46,31 @@ def dispatch(
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Server processes (default: one per CPU core). SQLite writers queue across them "
+            "on a lock file beside the database.",
+        ),
+    ] = None,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
+    ] = True,
 ) -> None:
     """Run the web app (transcriber pages, coordinator pages and the JSON API)."""
+    import os
+
     import uvicorn
 
     context.database()  # migrate before the first request
-    uvicorn.run("crowdscribe.web.app:create_app", factory=True, host=host, port=port)
+    context.settings().resolved_secret_key  # noqa: B018 - made once here, read by every worker
+    uvicorn.run(
+        "crowdscribe.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers or os.cpu_count() or 1,
+        access_log=access_log,
+    )

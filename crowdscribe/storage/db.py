@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_POOL_SIZE = 50
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
@@ -22,7 +23,7 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -35,13 +36,16 @@ def make_engine(url: str) -> Engine:
         # and a thread that waits on the pool's queue can be passed over for seconds.
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             pool_size=SQLITE_POOL_SIZE,
             max_overflow=20,
         )
         event.listen(engine, "connect", _tune_sqlite)
         return engine
-    return create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)
+    # No ping on every checkout (a round trip per request): a connection the server dropped
+    # fails once, invalidates the pool, and run_write retries such a failure on a new one.
+    # 30 per process keeps two web workers plus the CLI under PostgreSQL's default 100.
+    return create_engine(url, pool_size=20, max_overflow=10, pool_recycle=1800)
 
 
 def migrate(engine: Engine) -> None:

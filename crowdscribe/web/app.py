@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from crowdscribe.settings import Settings, get_settings
 from crowdscribe.storage.db import Database, open_database
+from crowdscribe.web.recycling import RecycleConnections
 from crowdscribe.web.routes import auth, coordinator, exam, review, transcriber, transcriber_api
 from crowdscribe.web.security import SESSION_COOKIE, SESSION_MAX_AGE_S
 from crowdscribe.web.templating import STATIC_DIR, templates
@@ -65,8 +66,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         same_site="lax",
         https_only=False,
     )
+    app.add_middleware(RecycleConnections)
     app.add_exception_handler(Refusal, handle_refusal)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for module in (auth, transcriber, transcriber_api, exam, coordinator, review):
+    # The JSON API first: routes are matched in order, and its claims and submits are most of
+    # the requests.
+    for module in (transcriber_api, auth, transcriber, exam, coordinator, review):
         app.include_router(module.router)
     return app

@@ -6,7 +6,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -17,8 +17,10 @@ from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import User
 from crowdscribe.web.security import CSRF_FIELD, CSRF_HEADER, csrf_matches, session_user_id
 from transcribe.errors import Forbidden, NotAuthenticated
+from transcribe.transactions import WouldWait, without_waiting
 from transcribe.users import Person, authenticate_token, person_from_row, token_digest
 
+T = TypeVar("T")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # How long a checked API token is trusted without asking the database again: a deactivated
 # person (or a replaced token) is refused at most this long after the change.
@@ -53,14 +55,35 @@ class RecentTokens:
 _recent_tokens: weakref.WeakKeyDictionary[Database, RecentTokens] = weakref.WeakKeyDictionary()
 
 
-def get_database(request: Request) -> Database:
-    """The app's database (opened once in ``create_app``)."""
+async def get_database(request: Request) -> Database:
+    """The app's database (opened once in ``create_app``).
+
+    Async on purpose, like every dependency that does no I/O: FastAPI runs a plain ``def``
+    dependency in a worker thread, a hand-off that cost more than the request's own work."""
     return request.app.state.database
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     return request.app.state.settings
+
+
+async def run_database_work(database: Database, work: Callable[[], T]) -> T:
+    """Run ``work``, a short unit of database work that commits itself, for a request.
+
+    It runs right here on the event loop: a claim or a submit is a fraction of a millisecond of
+    SQLite, or one or two round trips to PostgreSQL, and handing it to a worker thread and back
+    cost more than that (twice the throughput here). Nothing it waits for can be waiting for
+    this loop: on PostgreSQL it only meets row locks that other claims and submits hold for one
+    statement. On SQLite a page's session in a worker thread may hold the write lock until the
+    loop runs its commit, so there ``work`` gives way (``WouldWait``, before any write) and runs
+    in a worker thread instead. ``work`` must therefore be safe to start again.
+    """
+    try:
+        with without_waiting():
+            return work()
+    except WouldWait:
+        return await run_in_threadpool(work)
 
 
 def db_session(request: Request) -> Iterator[Session]:
@@ -69,7 +92,7 @@ def db_session(request: Request) -> Iterator[Session]:
     Use through ``DbSession``: its ``scope="function"`` makes FastAPI run the commit before the
     response is sent, so a client never sees a 201 for a row that is not yet in the database.
     """
-    with get_database(request).session() as session:
+    with request.app.state.database.session() as session:
         yield session
 
 
@@ -131,7 +154,7 @@ async def current_person(request: Request) -> Person:
     loop; other lookups run in a worker thread with their own short transaction, so a request
     never sits on a pooled connection while it waits for a thread.
     """
-    database = get_database(request)
+    database: Database = request.app.state.database
     token = _bearer_token(request)
     if token is not None:
         recent = _recent_tokens.get(database)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 
@@ -105,6 +107,22 @@ def test_claims_only_offer_languages_the_person_is_qualified_in(database: Databa
     assert isinstance(claim(database, ann), NoWork)
     with pytest.raises(NotQualified, match="yue"):
         claim(database, ann, language="yue")
+
+
+def test_a_person_in_two_languages_gets_the_first_slot_of_either(database: Database) -> None:
+    with database.session() as session:
+        en_clips = add_clips(session, 2, language="en")
+        urgent_yue = add_clips(session, 1, language="yue", priority=5)
+        yue_clips = add_clips(session, 1, language="yue")
+        ann = add_person(session, "ann", qualified=("en", "yue"))
+        bob = add_person(session, "bob", qualified=("en", "yue"))
+    publish(database, overlap=1)
+    order = [claim(database, ann).clip_id for _ in range(2)]
+    assert order == [urgent_yue[0], en_clips[0]]
+    assert claim(database, bob, language=" YUE ").clip_id == yue_clips[0]
+    assert claim(database, bob).clip_id == en_clips[1]
+    nothing = claim(database, bob)
+    assert isinstance(nothing, NoWork) and "No clips in en, yue right now" in nothing.message
 
 
 def test_a_paused_person_cannot_claim_until_qualified_again(database: Database) -> None:
@@ -232,6 +250,48 @@ def test_the_same_request_twice_stores_one_submission(database: Database) -> Non
         submit(database, ann, held, request_id="req-2", text="a different text")
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(Submission)) == 1
+        assert session.scalar(select(func.count()).select_from(LedgerEntry)) == 1
+
+
+def test_the_same_request_sent_twice_at_once_stores_one_submission(database: Database) -> None:
+    with database.session() as session:
+        add_clips(session, 6)
+        ann = add_person(session, "ann")
+    publish(database, overlap=1)
+    for _ in range(6):
+        held = claim(database, ann)
+        start = threading.Barrier(2)
+
+        def send(held=held, start=start):
+            start.wait()
+            return submit(database, ann, held, request_id=f"r-{held.assignment_id}")
+
+        with ThreadPoolExecutor(2) as pool:
+            receipts = list(pool.map(lambda _: send(), range(2)))
+        assert len({receipt.submission_id for receipt in receipts}) == 1
+        assert sorted(receipt.duplicate for receipt in receipts) == [False, True]
+        assert {receipt.status for receipt in receipts} == {"counted"}
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Submission)) == 6
+        assert session.scalar(select(func.count()).select_from(LedgerEntry)) == 6
+
+
+def test_a_submission_commits_the_work_begun_in_its_session(database: Database) -> None:
+    with database.session() as session:
+        add_clips(session, 1)
+        ann = add_person(session, "ann")
+    publish(database, overlap=1)
+    held = claim(database, ann)
+    session = database.sessions()
+    try:
+        session.get(Assignment, held.assignment_id).skip_reason = "other"
+        receipt = submit_transcript(session, held.assignment_id, ann.id, "hello", "req-1", T0)
+    finally:
+        session.close()
+    assert receipt.status == "counted"
+    with database.session() as session:
+        assert session.scalar(select(Submission.text)) == "hello"
+        assert session.get(Assignment, held.assignment_id).skip_reason == "other"
         assert session.scalar(select(func.count()).select_from(LedgerEntry)) == 1
 
 

@@ -4,8 +4,10 @@ and real spoken clips (espeak-ng) stored as a coordinator's collection would sto
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -77,10 +79,47 @@ def serving(settings: Settings, database: Database) -> Iterator[LiveServer]:
         sock.close()
 
 
+@contextmanager
+def serving_processes(settings: Settings, database: Database, workers: int) -> Iterator[LiveServer]:
+    """Serve the app as ``crowdscribe serve --workers N`` does: N processes on one port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "CROWDSCRIBE_HOME": str(settings.home_dir),
+        "CROWDSCRIBE_DATABASE_URL": database.url,
+        "CROWDSCRIBE_SECRET_KEY": settings.resolved_secret_key,
+    }
+    command = [sys.executable, "-m", "crowdscribe.cli", "serve", "--port", str(port)]
+    server = subprocess.Popen([*command, "--workers", str(workers)], env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("crowdscribe serve did not start within 30 s") from None
+                time.sleep(0.1)
+        yield LiveServer(f"http://127.0.0.1:{port}", database, settings)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 @pytest.fixture
-def serve(settings: Settings) -> Callable[[Database], AbstractContextManager[LiveServer]]:
-    """``with serve(database) as server:`` runs the app on another database (e.g. PostgreSQL)."""
-    return lambda database: serving(settings, database)
+def serve(settings: Settings) -> Callable[..., AbstractContextManager[LiveServer]]:
+    """``with serve(database) as server:`` runs the app on another database (e.g. PostgreSQL);
+    ``serve(database, workers=2)`` runs it in worker processes as ``crowdscribe serve`` does."""
+
+    def start(database: Database, workers: int = 0) -> AbstractContextManager[LiveServer]:
+        if workers:
+            return serving_processes(settings, database, workers)
+        return serving(settings, database)
+
+    return start
 
 
 @pytest.fixture

@@ -47,9 +47,10 @@ def work_until_empty(
             receipts.append({"clip_id": body["clip_id"], **submit.json()})
 
 
+@pytest.mark.parametrize("workers", [0, 2], ids=["in-thread", "two-processes"])
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_fifty_clients_fill_every_slot_exactly_once(
-    request, backend, serve, spoken_clips, add_person, publish
+    request, backend, workers, serve, spoken_clips, add_person, publish
 ):
     database = request.getfixturevalue(f"{backend}_database")
     clip_ids = spoken_clips(
@@ -61,7 +62,7 @@ def test_fifty_clients_fill_every_slot_exactly_once(
         person, token = add_person(f"worker{n:02d}", database=database)
         tokens[person.id] = token
     barrier = threading.Barrier(THREADS)
-    with serve(database) as server, ThreadPoolExecutor(THREADS) as pool:
+    with serve(database, workers) as server, ThreadPoolExecutor(THREADS) as pool:
         futures = [
             pool.submit(work_until_empty, server.url, token, barrier, database)
             for token in tokens.values()
