@@ -274,9 +274,12 @@ def _claim_in_one_statement():
         .limit(_ONE)
         .cte("slot")
     )
+    # The updates find their row through a scalar subquery on the one-row pick, not a join with
+    # it: joined, PostgreSQL scans the whole table for the row (the pick's size is unknown to it
+    # when planning), and claims slow down as assignments pile up.
     expire_holder = (
         update(_A)
-        .where(_A.c.id == slot.c.assignment_id, _A.c.state == "leased")
+        .where(_A.c.id == select(slot.c.assignment_id).scalar_subquery(), _A.c.state == "leased")
         .values(state="expired", finished_at=bindparam("p_now"))
         .cte("expire_holder")
     )
@@ -296,7 +299,7 @@ def _claim_in_one_statement():
     )
     leased = (
         update(_W)
-        .where(_W.c.id == slot.c.id)
+        .where(_W.c.id == select(slot.c.id).scalar_subquery())
         .values(
             state="leased",
             assignment_id=bindparam("p_assignment"),
