@@ -210,6 +210,7 @@ def _next_slot(in_language):
             _W.c.id,
             _W.c.clip_id,
             _W.c.assignment_id,
+            _W.c.claim_rank,
             _C.c.language,
             _C.c.duration_s,
             _C.c.price,
@@ -229,8 +230,42 @@ def _next_slot(in_language):
     )
 
 
-# Built once: the claim path runs for every clip anyone transcribes.
-_NEXT_SLOT = _next_slot(_W.c.language.in_(bindparam("p_languages", expanding=True)))
+# SQLite: the same pick for one language, written out to name the index. Once ANALYZE has run
+# on a few thousand clips SQLite prefers to scan every clip and sort (5 ms a claim, growing with
+# the queue) over walking the claim index (7 us), and SQLAlchemy renders no SQLite index hints.
+# One language at a time: with several, no index gives the claim order.
+_NEXT_SLOT_SQLITE = (
+    text(
+        """
+        SELECT work_items.id, work_items.clip_id, work_items.assignment_id,
+               work_items.claim_rank, clips.language, clips.duration_s, clips.price,
+               clips.currency
+        FROM work_items INDEXED BY ix_work_items_pending
+        JOIN clips ON clips.id = work_items.clip_id
+        WHERE work_items.language = :p_language
+          AND work_items.state IN ('open', 'leased')
+          AND (work_items.state = 'open' OR work_items.lease_expires_at < :p_now)
+          AND NOT EXISTS (
+              SELECT 1 FROM assignments
+              WHERE assignments.clip_id = work_items.clip_id
+                AND assignments.user_id = :p_user_id)
+          AND clips.status = 'published'
+        ORDER BY work_items.claim_rank, work_items.id
+        LIMIT 1
+        """
+    )
+    .bindparams(bindparam("p_now", type_=_W.c.lease_expires_at.type))
+    .columns(
+        _W.c.id,
+        _W.c.clip_id,
+        _W.c.assignment_id,
+        _W.c.claim_rank,
+        _C.c.language,
+        _C.c.duration_s,
+        _C.c.price,
+        _C.c.currency,
+    )
+)
 _EXPIRE_HOLDER = (
     update(_A)
     .where(_A.c.id == bindparam("p_holder"), _A.c.state == "leased")
@@ -340,11 +375,16 @@ def _claim_slot_in_one(
 def _claim_slot(
     connection: Connection, user_id: int, languages: list[str], now: datetime, expires: datetime
 ) -> Claim | None:
-    row = connection.execute(
-        _NEXT_SLOT, {"p_languages": languages, "p_now": now, "p_user_id": user_id}
-    ).first()
-    if row is None:
+    firsts = [
+        connection.execute(
+            _NEXT_SLOT_SQLITE, {"p_language": language, "p_now": now, "p_user_id": user_id}
+        ).first()
+        for language in languages
+    ]
+    found = [row for row in firsts if row is not None]
+    if not found:
         return None
+    row = min(found, key=lambda row: (row.claim_rank, row.id))
     if row.assignment_id is not None:
         connection.execute(_EXPIRE_HOLDER, {"p_holder": row.assignment_id, "p_now": now})
     assignment_id = secrets.token_hex(16)

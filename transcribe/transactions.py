@@ -32,6 +32,7 @@ from crowdscribe.storage.db import SQLITE_BUSY_TIMEOUT_MS
 
 T = TypeVar("T")
 LOCK_WAIT_S = 30.0
+LOOP_BUSY_TIMEOUT_MS = 10
 
 # PostgreSQL: serialization_failure, deadlock_detected, lock_not_available.
 _RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
@@ -185,14 +186,16 @@ def _begin_immediate(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
         return
     # A writer that skipped the writer lock (a page's own session) may hold SQLite's lock while
-    # its thread waits for the event loop: fail at once rather than stall the loop.
+    # its thread waits for the event loop: give up after a few milliseconds rather than stall
+    # the loop. Not at once: SQLite also answers "busy" for a moment while another connection
+    # updates the WAL index, and each give-up sends a request through a worker thread.
     dbapi_connection = connection.connection.dbapi_connection
-    dbapi_connection.execute("PRAGMA busy_timeout=0")
+    dbapi_connection.execute(f"PRAGMA busy_timeout={LOOP_BUSY_TIMEOUT_MS}")
     try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     except OperationalError as error:
         if "locked" in str(error.orig).lower() or "busy" in str(error.orig).lower():
-            raise WouldWait("the SQLite write lock is held in this process") from error
+            raise WouldWait("another connection holds the SQLite write lock") from error
         raise
     finally:
         dbapi_connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

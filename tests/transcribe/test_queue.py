@@ -426,3 +426,55 @@ def test_an_added_slot_is_one_more_independent_transcription(database: Database)
     assert isinstance(claim(database, ann), NoWork)
     assert claim(database, bob).clip_id == clips[0]
     assert isinstance(claim(database, cat), NoWork)
+
+
+def test_a_claim_on_sqlite_walks_the_claim_index_once_statistics_exist(sqlite_database):
+    """With ANALYZE statistics over thousands of clips SQLite's own choice was to scan every clip
+    and sort them, a claim costing milliseconds more with each thousand clips queued."""
+    from sqlalchemy import event, insert, text
+
+    with sqlite_database.session() as session:
+        recording_id = session.get(Clip, add_clips(session, 1)[0]).recording_id
+        session.execute(
+            insert(Clip),
+            [
+                {
+                    "id": f"bulk-{n:05d}",
+                    "recording_id": recording_id,
+                    "start_s": float(n),
+                    "end_s": n + 1.0,
+                    "duration_s": 1.0,
+                    "audio_path": f"clips/bulk-{n}.flac",
+                    "language": "en",
+                    "speaker_group": "adult",
+                    "project": "default",
+                    "status": "collected",
+                    "priority": 0,
+                    "created_at": T0,
+                }
+                for n in range(8000)
+            ],
+        )
+        publish_clips(session, project=None, overlap=2, card=default_rate_card(), now=T0)
+        person = add_person(session, "ada")
+    with sqlite_database.engine.connect() as connection:
+        connection.execute(text("ANALYZE"))
+        connection.commit()
+    executed = []
+
+    def remember(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        if "FROM work_items" in statement and statement.lstrip().startswith("SELECT"):
+            executed.append((statement, parameters))
+
+    event.listen(sqlite_database.engine, "before_cursor_execute", remember)
+    try:
+        assert isinstance(claim_next_clip(sqlite_database, person.id, now=T0), Claim)
+    finally:
+        event.remove(sqlite_database.engine, "before_cursor_execute", remember)
+    statement, parameters = executed[0]
+    with sqlite_database.engine.connect() as connection:
+        plan = " | ".join(
+            row[-1]
+            for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        )
+    assert "ix_work_items_pending" in plan and "SCAN clips" not in plan, plan
