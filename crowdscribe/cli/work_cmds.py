@@ -51,8 +51,8 @@ def serve(
         typer.Option(
             "--workers",
             min=1,
-            help="Server processes (default: one per CPU core). SQLite writers queue across them "
-            "on a lock file beside the database.",
+            help="Server processes (default: one per CPU core), each listening on the port; "
+            "SQLite writers queue across them on a lock file beside the database.",
         ),
     ] = None,
     access_log: Annotated[
@@ -62,15 +62,8 @@ def serve(
     """Run the web app (transcriber pages, coordinator pages and the JSON API)."""
     import os
 
-    import uvicorn
+    from crowdscribe.web.serving import serve as serve_app
 
     context.database()  # migrate before the first request
     context.settings().resolved_secret_key  # noqa: B018 - made once here, read by every worker
-    uvicorn.run(
-        "crowdscribe.web.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers or os.cpu_count() or 1,
-        access_log=access_log,
-    )
+    raise typer.Exit(serve_app(host, port, workers or os.cpu_count() or 1, access_log))

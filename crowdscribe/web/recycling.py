@@ -1,11 +1,11 @@
 """Asking keep-alive clients to reconnect now and then, so server processes share the load.
 
-With several server processes on one listening socket, a new connection goes to whichever
-process is free to accept it first. Connections then stay put: when 50 transcribers connect in
-the same instant, one process may keep 41 of them and run flat out while the other idles (seen
-here). Closing a random one response in ``RECYCLE_EVERY`` (``Connection: close``, as nginx and
-Apache do after a number of requests) makes each client reconnect from time to time, and the
-less busy process is the one that picks it up. A client pays one local TCP handshake for it.
+A keep-alive connection stays with the server process that accepted it, and the kernel hands
+new connections to the processes at random (``crowdscribe.web.serving``): 50 transcribers may
+start 31 to 19, one process running flat out while the other has time to spare. Closing a random
+one response in ``RECYCLE_EVERY`` (``Connection: close``, as nginx and Apache do after a number
+of requests) makes each client reconnect from time to time, so no process keeps an unlucky
+share for long. A client pays one local TCP handshake for it.
 """
 
 from __future__ import annotations
