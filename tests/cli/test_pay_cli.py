@@ -16,7 +16,8 @@ import soundfile
 from crowdscribe.cli import context, pay_cmds
 from crowdscribe.settings import get_settings
 from crowdscribe.storage.db import Database
-from crowdscribe.storage.models import Assignment, Clip, Recording, Submission, User
+from crowdscribe.storage.models import Clip, User
+from tests.transcribe.seed import add_recording, add_submitted
 from transcribe.errors import InvalidInput, NotFound, Refusal
 from transcribe.ledger import accrue, settle_submission
 from transcribe.pricing import RateCardError, default_rate_card
@@ -42,16 +43,7 @@ def paid_work(db: Database, home: Path) -> None:
             name: User(name=name, roles="transcriber", token_digest=name) for name in ("mei", "jun")
         }
         session.add_all(users.values())
-        recording = Recording(
-            source="a.wav",
-            source_path="/data/a.wav",
-            status="segmented",
-            language="yue",
-            speaker_group="adult",
-            project="p1",
-        )
-        session.add(recording)
-        session.flush()
+        recording = add_recording(session, "/data/a.wav", language="yue", project="p1")
         (home / "clips").mkdir(exist_ok=True)
         for number in range(3):
             clip_id = f"clip-{number}"
@@ -80,27 +72,10 @@ def paid_work(db: Database, home: Path) -> None:
         work += [("jun", "clip-0", False)]
         for name, clip_id, accepted in work:
             user_id = users[name].id
-            session.add(
-                Assignment(
-                    id=f"{name}-{clip_id}",
-                    clip_id=clip_id,
-                    user_id=user_id,
-                    state="submitted",
-                    lease_expires_at=now + timedelta(minutes=10),
-                )
-            )
-            submission = Submission(
-                assignment_id=f"{name}-{clip_id}",
-                clip_id=clip_id,
-                user_id=user_id,
-                text="佢哋食咗飯",
-                request_id=f"r-{name}-{clip_id}",
-            )
-            session.add(submission)
-            session.flush()
-            accrue(session, submission.id, user_id, clip_id, Decimal("0.58"), "CNY", now=now)
+            submission_id = add_submitted(session, clip_id, user_id, "佢哋食咗飯", now)
+            accrue(session, submission_id, user_id, clip_id, Decimal("0.58"), "CNY", now=now)
             if accepted is not None:
-                settle_submission(session, submission.id, accepted, CARD, now)
+                settle_submission(session, submission_id, accepted, CARD, now)
 
 
 def test_rates_shows_the_default_card(run) -> None:

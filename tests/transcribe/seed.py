@@ -6,14 +6,66 @@ the exam and web tests stream real audio.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from crowdscribe.storage.models import Clip, Recording
+from crowdscribe.storage.models import Assignment, Clip, Recording, Submission
 from transcribe.users import Person, create_user
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def add_recording(
+    session: Session,
+    source_path: str,
+    *,
+    language: str = "en",
+    project: str = "default",
+    speaker_group: str = "adult",
+    **details,
+) -> Recording:
+    """A segmented recording for clips to belong to (no audio behind it)."""
+    recording = Recording(
+        source="test",
+        source_path=source_path,
+        status="segmented",
+        language=language,
+        speaker_group=speaker_group,
+        project=project,
+        **details,
+    )
+    session.add(recording)
+    session.flush()
+    return recording
+
+
+def add_submitted(
+    session: Session, clip_id: str, user_id: int, text: str, now: datetime = T0
+) -> int:
+    """A transcript ``user_id`` submitted for ``clip_id`` (assignment and submission rows, as
+    the queue leaves them); returns the submission id."""
+    assignment_id = f"a-{clip_id}-{user_id}"
+    session.add(
+        Assignment(
+            id=assignment_id,
+            clip_id=clip_id,
+            user_id=user_id,
+            state="submitted",
+            lease_expires_at=now + timedelta(minutes=10),
+        )
+    )
+    session.flush()
+    submission = Submission(
+        assignment_id=assignment_id,
+        clip_id=clip_id,
+        user_id=user_id,
+        text=text,
+        request_id=f"r-{assignment_id}",
+    )
+    session.add(submission)
+    session.flush()
+    return submission.id
 
 
 def add_clips(
@@ -29,18 +81,15 @@ def add_clips(
 ) -> list[str]:
     """Collected clips of one new recording, created in order (so ids sort by age)."""
     prefix = prefix or f"{language}{project}"
-    recording = Recording(
-        source="test",
-        source_path=f"/recordings/{prefix}-{count}-{priority}.wav",
-        status="segmented",
+    recording = add_recording(
+        session,
+        f"/recordings/{prefix}-{count}-{priority}.wav",
         language=language,
-        speaker_group=speaker_group,
         project=project,
+        speaker_group=speaker_group,
         duration_s=count * duration_s,
         clip_count=count,
     )
-    session.add(recording)
-    session.flush()
     ids = []
     for number in range(count):
         clip_id = f"{prefix}-p{priority}-{number:05d}"

@@ -13,13 +13,12 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import (
-    Assignment,
     Clip,
     LedgerEntry,
     Recording,
-    Submission,
     User,
 )
+from tests.transcribe.seed import add_recording, add_submitted
 from transcribe.errors import InvalidInput, NotFound
 from transcribe.ledger import (
     Earnings,
@@ -44,16 +43,7 @@ def add_user(session: Session, name: str) -> int:
 def add_clip(session: Session, clip_id: str, price: str = "0.58") -> str:
     recording = session.scalar(select(Recording).limit(1))
     if recording is None:
-        recording = Recording(
-            source="field-1",
-            source_path="/data/field-1.wav",
-            status="segmented",
-            language="yue",
-            speaker_group="adult",
-            project="p1",
-        )
-        session.add(recording)
-        session.flush()
+        recording = add_recording(session, "/data/field-1.wav", language="yue", project="p1")
     session.add(
         Clip(
             id=clip_id,
@@ -75,27 +65,7 @@ def add_clip(session: Session, clip_id: str, price: str = "0.58") -> str:
 
 
 def add_submission(session: Session, clip_id: str, user_id: int) -> int:
-    assignment_id = f"a-{clip_id}-{user_id}"
-    session.add(
-        Assignment(
-            id=assignment_id,
-            clip_id=clip_id,
-            user_id=user_id,
-            state="submitted",
-            lease_expires_at=NOON + timedelta(minutes=10),
-        )
-    )
-    session.flush()
-    submission = Submission(
-        assignment_id=assignment_id,
-        clip_id=clip_id,
-        user_id=user_id,
-        text="佢哋",
-        request_id=f"r-{assignment_id}",
-    )
-    session.add(submission)
-    session.flush()
-    return submission.id
+    return add_submitted(session, clip_id, user_id, "佢哋", NOON)
 
 
 def counted_work(session: Session, name: str, clips: list[str], price: str = "0.58") -> tuple:
