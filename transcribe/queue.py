@@ -204,18 +204,22 @@ def _claimable(in_language, now):
     return and_(in_language, _PENDING, or_(_W.c.state == "open", _W.c.lease_expires_at < now))
 
 
+# What a pick of the next slot returns, in order: the slot, and the clip's terms.
+_PICKED = (
+    _W.c.id,
+    _W.c.clip_id,
+    _W.c.assignment_id,
+    _W.c.claim_rank,
+    _C.c.language,
+    _C.c.duration_s,
+    _C.c.price,
+    _C.c.currency,
+)
+
+
 def _next_slot(in_language):
     return (
-        select(
-            _W.c.id,
-            _W.c.clip_id,
-            _W.c.assignment_id,
-            _W.c.claim_rank,
-            _C.c.language,
-            _C.c.duration_s,
-            _C.c.price,
-            _C.c.currency,
-        )
+        select(*_PICKED)
         .join(_C, _C.c.id == _W.c.clip_id)
         .where(
             _claimable(in_language, bindparam("p_now")),
@@ -255,16 +259,7 @@ _NEXT_SLOT_SQLITE = (
         """
     )
     .bindparams(bindparam("p_now", type_=_W.c.lease_expires_at.type))
-    .columns(
-        _W.c.id,
-        _W.c.clip_id,
-        _W.c.assignment_id,
-        _W.c.claim_rank,
-        _C.c.language,
-        _C.c.duration_s,
-        _C.c.price,
-        _C.c.currency,
-    )
+    .columns(*_PICKED)
 )
 _EXPIRE_HOLDER = (
     update(_A)
