@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, Clip, ExamAttempt, Submission, WorkItem
 from transcribe.conventions import check_transcript
 from transcribe.errors import Conflict, Forbidden, InvalidInput, LeaseExpired, NotFound
@@ -57,7 +58,7 @@ class Receipt:
 
 
 # Built once: these run for every transcript anyone submits.
-_HELD = (
+HELD = (
     select(
         _A.c.user_id,
         _A.c.state,
@@ -155,15 +156,19 @@ def _store_in_one_statement():
     return select(stored.c.id, stored.c.status).add_cte(paid.cte("paid"))
 
 
-_STORE_IN_ONE = _store_in_one_statement()
+STORE_IN_ONE = _store_in_one_statement()
 
 
 def _held_assignment(
     connection: Connection, assignment_id: str, user_id: int, request_id: str = ""
 ):
-    row = connection.execute(
-        _HELD, {"p_assignment": assignment_id, "p_request": request_id}
-    ).first()
+    row = connection.execute(HELD, {"p_assignment": assignment_id, "p_request": request_id}).first()
+    return held_by(row, assignment_id, user_id)
+
+
+def held_by(row, assignment_id: str, user_id: int):
+    """The row of ``HELD`` for an assignment if it is this person's; NotFound otherwise, with
+    the same words whether it is somebody else's or does not exist."""
     if row is None or row.user_id != user_id:
         raise NotFound(f"You hold no assignment {assignment_id}; claim a clip first.")
     return row
@@ -184,6 +189,12 @@ def _receipt(submission_id: int, status: str, clip_id: str, duplicate: bool) -> 
     return Receipt(submission_id, status, duplicate, message)
 
 
+def stored_receipt(stored, clip_id: str) -> Receipt:
+    """The receipt for a transcript just stored: ``stored`` is the (id, status) row."""
+    submission_id, status = stored
+    return _receipt(submission_id, status, clip_id, duplicate=False)
+
+
 def _earlier_submission(row, request_id: str, clip_id: str) -> Receipt:
     if row.request_id != request_id:
         raise Conflict(
@@ -191,6 +202,46 @@ def _earlier_submission(row, request_id: str, clip_id: str) -> Receipt:
             "the first transcript stands."
         )
     return _receipt(row.submission_id, row.submission_status, clip_id, duplicate=True)
+
+
+def check_request_id(request_id: str) -> None:
+    """Refuse a ``request_id`` that cannot identify one submission across retries."""
+    if not request_id or len(request_id) > 64:
+        raise InvalidInput("request_id must be 1 to 64 characters, the same on every retry")
+
+
+def answer_before_storing(row, request_id: str) -> Receipt | None:
+    """What to answer without storing anything, from the ``HELD`` row: the first receipt again
+    for a retried request, a refusal (raised) for a clip already submitted or skipped or a
+    request_id spent on another clip; None when the transcript is to be stored."""
+    if row.submission_id is not None:
+        return _earlier_submission(row, request_id, row.clip_id)
+    if row.request_used_for is not None:
+        raise Conflict(f"request_id {request_id!r} was already used for another clip")
+    if row.state == "skipped":
+        raise Conflict(f"You skipped clip {row.clip_id}; it cannot be submitted any more.")
+    return None
+
+
+def store_values(
+    row, assignment_id: str, user_id: int, text: str, request_id: str, now: datetime
+) -> dict:
+    """The parameters that store a transcript for the held ``row``, once its text passes the
+    conventions (ConventionError otherwise)."""
+    clean = check_transcript(text, row.language)
+    price = None if row.price is None else check_amount(Decimal(row.price))
+    return {
+        "p_assignment": assignment_id,
+        "p_item": row.work_item_id,
+        "p_clip": row.clip_id,
+        "p_user": user_id,
+        "p_text": clean,
+        "p_request": request_id,
+        "p_gold": bool(row.is_gold),
+        "p_price": price,
+        "p_currency": row.currency,
+        "p_now": now,
+    }
 
 
 def submit_transcript(
@@ -203,33 +254,16 @@ def submit_transcript(
 ) -> Receipt:
     """Store and commit a person's transcript once per ``request_id`` (a retry returns the same
     receipt); a counted one accrues the clip's price in the ledger."""
-    if not request_id or len(request_id) > 64:
-        raise InvalidInput("request_id must be 1 to 64 characters, the same on every retry")
+    check_request_id(request_id)
     now = utc_now(now)
     connection = _submit_connection(session)
     row = _held_assignment(connection, assignment_id, user_id, request_id)
-    if row.submission_id is not None:
-        return _earlier_submission(row, request_id, row.clip_id)
-    if row.request_used_for is not None:
-        raise Conflict(f"request_id {request_id!r} was already used for another clip")
-    if row.state == "skipped":
-        raise Conflict(f"You skipped clip {row.clip_id}; it cannot be submitted any more.")
-    clean = check_transcript(text, row.language)
-    price = None if row.price is None else check_amount(Decimal(row.price))
-    values = {
-        "p_assignment": assignment_id,
-        "p_item": row.work_item_id,
-        "p_clip": row.clip_id,
-        "p_user": user_id,
-        "p_text": clean,
-        "p_request": request_id,
-        "p_gold": row.is_gold,
-        "p_price": price,
-        "p_currency": row.currency,
-        "p_now": now,
-    }
+    answered = answer_before_storing(row, request_id)
+    if answered is not None:
+        return answered
+    values = store_values(row, assignment_id, user_id, text, request_id, now)
     if connection.dialect.name == "postgresql":
-        stored = connection.execute(_STORE_IN_ONE, values).first()
+        stored = connection.execute(STORE_IN_ONE, values).first()
     else:
         begin_session_write(session)
         stored = _store_in_steps(session, connection, values)
@@ -241,8 +275,16 @@ def submit_transcript(
             return _earlier_submission(again, request_id, row.clip_id)
         raise Conflict(f"You skipped clip {row.clip_id}; it cannot be submitted any more.")
     session.commit()
-    submission_id, status = stored
-    return _receipt(submission_id, status, row.clip_id, duplicate=False)
+    return stored_receipt(stored, row.clip_id)
+
+
+def submit_in_own_session(
+    database: Database, assignment_id: str, user_id: int, text: str, request_id: str, now: datetime
+) -> Receipt:
+    """``submit_transcript`` in a session of its own, closed before returning: the transcript (a
+    late one too) is committed before the answer goes back."""
+    with database.session() as session:
+        return submit_transcript(session, assignment_id, user_id, text, request_id, now)
 
 
 def _submit_connection(session: Session) -> Connection:
@@ -258,7 +300,7 @@ def _submit_connection(session: Session) -> Connection:
 def _store_in_steps(
     session: Session, connection: Connection, values: dict
 ) -> tuple[int, str] | None:
-    # SQLite, under its write lock: the statements of ``_STORE_IN_ONE``, one by one.
+    # SQLite, under its write lock: the statements of ``STORE_IN_ONE``, one by one.
     counted = values["p_gold"] or connection.execute(_CLOSE_SLOT, values).rowcount == 1
     status = "counted" if counted else "late"
     if connection.execute(_MARK_SUBMITTED, values).rowcount != 1:

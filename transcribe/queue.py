@@ -50,6 +50,7 @@ from transcribe.leases import (
     held_clip_path,
     renew_lease,
     skip_assignment,
+    submit_in_own_session,
     submit_transcript,
 )
 from transcribe.publishing import PublishSummary, add_slot, publish_clips
@@ -69,6 +70,7 @@ __all__ = [
     "publish_clips",
     "renew_lease",
     "skip_assignment",
+    "submit_in_own_session",
     "submit_transcript",
     "work_overview",
 ]
@@ -140,8 +142,7 @@ def claim_next_clip(
     they are qualified in, never a clip they have had before; sometimes a gold clip instead."""
     now = utc_now(now)
     expires = now + timedelta(seconds=lease_s)
-    if language is not None:
-        language = language.strip().lower()
+    language = wanted_language(language)
     with db.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             # Each statement its own transaction: the claim below is one atomic statement, so
@@ -172,6 +173,11 @@ def claim_next_clip(
         if claim is not None:
             return claim
         return _no_work(connection, user_id, languages, now)
+
+
+def wanted_language(language: str | None) -> str | None:
+    """A language code as a client may send it (" YUE"), as the queue stores it ("yue")."""
+    return None if language is None else language.strip().lower()
 
 
 _QUALIFIED = select(Qualification.language).where(
@@ -345,26 +351,32 @@ def _claim_in_one_statement():
     )
 
 
-_CLAIM_IN_ONE = _claim_in_one_statement()
+CLAIM_IN_ONE = _claim_in_one_statement()
+
+
+def claim_values(user_id: int, language: str | None, now: datetime, expires: datetime) -> dict:
+    """The parameters of the PostgreSQL claim statement, with a new assignment id."""
+    return {
+        "p_language": language,
+        "p_now": now,
+        "p_user_id": user_id,
+        "p_assignment": secrets.token_hex(16),
+        "p_expires": expires,
+    }
+
+
+def claimed_slot(row: Any, values: dict) -> Claim | None:
+    """The claim a row of the PostgreSQL claim statement stands for (None: nothing claimed)."""
+    if row is None:
+        return None
+    return _claim_from(row, row.clip_id, values["p_assignment"], values["p_expires"], is_gold=False)
 
 
 def _claim_slot_in_one(
     connection: Connection, user_id: int, language: str | None, now: datetime, expires: datetime
 ) -> Claim | None:
-    assignment_id = secrets.token_hex(16)
-    row = connection.execute(
-        _CLAIM_IN_ONE,
-        {
-            "p_language": language,
-            "p_now": now,
-            "p_user_id": user_id,
-            "p_assignment": assignment_id,
-            "p_expires": expires,
-        },
-    ).first()
-    if row is None:
-        return None
-    return _claim_from(row, row.clip_id, assignment_id, expires, is_gold=False)
+    values = claim_values(user_id, language, now, expires)
+    return claimed_slot(connection.execute(CLAIM_IN_ONE, values).first(), values)
 
 
 def _claim_slot(

@@ -35,7 +35,7 @@ LOCK_WAIT_S = 30.0
 LOOP_BUSY_TIMEOUT_MS = 10
 
 # PostgreSQL: serialization_failure, deadlock_detected, lock_not_available.
-_RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 
 
 class WouldWait(Exception):
@@ -265,7 +265,7 @@ def is_retryable(error: Exception) -> bool:
         if "locked" in message or "busy" in message:
             return True
     if isinstance(error, DBAPIError):
-        return getattr(error.orig, "sqlstate", None) in _RETRY_SQLSTATES
+        return getattr(error.orig, "sqlstate", None) in RETRY_SQLSTATES
     return False
 
 

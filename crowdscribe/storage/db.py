@@ -8,12 +8,19 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from psycopg.rows import namedtuple_row
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_POOL_SIZE = 50
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Connections per web server process for claims and submits on PostgreSQL. Each is busy for one
+# statement at a time, so a few keep PostgreSQL's backends fed while the process parses and
+# answers other requests; more only add backends competing for the same cores.
+ASYNC_POOL_SIZE = 4
+ASYNC_POOL_NAME = "crowdscribe-claims"
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
@@ -46,6 +53,26 @@ def make_engine(url: str) -> Engine:
     # fails once, invalidates the pool, and run_write retries such a failure on a new one.
     # 30 per process keeps two web workers plus the CLI under PostgreSQL's default 100.
     return create_engine(url, pool_size=20, max_overflow=10, pool_recycle=1800)
+
+
+async def open_async_pool(url: str, size: int = ASYNC_POOL_SIZE) -> AsyncConnectionPool:
+    """PostgreSQL: psycopg async connections in autocommit, rows with named columns, for work
+    that must not block an event loop (``transcribe.async_queue``). Close it when done."""
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    pool = AsyncConnectionPool(
+        conninfo,
+        min_size=size,
+        max_size=size,
+        # Named, so an operator can tell these connections apart in pg_stat_activity.
+        kwargs={
+            "autocommit": True,
+            "row_factory": namedtuple_row,
+            "application_name": ASYNC_POOL_NAME,
+        },
+        open=False,
+    )
+    await pool.open(wait=True)
+    return pool
 
 
 def migrate(engine: Engine) -> None:

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from crowdscribe.settings import Settings, get_settings
-from crowdscribe.storage.db import Database, open_database
+from crowdscribe.storage.db import Database, open_async_pool, open_database
 from crowdscribe.web.recycling import RecycleConnections
 from crowdscribe.web.routes import auth, coordinator, exam, review, transcriber, transcriber_api
 from crowdscribe.web.security import SESSION_COOKIE, SESSION_MAX_AGE_S
@@ -46,10 +46,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     database = database or open_database(settings.resolved_database_url)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_database:
-            database.dispose()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Opened here, in the event loop that serves the requests: an async pool belongs to one.
+        if database.dialect == "postgresql":
+            app.state.async_pool = await open_async_pool(database.url)
+        try:
+            yield
+        finally:
+            if app.state.async_pool is not None:
+                await app.state.async_pool.close()
+                app.state.async_pool = None
+            if owns_database:
+                database.dispose()
 
     app = FastAPI(
         title="crowdscribe",
@@ -58,6 +66,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.async_pool = None  # PostgreSQL's, while the app runs (see lifespan)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key,

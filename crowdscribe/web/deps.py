@@ -72,12 +72,12 @@ async def run_database_work(database: Database, work: Callable[[], T]) -> T:
     """Run ``work``, a short unit of database work that commits itself, for a request.
 
     It runs right here on the event loop: a claim or a submit is a fraction of a millisecond of
-    SQLite, or one or two round trips to PostgreSQL, and handing it to a worker thread and back
-    cost more than that (twice the throughput here). Nothing it waits for can be waiting for
-    this loop: on PostgreSQL it only meets row locks that other claims and submits hold for one
-    statement. On SQLite a page's session in a worker thread may hold the write lock until the
-    loop runs its commit, so there ``work`` gives way (``WouldWait``, before any write) and runs
-    in a worker thread instead. ``work`` must therefore be safe to start again.
+    SQLite, and handing it to a worker thread and back cost more than that (twice the
+    throughput here). A page's session in a worker thread may hold SQLite's write lock until the
+    loop runs its commit, so ``work`` gives way (``WouldWait``, before any write) and runs in a
+    worker thread instead; it must therefore be safe to start again. (On PostgreSQL claims and
+    submits take ``transcribe.async_queue`` instead; only an app whose lifespan never ran, so
+    has no async pool, sends them here, where they block for their round trips.)
     """
     try:
         with without_waiting():

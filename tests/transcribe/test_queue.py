@@ -21,6 +21,7 @@ from crowdscribe.storage.models import (
     Submission,
     WorkItem,
 )
+from tests.transcribe.queue_paths import queue_for
 from tests.transcribe.seed import T0, add_clips, add_person
 from transcribe.errors import (
     Conflict,
@@ -54,15 +55,19 @@ def publish(database: Database, overlap: int = 2, project: str | None = None):
         return publish_clips(session, project=project, overlap=overlap, card=CARD, now=T0)
 
 
+@pytest.fixture
+def database(queue_database: Database) -> Database:
+    return queue_database
+
+
 def claim(database: Database, person, at=T0, **options) -> Claim | NoWork:
-    return claim_next_clip(database, person.id, now=at, lease_s=LEASE_S, **options)
+    return queue_for(database).claim(person.id, now=at, lease_s=LEASE_S, **options)
 
 
 def submit(database: Database, person, held: Claim, text="hello world", request_id=None, at=T0):
-    with database.session() as session:
-        return submit_transcript(
-            session, held.assignment_id, person.id, text, request_id or held.assignment_id, at
-        )
+    return queue_for(database).submit(
+        held.assignment_id, person.id, text, request_id or held.assignment_id, at
+    )
 
 
 def test_publishing_prices_clips_and_opens_overlap_slots(database: Database) -> None:

@@ -7,20 +7,15 @@ import threading
 import time
 from collections import Counter, defaultdict
 
+import pytest
 from sqlalchemy import select
 
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, Submission, WorkItem
+from tests.transcribe.queue_paths import queue_for
 from tests.transcribe.seed import T0, add_clips, add_person
 from transcribe.pricing import default_rate_card
-from transcribe.queue import (
-    Claim,
-    NoWork,
-    claim_next_clip,
-    publish_clips,
-    skip_assignment,
-    submit_transcript,
-)
+from transcribe.queue import Claim, NoWork, publish_clips, skip_assignment
 from transcribe.transactions import utc_now
 
 WORKERS = 50
@@ -32,9 +27,10 @@ LEASE_S = 0.3
 def _work(database: Database, person_id: int, seed: int, log: dict, errors: list) -> None:
     """Claim, sometimes dawdle past the lease or skip, submit; stop when nothing is left."""
     chance = random.Random(seed)
+    queue = queue_for(database)
     try:
         while True:
-            held = claim_next_clip(database, person_id, lease_s=LEASE_S)
+            held = queue.claim(person_id, lease_s=LEASE_S)
             if isinstance(held, NoWork):
                 if held.next_expected_at is None:
                     return
@@ -50,13 +46,17 @@ def _work(database: Database, person_id: int, seed: int, log: dict, errors: list
             if roll < 0.08:
                 time.sleep(LEASE_S * 1.5)  # typed slowly: the slot may have gone to someone else
             request_id = f"r-{held.assignment_id}"
-            with database.session() as session:
-                receipt = submit_transcript(
-                    session, held.assignment_id, person_id, "hello world", request_id, utc_now()
-                )
+            receipt = queue.submit(
+                held.assignment_id, person_id, "hello world", request_id, utc_now()
+            )
             log["receipts"].append((person_id, held, receipt))
     except Exception as error:  # noqa: BLE001 - reported by the test, with the thread's trace
         errors.append(error)
+
+
+@pytest.fixture
+def database(queue_database: Database) -> Database:
+    return queue_database
 
 
 def test_fifty_concurrent_claimers_fill_every_slot_exactly_once(database: Database) -> None:
