@@ -30,6 +30,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -75,8 +76,12 @@ __all__ = [
     "work_overview",
 ]
 
-# Constants are inlined (not bound) so the planner can match the partial claim index.
-_PENDING = text("work_items.state IN ('open', 'leased')")
+# Constants are inlined (not bound) so the planner can match the partial indexes: open slots
+# in claim order, and leased ones by expiry. A claim walks the first to the next open slot and
+# asks the second only for leases already run out, so it costs the same however many slots
+# people hold at the moment (one index over both made each claim step past every one held).
+_OPEN = text("work_items.state = 'open'")
+_LEASED = text("work_items.state = 'leased'")
 # LIMIT 1 written out, not bound: PostgreSQL then finds a cached generic plan of the claim as
 # good as a fresh one and stops planning it on every execution (planning cost more than running
 # it); with a bound LIMIT that plan guesses at many rows and hash-joins whole tables.
@@ -205,12 +210,16 @@ def _not_had_by(user_id):
     return ~exists().where(_A.c.clip_id == _W.c.clip_id, _A.c.user_id == user_id)
 
 
-def _claimable(in_language, now):
+def _run_out(now):
     # An expired lease is as good as an open slot: whoever claims it next takes it over.
-    return and_(in_language, _PENDING, or_(_W.c.state == "open", _W.c.lease_expires_at < now))
+    return and_(_LEASED, _W.c.lease_expires_at < now)
 
 
-# What a pick of the next slot returns, in order: the slot, and the clip's terms.
+def _claimable(in_language, now):
+    return and_(in_language, or_(_OPEN, _run_out(now)))
+
+
+# What SQLite's pick of the next slot returns, in order: the slot, and the clip's terms.
 _PICKED = (
     _W.c.id,
     _W.c.clip_id,
@@ -223,16 +232,28 @@ _PICKED = (
 )
 
 
-def _next_slot(in_language):
+def _next_slot(in_language, state):
+    """PostgreSQL: the first slot in claim order in ``state`` (open, or run out) that the person
+    never had, of a clip still published, locked."""
+    had = (
+        select(literal(1))
+        .where(_A.c.clip_id == _W.c.clip_id, _A.c.user_id == bindparam("p_user_id"))
+        .limit(_ONE)
+        .scalar_subquery()
+    )
+    clip_status = select(_C.c.status).where(_C.c.id == _W.c.clip_id).scalar_subquery()
     return (
-        select(*_PICKED)
-        .join(_C, _C.c.id == _W.c.clip_id)
+        select(_W.c.id, _W.c.clip_id, _W.c.assignment_id, _W.c.claim_rank)
         .where(
-            _claimable(in_language, bindparam("p_now")),
-            _not_had_by(bindparam("p_user_id")),
+            in_language,
+            state,
+            # Scalar subqueries, not joins: each runs as an index probe for the few slots a pick
+            # looks at. Joined, the cached generic plan of the claim (which cannot know how many
+            # leases have run out) hashed every clip, or the person's whole history, each time.
+            had.is_(None),
             # A slot still leased when its clip went to review (two people called the audio
             # bad) must not be handed to anyone else once that lease runs out.
-            _C.c.status == "published",
+            clip_status == "published",
         )
         .order_by(_W.c.claim_rank, _W.c.id)
         .limit(_ONE)
@@ -240,29 +261,35 @@ def _next_slot(in_language):
     )
 
 
-# SQLite: the same pick for one language, written out to name the index. Once ANALYZE has run
-# on a few thousand clips SQLite prefers to scan every clip and sort (5 ms a claim, growing with
-# the queue) over walking the claim index (7 us), and SQLAlchemy renders no SQLite index hints.
-# One language at a time: with several, no index gives the claim order.
-_NEXT_SLOT_SQLITE = (
-    text(
-        """
+# SQLite: the same two picks for one language, written out to name their indexes. Once ANALYZE
+# has run on a few thousand clips SQLite prefers to scan every clip and sort (5 ms a claim,
+# growing with the queue) over walking the claim index (7 us), and SQLAlchemy renders no SQLite
+# index hints. One language at a time: with several, no index gives the claim order.
+_SQLITE_PICK = """
+    SELECT * FROM (
         SELECT work_items.id, work_items.clip_id, work_items.assignment_id,
                work_items.claim_rank, clips.language, clips.duration_s, clips.price,
                clips.currency
-        FROM work_items INDEXED BY ix_work_items_pending
+        FROM work_items INDEXED BY {index}
         JOIN clips ON clips.id = work_items.clip_id
         WHERE work_items.language = :p_language
-          AND work_items.state IN ('open', 'leased')
-          AND (work_items.state = 'open' OR work_items.lease_expires_at < :p_now)
+          AND {state}
           AND NOT EXISTS (
               SELECT 1 FROM assignments
               WHERE assignments.clip_id = work_items.clip_id
                 AND assignments.user_id = :p_user_id)
           AND clips.status = 'published'
         ORDER BY work_items.claim_rank, work_items.id
-        LIMIT 1
-        """
+        LIMIT 1)
+"""
+_NEXT_SLOTS_SQLITE = (
+    text(
+        _SQLITE_PICK.format(index="ix_work_items_open", state="work_items.state = 'open'")
+        + "UNION ALL"
+        + _SQLITE_PICK.format(
+            index="ix_work_items_leased",
+            state="work_items.state = 'leased' AND work_items.lease_expires_at < :p_now",
+        )
     )
     .bindparams(bindparam("p_now", type_=_W.c.lease_expires_at.type))
     .columns(*_PICKED)
@@ -287,26 +314,31 @@ _NEW_ASSIGNMENT = insert(_A)
 def _claim_in_one_statement():
     # PostgreSQL: pick, lock, lease and record the slot in one statement (one round trip).
     # The languages come from the person's qualifications in the same statement (with the one
-    # asked for, if any): for each, the first claimable slot in claim order, locked, then the
-    # best of those. Each pick stops after a few entries of the pending index; a list of
-    # languages in a subquery would instead make the planner sort every pending slot. With
-    # several languages, the picks not chosen stay locked (skipped by others) until this
-    # statement ends.
-    pick = (
-        _next_slot(_W.c.language == _Q.c.language)
-        .with_only_columns(_W.c.id, _W.c.clip_id, _W.c.assignment_id, _W.c.claim_rank)
-        .lateral("pick")
-    )
+    # asked for, if any): for each, the first open slot and the first run-out lease in claim
+    # order, each locked, then the best of those. Each pick stops after a few entries of its
+    # index; a list of languages in a subquery would instead make the planner sort every
+    # pending slot. The picks not chosen stay locked (skipped by others) until this statement
+    # ends. (Each pick sits in a subquery of its own: PostgreSQL refuses FOR UPDATE in a UNION.)
     asked = bindparam("p_language", type_=_Q.c.language.type)
-    slot = (
-        select(pick.c.id, pick.c.clip_id, pick.c.assignment_id)
-        .select_from(_Q.join(pick, true()))
-        .where(
-            _Q.c.user_id == bindparam("p_user_id"),
-            _Q.c.status == QUALIFIED,
-            or_(asked.is_(None), _Q.c.language == asked),
+
+    def per_language(state, name: str):
+        pick = _next_slot(_W.c.language == _Q.c.language, state).lateral(name)
+        return (
+            select(pick.c.id, pick.c.clip_id, pick.c.assignment_id, pick.c.claim_rank)
+            .select_from(_Q.join(pick, true()))
+            .where(
+                _Q.c.user_id == bindparam("p_user_id"),
+                _Q.c.status == QUALIFIED,
+                or_(asked.is_(None), _Q.c.language == asked),
+            )
         )
-        .order_by(pick.c.claim_rank, pick.c.id)
+
+    picks = union_all(
+        per_language(_OPEN, "open_pick"), per_language(_run_out(bindparam("p_now")), "run_out")
+    ).subquery("picks")
+    slot = (
+        select(picks.c.id, picks.c.clip_id, picks.c.assignment_id)
+        .order_by(picks.c.claim_rank, picks.c.id)
         .limit(_ONE)
         .cte("slot")
     )
@@ -382,13 +414,13 @@ def _claim_slot_in_one(
 def _claim_slot(
     connection: Connection, user_id: int, languages: list[str], now: datetime, expires: datetime
 ) -> Claim | None:
-    firsts = [
-        connection.execute(
-            _NEXT_SLOT_SQLITE, {"p_language": language, "p_now": now, "p_user_id": user_id}
-        ).first()
+    found = [
+        row
         for language in languages
+        for row in connection.execute(
+            _NEXT_SLOTS_SQLITE, {"p_language": language, "p_now": now, "p_user_id": user_id}
+        )
     ]
-    found = [row for row in firsts if row is not None]
     if not found:
         return None
     row = min(found, key=lambda row: (row.claim_rank, row.id))

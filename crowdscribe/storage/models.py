@@ -163,16 +163,23 @@ class WorkItem(Base):
     __tablename__ = "work_items"
     __table_args__ = (
         UniqueConstraint("clip_id", "slot"),
-        Index("ix_work_items_claim", "language", "state", "priority", "id"),
-        # The claim order over unfinished slots only: a claim reads the first few entries
-        # instead of sorting the whole queue.
+        # The claim order over open slots only: a claim reads the first few entries instead of
+        # sorting the whole queue.
         Index(
-            "ix_work_items_pending",
+            "ix_work_items_open",
             "language",
             "claim_rank",
             "id",
-            postgresql_where=text("state IN ('open', 'leased')"),
-            sqlite_where=text("state IN ('open', 'leased')"),
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
+        # Leases by expiry: the ones run out (usually none) without reading the ones held.
+        Index(
+            "ix_work_items_leased",
+            "language",
+            "lease_expires_at",
+            postgresql_where=text("state = 'leased'"),
+            sqlite_where=text("state = 'leased'"),
         ),
     )
 
@@ -193,13 +200,15 @@ class Assignment(Base):
     """A person holding a work item under a lease; ends submitted, skipped or expired."""
 
     __tablename__ = "assignments"
-    __table_args__ = (UniqueConstraint("clip_id", "user_id"),)
+    # Nobody gets a clip twice. The person first: every claim asks "has this person had this
+    # clip?", and a person's assignments are read by this index too.
+    __table_args__ = (UniqueConstraint("user_id", "clip_id", name="uq_assignments_user_clip"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     # None for a gold clip mixed into work: it fills no slot of the clip's overlap.
     work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"), index=True)
     clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     state: Mapped[str] = mapped_column(String(16), default="leased")
     skip_reason: Mapped[str | None] = mapped_column(String(32))
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)

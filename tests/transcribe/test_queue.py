@@ -482,4 +482,4 @@ def test_a_claim_on_sqlite_walks_the_claim_index_once_statistics_exist(sqlite_da
             row[-1]
             for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
         )
-    assert "ix_work_items_pending" in plan and "SCAN clips" not in plan, plan
+    assert "ix_work_items_open" in plan and "SCAN clips" not in plan, plan

@@ -6,13 +6,20 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from sqlalchemy import event, select, text, update
+from sqlalchemy import event, insert, select, text, update
 
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, LedgerEntry, Submission, WorkItem
 from tests.transcribe.seed import T0, add_clips, add_person
 from transcribe.pricing import default_rate_card
-from transcribe.queue import Claim, claim_next_clip, publish_clips, submit_transcript
+from transcribe.queue import (
+    CLAIM_IN_ONE,
+    Claim,
+    claim_next_clip,
+    claim_values,
+    publish_clips,
+    submit_transcript,
+)
 
 LEASE_S = 600
 
@@ -101,3 +108,61 @@ def test_a_claim_taking_over_a_slot_while_its_holder_submits_does_not_deadlock(
         assert session.get(Assignment, held.assignment_id).state == "submitted"
         assert session.get(WorkItem, item_id).state == "leased"
         assert session.scalar(select(LedgerEntry)) is None
+
+
+def _claim_buffers(database: Database, person) -> int:
+    """Buffers the claim statement touches for ``person`` (rolled back: nothing is claimed)."""
+    compiled = CLAIM_IN_ONE.compile(dialect=database.engine.dialect)
+    values = claim_values(person.id, None, T0, T0 + timedelta(seconds=LEASE_S))
+    with database.engine.connect() as connection:
+        (plan,) = connection.exec_driver_sql(
+            f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {compiled}",
+            compiled.construct_params(values),
+        ).scalar_one()
+        connection.rollback()
+    top = plan["Plan"]
+    return top["Shared Hit Blocks"] + top["Shared Read Blocks"]
+
+
+def test_a_claim_reads_no_more_with_thousands_of_leases_held_or_a_long_history(
+    postgres_database: Database,
+) -> None:
+    """The crowd at work holds a lease each, for minutes, and a regular has done thousands of
+    clips: neither may make every claim read more (one index over open and leased slots made
+    a claim step past each held slot; a join with a person's history read all of it)."""
+    database = postgres_database
+    with database.session() as session:
+        clips = add_clips(session, 3000)
+        ann, regular = add_person(session, "ann"), add_person(session, "regular")
+        publish_clips(session, project=None, overlap=1, card=default_rate_card(), now=T0)
+    quiet = _claim_buffers(database, ann)
+    with database.engine.begin() as connection:
+        # 2,000 slots held by others at the head of the queue, and 900 clips in the regular's past
+        connection.execute(
+            update(WorkItem)
+            .where(WorkItem.clip_id.in_(clips[:2000]))
+            .values(state="leased", lease_expires_at=T0 + timedelta(hours=1))
+        )
+        connection.execute(
+            insert(Assignment),
+            [
+                {
+                    "id": f"past-{n}",
+                    "clip_id": clip_id,
+                    "user_id": regular.id,
+                    "state": "submitted",
+                    "is_gold": False,
+                    "leased_at": T0,
+                    "lease_expires_at": T0,
+                }
+                for n, clip_id in enumerate(clips[2100:3000])
+            ],
+        )
+    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        # As autovacuum would: the slots' old open versions leave the index (until then each
+        # claim steps over their few index pages).
+        connection.execute(text("VACUUM ANALYZE"))
+    assert _claim_buffers(database, ann) <= quiet + 5
+    assert _claim_buffers(database, regular) <= quiet + 5
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql("SHOW jit").scalar_one() == "off"
