@@ -437,12 +437,10 @@ def print_table(rows: list[Row]) -> None:
     for row in rows:
         cpu = ""
         if row.cpus:
-            database = row.cpu(lambda c: c.database_ms)
-            cpu = (
-                f"{row.cpu(lambda c: c.server_ms):19.2f} {database:4.2f}"
-                if database
-                else f"{row.cpu(lambda c: c.server_ms):19.2f}    -"
-            ) + f"  {row.cpu(lambda c: c.client_share):5.0%}"
+            database_ms = row.cpu(lambda c: c.database_ms)
+            database = f"{database_ms:4.2f}" if database_ms else "   -"  # SQLite: in the server
+            server = f"{row.cpu(lambda c: c.server_ms):19.2f}"
+            cpu = f"{server} {database}  {row.cpu(lambda c: c.client_share):5.0%}"
         print(
             f"{row.label:<34} {row.rate:8.0f} {row.p(0.5):8.1f} {row.p(0.99):8.1f}"
             f"  {row.p(0.5, 'claim_ms'):6.1f}/{row.p(0.99, 'claim_ms'):<7.1f}"
@@ -504,8 +502,7 @@ def measure(kind: str, layer: str, args, rate: float | None, clips: int) -> tupl
                 share = (time.process_time() - before["client"]) / wall_s
                 server_s = cpu_seconds(before["servers"]) - before["server"]
                 database_s = cpu_seconds(before["databases"]) - before["database"]
-                pairs = run.pairs
-                return run, Cpu(share, 1000 * server_s / pairs, 1000 * database_s / pairs)
+                return run, Cpu(share, 1000 * server_s / run.pairs, 1000 * database_s / run.pairs)
             finally:
                 os.sched_setaffinity(0, mine)
                 server.terminate()

@@ -25,9 +25,7 @@ from crowdscribe.storage.db import Database
 from transcribe import leases, queue
 from transcribe.leases import Receipt
 from transcribe.queue import Claim, NoWork
-from transcribe.transactions import RETRY_SQLSTATES, utc_now
-
-ATTEMPTS = 8
+from transcribe.transactions import RETRY_SQLSTATES, WRITE_ATTEMPTS, retry_pause_s, utc_now
 
 
 @dataclass(frozen=True)
@@ -126,14 +124,14 @@ async def _first_row(pool: AsyncConnectionPool, statement: Statement, values: di
     sent again after a short random pause; the pool replaces a broken connection, and a store
     that did commit before its answer was lost then finds nothing left to store."""
     parameters = statement.parameters(values)
-    for attempt in range(ATTEMPTS):
+    for attempt in range(WRITE_ATTEMPTS):
         async with pool.connection() as connection:
             try:
                 cursor = await connection.execute(statement.sql, parameters, prepare=True)
                 return await cursor.fetchone()
             except psycopg.Error as error:
                 again = connection.broken or error.sqlstate in RETRY_SQLSTATES
-                if attempt == ATTEMPTS - 1 or not again:
+                if attempt == WRITE_ATTEMPTS - 1 or not again:
                     raise
-        await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
+        await asyncio.sleep(retry_pause_s(attempt))
     raise AssertionError("unreachable")

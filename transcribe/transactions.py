@@ -32,6 +32,7 @@ from crowdscribe.storage.db import SQLITE_BUSY_TIMEOUT_MS
 
 T = TypeVar("T")
 LOCK_WAIT_S = 30.0
+WRITE_ATTEMPTS = 8
 LOOP_BUSY_TIMEOUT_MS = 10
 
 # PostgreSQL: serialization_failure, deadlock_detected, lock_not_available.
@@ -269,7 +270,15 @@ def is_retryable(error: Exception) -> bool:
     return False
 
 
-def run_write(connection: Connection, work: Callable[[Connection], T], attempts: int = 8) -> T:
+def retry_pause_s(attempt: int) -> float:
+    """How long to wait before running again a transaction that lost a race ``attempt + 1``
+    times: random (so the losers do not collide again), doubling with each loss."""
+    return random.uniform(0, 0.002 * 2**attempt)
+
+
+def run_write(
+    connection: Connection, work: Callable[[Connection], T], attempts: int = WRITE_ATTEMPTS
+) -> T:
     """Run ``work`` as one write transaction on ``connection`` and commit, retrying when it loses
     a race. The caller checks the connection out first: a lock holder must never wait for the
     pool."""
@@ -283,7 +292,7 @@ def run_write(connection: Connection, work: Callable[[Connection], T], attempts:
         except DBAPIError as error:
             if attempt == attempts - 1 or not is_retryable(error):
                 raise
-            time.sleep(random.uniform(0, 0.002 * 2**attempt))
+            time.sleep(retry_pause_s(attempt))
     raise AssertionError("unreachable")
 
 

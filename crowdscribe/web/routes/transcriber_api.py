@@ -231,7 +231,6 @@ async def _submit(
         return await submit_transcript_async(
             state.async_pool, database, assignment_id, user_id, text, request_id, _now()
         )
-
     return await run_database_work(
         database,
         lambda: submit_in_own_session(database, assignment_id, user_id, text, request_id, _now()),
