@@ -225,7 +225,7 @@ def start_server(
             *pin,
             sys.executable,
             "-m",
-            "crowdscribe.cli",
+            "app.cli",
             "serve",
             "--port",
             str(port),

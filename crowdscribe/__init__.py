@@ -1,1 +1,1 @@
-"""The crowdscribe shell: settings, storage, CLI and web app around the domain packages."""
+"""The base every other package builds on: settings, storage, refusals and the clock."""

@@ -13,9 +13,9 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from crowdscribe.errors import InvalidInput
 from crowdscribe.settings import settings_for
 from flows._runtime import migrated_url, task_database
-from transcribe.errors import InvalidInput
 from transcribe.pricing import load_rate_card
 from transcribe.queue import publish_clips
 

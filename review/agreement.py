@@ -17,9 +17,9 @@ import jiwer
 from jiwer import AlignmentChunk
 from rapidfuzz.distance import Levenshtein
 
+from crowdscribe.errors import InvalidInput
 from review.normalize import normalize
 from transcribe.conventions import is_chinese
-from transcribe.errors import InvalidInput
 
 __all__ = [
     "AgreementPolicy",

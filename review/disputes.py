@@ -14,13 +14,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from crowdscribe.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crowdscribe.storage.models import Assignment, Clip, Dispute, Submission, User
 from review.accuracy import track_record
 from review.agreement import AgreementPolicy, load_policy
 from review.consensus import align_many
 from review.settlement import settle_against_final, settle_unusable
 from transcribe.conventions import check_transcript
-from transcribe.errors import Conflict, Forbidden, InvalidInput, NotFound
 from transcribe.pricing import RateCard, default_rate_card
 
 UNUSABLE_REASONS = ("bad_audio", "wrong_language", "no_speech", "crosstalk", "other")

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crowdscribe.errors import Conflict, InvalidInput, NotFound
 from crowdscribe.storage.models import Clip, Recording
-from transcribe.errors import Conflict, InvalidInput, NotFound
 
 FINAL_STATUSES = ("agreed", "resolved")
 MANIFEST_NAME = "manifest.jsonl"

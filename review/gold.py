@@ -13,9 +13,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crowdscribe.errors import ConventionError, InvalidInput, NotFound
 from crowdscribe.storage.models import Clip, GoldClip
 from transcribe.conventions import check_transcript
-from transcribe.errors import ConventionError, InvalidInput, NotFound
 from transcribe.pricing import RateCard, price_clip
 
 CSV_COLUMNS = ("clip_id", "text")

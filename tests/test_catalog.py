@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 
 from audio.pipeline import process_recording
 from audio.segment import SegmentConfig
+from crowdscribe.errors import InvalidInput, NotFound
 from crowdscribe.settings import Settings
 from crowdscribe.storage import catalog
 from crowdscribe.storage.catalog import CollectRequest
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, Clip, Recording, Submission, User
-from transcribe.errors import InvalidInput, NotFound
 
 REQUEST = CollectRequest("en", "child", "pilot", "consent-17", 15.0)
 

@@ -14,10 +14,10 @@ import soundfile
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from app.web.app import create_app
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, LedgerEntry, User
-from crowdscribe.web.app import create_app
 from flows.agreement import agreement
 from flows.collect import collect
 from flows.dispatch import dispatch

@@ -12,7 +12,7 @@ import difflib
 import re
 from dataclasses import asdict, dataclass
 
-from transcribe.errors import ConventionError
+from crowdscribe.errors import ConventionError
 from transcribe.spoken_numbers import NUMBER_RE, spoken_number
 
 EVENT_TAGS: frozenset[str] = frozenset(

@@ -13,8 +13,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from crowdscribe.errors import InvalidInput, NotFound
 from crowdscribe.storage.models import LedgerEntry, User
-from transcribe.errors import InvalidInput, NotFound
 from transcribe.pricing import CENT, RateCard, default_rate_card, rejected_amount
 
 STATES = ("pending", "credited", "discounted")

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from transcribe.errors import InvalidInput
+from crowdscribe.errors import InvalidInput
 
 CENT = Decimal("0.01")
 RATE_DISPLAY = Decimal("0.0001")

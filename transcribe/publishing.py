@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from crowdscribe.errors import Conflict, InvalidInput, NotFound
 from crowdscribe.storage.models import Clip, GoldClip, WorkItem
-from transcribe.errors import Conflict, InvalidInput, NotFound
 from transcribe.pricing import RateCard, price_clip
 from transcribe.transactions import begin_session_write, utc_now
 

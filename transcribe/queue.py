@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from crowdscribe.errors import NotQualified
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import (
     Assignment,
@@ -44,7 +45,6 @@ from crowdscribe.storage.models import (
     Qualification,
     WorkItem,
 )
-from transcribe.errors import NotQualified
 from transcribe.leases import (
     SKIP_REASONS,
     Receipt,

@@ -18,8 +18,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from crowdscribe.errors import Conflict, InvalidInput, NotFound
 from crowdscribe.storage.models import Qualification, User
-from transcribe.errors import Conflict, InvalidInput, NotFound
 from transcribe.transactions import as_utc
 
 ROLES = ("coordinator", "transcriber", "reviewer")

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, false, func, select, update
 from sqlalchemy.orm import Session
 
+from crowdscribe.errors import InvalidInput, NotFound
 from crowdscribe.storage.models import Clip, Recording, Submission
-from transcribe.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from audio.pipeline import RecordingOutcome

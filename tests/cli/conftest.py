@@ -11,7 +11,7 @@ import typer
 from click.testing import Result
 from typer.testing import CliRunner
 
-from crowdscribe.cli import context
+from app.cli import context
 from crowdscribe.settings import get_settings
 
 

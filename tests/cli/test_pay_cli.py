@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 import soundfile
 
-from crowdscribe.cli import context, pay_cmds
+from app.cli import context, pay_cmds
+from crowdscribe.errors import InvalidInput, NotFound, Refusal
 from crowdscribe.settings import get_settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, User
 from tests.transcribe.seed import add_recording, add_submitted
-from transcribe.errors import InvalidInput, NotFound, Refusal
 from transcribe.ledger import accrue, settle_submission
 from transcribe.pricing import RateCardError, default_rate_card
 

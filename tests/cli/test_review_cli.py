@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from crowdscribe.cli import context, review_cmds
+from app.cli import context, review_cmds
+from crowdscribe.errors import NotFound
 from crowdscribe.settings import get_settings
 from tests import review_world as world
-from transcribe.errors import NotFound
 from transcribe.users import pause_language
 
 TRUTH = "so we went down to the the river and um we caught three fish [laugh]"

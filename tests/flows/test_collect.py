@@ -12,11 +12,11 @@ import soundfile
 from prefect.artifacts import Artifact
 
 import flows.collect
+from crowdscribe.errors import InvalidInput, NotFound
 from crowdscribe.settings import Settings
 from crowdscribe.storage import catalog
 from crowdscribe.storage.db import Database, open_database
 from flows.collect import collect
-from transcribe.errors import InvalidInput, NotFound
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

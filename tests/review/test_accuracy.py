@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from crowdscribe.errors import NotQualified
 from crowdscribe.storage.models import GoldClip, Qualification
 from review.accuracy import (
     accuracy_by_language,
@@ -17,7 +18,6 @@ from review.accuracy import (
 from review.agreement import load_policy
 from review.processing import score_gold_submissions
 from tests import review_world as world
-from transcribe.errors import NotQualified
 from transcribe.pricing import default_rate_card
 from transcribe.queue import Claim, claim_next_clip, submit_transcript
 from transcribe.users import set_qualified

@@ -8,6 +8,7 @@ from pathlib import Path
 import jiwer
 import pytest
 
+from crowdscribe.errors import InvalidInput
 from review.agreement import (
     AgreementPolicy,
     align,
@@ -18,7 +19,6 @@ from review.agreement import (
     load_policy,
     pairwise_error_rates,
 )
-from transcribe.errors import InvalidInput
 
 ENGLISH_WORDS = [
     "i",

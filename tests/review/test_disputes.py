@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from crowdscribe.errors import Conflict, ConventionError, Forbidden, InvalidInput
 from crowdscribe.storage.models import Dispute, LedgerEntry, Submission
 from review.disputes import dispute_detail, dispute_queue, resolve_dispute
 from tests import review_world as world
-from transcribe.errors import Conflict, ConventionError, Forbidden, InvalidInput
 
 TEXTS = (
     "so we went down to the the river and um we caught three fish [laugh]",

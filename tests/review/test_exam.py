@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from crowdscribe.errors import Conflict, ConventionError, Forbidden, InvalidInput
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import ExamAnswer, GoldClip
@@ -20,7 +21,6 @@ from review.exam import (
 )
 from review.gold import add_gold, import_gold_csv
 from tests.transcribe.seed import T0, add_clips, add_person
-from transcribe.errors import Conflict, ConventionError, Forbidden, InvalidInput
 from transcribe.queue import held_clip_path
 from transcribe.users import pause_language, qualified_languages
 

@@ -11,11 +11,11 @@ import soundfile
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from crowdscribe.errors import Conflict, InvalidInput, NotFound
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, Recording
 from review.export import export_dataset
-from transcribe.errors import Conflict, InvalidInput, NotFound
 
 RATE_HZ = 16000
 

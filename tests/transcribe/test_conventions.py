@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from crowdscribe.errors import ConventionError
 from transcribe.conventions import (
     EVENT_TAGS,
     Problem,
@@ -14,7 +15,6 @@ from transcribe.conventions import (
     tokenize,
     validate_transcript,
 )
-from transcribe.errors import ConventionError
 from transcribe.spoken_numbers import chinese_number, english_number
 
 

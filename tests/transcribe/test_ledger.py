@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crowdscribe.errors import InvalidInput, NotFound
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import (
     Clip,
@@ -19,7 +20,6 @@ from crowdscribe.storage.models import (
     User,
 )
 from tests.transcribe.seed import add_recording, add_submitted
-from transcribe.errors import InvalidInput, NotFound
 from transcribe.ledger import (
     Earnings,
     accrue,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.errors import InvalidInput
+from crowdscribe.errors import InvalidInput
 from transcribe.pricing import (
     ANY,
     Rate,

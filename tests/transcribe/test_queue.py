@@ -11,6 +11,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from crowdscribe.errors import (
+    Conflict,
+    ConventionError,
+    Forbidden,
+    LeaseExpired,
+    NotFound,
+    NotQualified,
+)
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import (
     Assignment,
@@ -23,14 +31,6 @@ from crowdscribe.storage.models import (
 )
 from tests.transcribe.queue_paths import queue_for
 from tests.transcribe.seed import T0, add_clips, add_person
-from transcribe.errors import (
-    Conflict,
-    ConventionError,
-    Forbidden,
-    LeaseExpired,
-    NotFound,
-    NotQualified,
-)
 from transcribe.pricing import default_rate_card, price_clip
 from transcribe.queue import (
     Claim,

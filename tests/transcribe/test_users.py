@@ -8,9 +8,9 @@ import time
 import pytest
 from sqlalchemy import select
 
+from crowdscribe.errors import Conflict, InvalidInput
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import User
-from transcribe.errors import Conflict, InvalidInput
 from transcribe.users import (
     authenticate_password,
     authenticate_token,

@@ -23,10 +23,10 @@ import soxr
 import uvicorn
 from fastapi.testclient import TestClient
 
+from app.web.app import create_app
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, Recording
-from crowdscribe.web.app import create_app
 from transcribe.pricing import default_rate_card
 from transcribe.queue import publish_clips
 from transcribe.users import Person, create_user
@@ -91,7 +91,7 @@ def serving_processes(settings: Settings, database: Database, workers: int) -> I
         "CROWDSCRIBE_DATABASE_URL": database.url,
         "CROWDSCRIBE_SECRET_KEY": settings.resolved_secret_key,
     }
-    command = [sys.executable, "-m", "crowdscribe.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
     server = subprocess.Popen([*command, "--workers", str(workers)], env=env)
     try:
         deadline = time.monotonic() + 30

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from app.web.app import create_app
 from crowdscribe.storage.models import LedgerEntry, Submission
-from crowdscribe.web.app import create_app
 
 ENDPOINTS = [
     ("post", "/api/v1/clips/next"),

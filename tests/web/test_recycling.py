@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from crowdscribe.web.recycling import RecycleConnections
+from app.web.recycling import RecycleConnections
 
 
 async def hello(_request) -> JSONResponse:

@@ -1,5 +1,5 @@
 """Refusals a person can act on. The CLI and web app map each kind to an exit code / HTTP status
-in one place (``crowdscribe.cli`` and ``crowdscribe.web.app``)."""
+in one place (``app.cli`` and ``app.web.app``)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from audio.errors import AudioError
-from transcribe.errors import Refusal
+from crowdscribe.errors import Refusal
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -20,7 +20,7 @@ err_console = Console(stderr=True)
 
 
 def _register_commands() -> None:
-    from crowdscribe.cli import (
+    from app.cli import (
         collect_cmds,
         demo_cmds,
         pay_cmds,

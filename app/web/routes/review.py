@@ -12,11 +12,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.web.deps import CsrfChecked, CurrentPerson, DbSession, SettingsDep, require_role
+from app.web.security import flash
+from app.web.templating import templates
+from crowdscribe.errors import ConventionError, InvalidInput, NotFound
 from crowdscribe.settings import Settings
 from crowdscribe.storage.models import Clip, Dispute
-from crowdscribe.web.deps import CsrfChecked, CurrentPerson, DbSession, SettingsDep, require_role
-from crowdscribe.web.security import flash
-from crowdscribe.web.templating import templates
 from review.accuracy import accuracy_by_language, enforce_accuracy_bar, worst_recent_clips
 from review.agreement import load_policy
 from review.disputes import (
@@ -27,7 +28,6 @@ from review.disputes import (
     disputed_clip_audio,
     resolve_dispute,
 )
-from transcribe.errors import ConventionError, InvalidInput, NotFound
 from transcribe.pricing import load_rate_card
 from transcribe.users import Person
 

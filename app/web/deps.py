@@ -12,11 +12,11 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.web.security import CSRF_FIELD, CSRF_HEADER, csrf_matches, session_user_id
+from crowdscribe.errors import Forbidden, NotAuthenticated
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import User
-from crowdscribe.web.security import CSRF_FIELD, CSRF_HEADER, csrf_matches, session_user_id
-from transcribe.errors import Forbidden, NotAuthenticated
 from transcribe.transactions import WouldWait, without_waiting
 from transcribe.users import Person, authenticate_token, person_from_row, token_digest
 

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from crowdscribe.cli import context
-from crowdscribe.cli.output import (
+from app.cli import context
+from app.cli.output import (
     JsonFormat,
     ReportFormat,
     TableCsvOrJson,
@@ -20,9 +20,9 @@ from crowdscribe.cli.output import (
     print_json,
     print_rows,
 )
+from crowdscribe.errors import InvalidInput, NotFound
 from crowdscribe.storage.models import User
 from review.export import export_dataset
-from transcribe.errors import InvalidInput, NotFound
 from transcribe.ledger import earnings_for, settlement_report
 from transcribe.pricing import load_rate_card
 

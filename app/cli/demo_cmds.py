@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from crowdscribe.cli import context
-from crowdscribe.cli.output import console, rows_table
+from app.cli import context
+from app.cli.output import console, rows_table
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "samples"
 DEMO_PROJECT = "samples"

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from crowdscribe.web.deps import CsrfChecked, DbSession
-from crowdscribe.web.security import log_in, log_out
-from crowdscribe.web.templating import templates
+from app.web.deps import CsrfChecked, DbSession
+from app.web.security import log_in, log_out
+from app.web.templating import templates
 from transcribe.users import Person, authenticate_password, authenticate_token
 
 router = APIRouter(tags=["auth"])

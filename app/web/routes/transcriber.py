@@ -11,10 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crowdscribe.settings import Settings
-from crowdscribe.storage.db import Database
-from crowdscribe.storage.models import Assignment, Clip, LedgerEntry, Submission
-from crowdscribe.web.deps import (
+from app.web.deps import (
     CsrfChecked,
     CurrentPerson,
     DatabaseDep,
@@ -22,11 +19,14 @@ from crowdscribe.web.deps import (
     SettingsDep,
     require_role,
 )
-from crowdscribe.web.security import flash
-from crowdscribe.web.templating import templates
-from crowdscribe.web.transcriber_view import person_standing
+from app.web.security import flash
+from app.web.templating import templates
+from app.web.transcriber_view import person_standing
+from crowdscribe.errors import ConventionError, NotFound
+from crowdscribe.settings import Settings
+from crowdscribe.storage.db import Database
+from crowdscribe.storage.models import Assignment, Clip, LedgerEntry, Submission
 from transcribe.conventions import EVENT_TAGS
-from transcribe.errors import ConventionError, NotFound
 from transcribe.queue import (
     NoWork,
     claim_next_clip,

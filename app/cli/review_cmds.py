@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from crowdscribe.cli import context
-from crowdscribe.cli.output import (
+from app.cli import context
+from app.cli.output import (
     JsonlFormat,
     TableOrJsonl,
     cell_format,

@@ -9,10 +9,10 @@ from typing import Annotated
 
 import typer
 
-from crowdscribe.cli import context
-from crowdscribe.cli.output import JsonlFormat, TableOrJsonl, console, print_rows
+from app.cli import context
+from app.cli.output import JsonlFormat, TableOrJsonl, console, print_rows
+from crowdscribe.errors import InvalidInput
 from review.gold import add_gold, import_gold_csv
-from transcribe.errors import InvalidInput
 from transcribe.pricing import load_rate_card
 from transcribe.users import ROLES, create_user, list_people
 

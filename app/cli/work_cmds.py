@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from crowdscribe.cli import context
-from crowdscribe.cli.output import console
+from app.cli import context
+from app.cli.output import console
 
 
 def register(app: typer.Typer) -> None:
@@ -62,7 +62,7 @@ def serve(
     """Run the web app (transcriber pages, coordinator pages and the JSON API)."""
     import os
 
-    from crowdscribe.web.serving import serve as serve_app
+    from app.web.serving import serve as serve_app
 
     context.database()  # migrate before the first request
     context.settings().resolved_secret_key  # noqa: B018 - made once here, read by every worker

@@ -11,9 +11,9 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.web.deps import DbSession, SettingsDep, require_role
+from app.web.templating import templates
 from crowdscribe.storage.models import Clip, Dispute, Qualification, Recording, Submission, User
-from crowdscribe.web.deps import DbSession, SettingsDep, require_role
-from crowdscribe.web.templating import templates
 from transcribe.pricing import load_rate_card
 from transcribe.users import Person
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from crowdscribe.cli import context
-from crowdscribe.cli.output import JsonlFormat, TableOrJsonl, console, print_rows, rows_table
+from app.cli import context
+from app.cli.output import JsonlFormat, TableOrJsonl, console, print_rows, rows_table
 from crowdscribe.storage import catalog
 from crowdscribe.storage.catalog import CollectRequest
 

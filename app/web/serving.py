@@ -4,7 +4,7 @@ uvicorn's own ``--workers`` shares one socket among the processes, and whichever
 accepts every connection waiting: 50 transcribers connecting at once then pile onto one process
 (41 of 50 on one, 9 on the other, seen here) and stay there. With ``SO_REUSEPORT`` every
 process listens on the port itself and the kernel spreads new connections across them at
-random; ``crowdscribe.web.recycling`` re-spreads long-lived ones from time to time.
+random; ``app.web.recycling`` re-spreads long-lived ones from time to time.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import socket
 
 import uvicorn
 
-APP = "crowdscribe.web.app:create_app"
+APP = "app.web.app:create_app"
 BACKLOG = 2048
 STOP_WAIT_S = 15.0
 

@@ -16,16 +16,16 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import State
 
-from crowdscribe.web.deps import (
+from app.web.deps import (
     CurrentPerson,
     DbSession,
     SettingsDep,
     run_database_work,
 )
-from crowdscribe.web.transcriber_view import audio_file_for, person_standing
+from app.web.transcriber_view import audio_file_for, person_standing
+from crowdscribe.errors import LeaseExpired
 from transcribe.async_queue import claim_next_clip_async, submit_transcript_async
 from transcribe.conventions import validate_transcript
-from transcribe.errors import LeaseExpired
 from transcribe.queue import (
     Claim,
     NoWork,

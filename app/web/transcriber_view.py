@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crowdscribe.errors import Forbidden, NotFound
 from crowdscribe.settings import Settings
 from crowdscribe.storage.models import ExamAttempt, Qualification
-from transcribe.errors import Forbidden, NotFound
 from transcribe.ledger import Earnings, earnings_for
 from transcribe.queue import held_clip_path
 from transcribe.users import Person

@@ -1,7 +1,7 @@
 """Asking keep-alive clients to reconnect now and then, so server processes share the load.
 
 A keep-alive connection stays with the server process that accepted it, and the kernel hands
-new connections to the processes at random (``crowdscribe.web.serving``): 50 transcribers may
+new connections to the processes at random (``app.web.serving``): 50 transcribers may
 start 31 to 19, one process running flat out while the other has time to spare. Closing a random
 one response in ``RECYCLE_EVERY`` (``Connection: close``, as nginx and Apache do after a number
 of requests) makes each client reconnect from time to time, so no process keeps an unlucky

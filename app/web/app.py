@@ -11,13 +11,13 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from app.web.recycling import RecycleConnections
+from app.web.routes import auth, coordinator, exam, review, transcriber, transcriber_api
+from app.web.security import SESSION_COOKIE, SESSION_MAX_AGE_S
+from app.web.templating import STATIC_DIR, templates
+from crowdscribe.errors import ConventionError, NotAuthenticated, Refusal
 from crowdscribe.settings import Settings, get_settings
 from crowdscribe.storage.db import Database, open_async_pool, open_database
-from crowdscribe.web.recycling import RecycleConnections
-from crowdscribe.web.routes import auth, coordinator, exam, review, transcriber, transcriber_api
-from crowdscribe.web.security import SESSION_COOKIE, SESSION_MAX_AGE_S
-from crowdscribe.web.templating import STATIC_DIR, templates
-from transcribe.errors import ConventionError, NotAuthenticated, Refusal
 
 
 async def handle_refusal(request: Request, refusal: Refusal) -> Response:

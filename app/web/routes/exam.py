@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from app.web.deps import CsrfChecked, DbSession, SettingsDep, require_role
+from app.web.security import flash
+from app.web.templating import templates
+from crowdscribe.errors import ConventionError
 from crowdscribe.storage.models import Clip, ExamAttempt
-from crowdscribe.web.deps import CsrfChecked, DbSession, SettingsDep, require_role
-from crowdscribe.web.security import flash
-from crowdscribe.web.templating import templates
 from review.exam import answer_exam, exam_paper, exam_result, finish_exam, start_exam
 from transcribe.conventions import EVENT_TAGS
-from transcribe.errors import ConventionError
 from transcribe.users import Person
 
 router = APIRouter(tags=["exam pages"], include_in_schema=False)
