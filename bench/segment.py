@@ -39,8 +39,8 @@ from audio.frames import to_pcm16, voiced_frames  # noqa: E402
 from audio.pipeline import file_digest, process_recording  # noqa: E402
 from audio.quality import assess_quality  # noqa: E402
 from audio.segment import SegmentConfig, analyse_speech  # noqa: E402
-from crowdscribe.storage.catalog import CollectRequest, save_outcome  # noqa: E402
 from crowdscribe.storage.db import open_database  # noqa: E402
+from transcribe.collection import CollectRequest, save_outcome  # noqa: E402
 
 CACHE = Path("/tmp/crowdscribe-bench")
 RATE_HZ = 16000

@@ -23,8 +23,9 @@ from audio.pipeline import file_digest, process_recording
 from audio.segment import SegmentConfig
 from crowdscribe.settings import settings_for
 from crowdscribe.storage import catalog
-from crowdscribe.storage.catalog import CollectRequest
 from flows._runtime import migrated_url, task_database
+from transcribe import collection
+from transcribe.collection import CollectRequest
 
 ProgressHook = Callable[[dict[str, Any]], None]
 
@@ -60,7 +61,7 @@ def collect_recording(
         source_path, clips_dir, SegmentConfig(max_clip_s=request.max_clip_s)
     )
     with database.session() as session:
-        catalog.save_outcome(session, source, source_path, request, outcome, clips_dir)
+        collection.save_outcome(session, source, source_path, request, outcome, clips_dir)
         return {**catalog.recording_row(session, source_path), "already_collected": False}
 
 
@@ -89,7 +90,7 @@ def collect(
     with each recording's row as it finishes (the CLI's progress bar)."""
     logger = get_run_logger()
     request = CollectRequest(language, speaker_group, project, consent_ref, max_clip_s)
-    inputs = catalog.find_recordings(paths)
+    inputs = collection.find_recordings(paths)
     settings = settings_for(home)
     url = migrated_url(settings, database_url)
     logger.info("collecting %d recording(s) into %s", len(inputs), settings.home_dir)

@@ -6,13 +6,13 @@ so once the flow returns the clips are claimable.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from crowdscribe.clock import utc_now
 from crowdscribe.errors import InvalidInput
 from crowdscribe.settings import settings_for
 from flows._runtime import migrated_url, task_database
@@ -27,9 +27,7 @@ def publish_batch(
     """Publish every collected clip (of one project, if given) and commit."""
     card = load_rate_card(rates_file)
     with task_database(database_url).session() as session:
-        summary = publish_clips(
-            session, project=project, overlap=overlap, card=card, now=datetime.now(UTC)
-        )
+        summary = publish_clips(session, project=project, overlap=overlap, card=card, now=utc_now())
     return summary.to_dict()
 
 

@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crowdscribe.clock import as_utc, utc_now
 from crowdscribe.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crowdscribe.settings import Settings
 from crowdscribe.storage.models import Clip, ExamAnswer, ExamAttempt, GoldClip, User
 from review.agreement import Alignment, align
 from transcribe.conventions import check_transcript
-from transcribe.transactions import as_utc, utc_now
 from transcribe.users import qualified_languages, set_qualified
 
 

@@ -21,11 +21,12 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.sql import Executable
 
+from crowdscribe.clock import utc_now
 from crowdscribe.storage.db import Database
 from transcribe import leases, queue
 from transcribe.leases import Receipt
 from transcribe.queue import Claim, NoWork
-from transcribe.transactions import RETRY_SQLSTATES, WRITE_ATTEMPTS, retry_pause_s, utc_now
+from transcribe.transactions import RETRY_SQLSTATES, WRITE_ATTEMPTS, retry_pause_s
 
 
 @dataclass(frozen=True)

@@ -30,12 +30,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from crowdscribe.clock import utc_now
 from crowdscribe.errors import Conflict, Forbidden, InvalidInput, LeaseExpired, NotFound
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, Clip, ExamAttempt, Submission, WorkItem
 from transcribe.conventions import check_transcript
 from transcribe.ledger import accruals_from, accrue, check_amount
-from transcribe.transactions import begin_session_write, utc_now
+from transcribe.transactions import begin_session_write
 
 SKIP_REASONS = ("bad_audio", "wrong_language", "empty", "other")
 _W = WorkItem.__table__

@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from crowdscribe.clock import as_utc, utc_now
 from crowdscribe.errors import NotQualified
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import (
@@ -55,7 +56,7 @@ from transcribe.leases import (
     submit_transcript,
 )
 from transcribe.publishing import PublishSummary, add_slot, publish_clips
-from transcribe.transactions import as_utc, run_write, utc_now
+from transcribe.transactions import run_write
 from transcribe.users import QUALIFIED
 
 __all__ = [

@@ -20,7 +20,6 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -135,18 +134,6 @@ class FairLock:
 
 _writer_locks: weakref.WeakKeyDictionary[Engine, FairLock] = weakref.WeakKeyDictionary()
 _writer_locks_guard = threading.Lock()
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A timezone-aware UTC datetime (SQLite hands back naive UTC values)."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def utc_now(now: datetime | None = None) -> datetime:
-    """``now`` in UTC, or the current time."""
-    return datetime.now(UTC) if now is None else as_utc(now)
 
 
 def writer_lock(engine: Engine) -> FairLock | None:

@@ -10,7 +10,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from app.cli import context
 from app.cli.output import JsonlFormat, TableOrJsonl, console, print_rows, rows_table
 from crowdscribe.storage import catalog
-from crowdscribe.storage.catalog import CollectRequest
+from transcribe import collection
+from transcribe.collection import CollectRequest
 
 RECORDING_COLUMNS = ("source", "status", "reason", "duration_s", "clips")
 
@@ -48,7 +49,7 @@ def collect(
     """Cut recordings into clips in their pauses and store them; bad files are recorded with why."""
     # Check everything before starting Prefect, so a typo costs nothing and changes nothing.
     CollectRequest(language, speaker_group, project, consent, max_clip_s)
-    inputs = catalog.find_recordings(paths)
+    inputs = collection.find_recordings(paths)
     if not inputs:
         console.print("no audio files found in " + ", ".join(paths) + "; nothing to collect")
         return

@@ -13,7 +13,18 @@ from sqlalchemy.orm import Session
 
 from app.web.deps import DbSession, SettingsDep, require_role
 from app.web.templating import templates
-from crowdscribe.storage.models import Clip, Dispute, Qualification, Recording, Submission, User
+from crowdscribe.clock import utc_now
+from crowdscribe.storage.models import (
+    Clip,
+    ClipStatus,
+    Dispute,
+    DisputeState,
+    Qualification,
+    QualificationStatus,
+    Recording,
+    Submission,
+    User,
+)
 from transcribe.pricing import load_rate_card
 from transcribe.users import Person
 
@@ -21,7 +32,7 @@ router = APIRouter(tags=["coordinator pages"], include_in_schema=False)
 Coordinator = Annotated[Person, Depends(require_role("coordinator"))]
 
 # Clip statuses in pipeline order, so the table reads left to right.
-CLIP_STATUSES = ("collected", "published", "agreed", "disputed", "resolved", "unusable")
+CLIP_STATUSES = tuple(ClipStatus)
 
 
 def _counts_by(session: Session, column) -> dict[str, int]:
@@ -52,7 +63,7 @@ def paused_people(session: Session) -> list[dict]:
     rows = session.execute(
         select(User.name, Qualification.language, Qualification.reason, Qualification.since)
         .join(User, User.id == Qualification.user_id)
-        .where(Qualification.status == "paused")
+        .where(Qualification.status == QualificationStatus.PAUSED)
         .order_by(User.name, Qualification.language)
     )
     return [
@@ -66,7 +77,7 @@ def overview(
     request: Request, _person: Coordinator, session: DbSession, settings: SettingsDep
 ) -> Response:
     """Where the pipeline stands: recordings, clips, submissions today, disputes, people, rates."""
-    midnight = datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC)
+    midnight = datetime.combine(utc_now().date(), time.min, tzinfo=UTC)
     statuses, clip_rows = clip_progress(session)
     return templates.TemplateResponse(
         request,
@@ -81,7 +92,7 @@ def overview(
                 .where(Submission.created_at >= midnight)
             ),
             "open_disputes": session.scalar(
-                select(func.count()).select_from(Dispute).where(Dispute.state == "open")
+                select(func.count()).select_from(Dispute).where(Dispute.state == DisputeState.OPEN)
             ),
             "paused": paused_people(session),
             "card": load_rate_card(settings.rates_file),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.web.deps import CsrfChecked, DbSession, SettingsDep, require_role
 from app.web.security import flash
 from app.web.templating import templates
+from crowdscribe.clock import utc_now
 from crowdscribe.errors import ConventionError
 from crowdscribe.storage.models import Clip, ExamAttempt
 from review.exam import answer_exam, exam_paper, exam_result, finish_exam, start_exam
@@ -23,16 +23,12 @@ Transcriber = Annotated[Person, Depends(require_role("transcriber"))]
 PALETTE = ("noise", "breath", "laugh", "cough", "music", "unintelligible", "no-speech")
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @router.post("/exam/{language}/start", dependencies=[CsrfChecked])
 def start(
     language: str, person: Transcriber, session: DbSession, settings: SettingsDep
 ) -> Response:
     """Open the exam in a language (or go back to the one already open)."""
-    paper = start_exam(session, person.id, language, settings=settings, now=_now())
+    paper = start_exam(session, person.id, language, settings=settings, now=utc_now())
     return RedirectResponse(f"/exam/{paper.attempt_id}", status_code=303)
 
 
@@ -120,7 +116,7 @@ def finish(
     settings: SettingsDep,
 ) -> Response:
     """Score the exam; a pass qualifies the person at once."""
-    result = finish_exam(session, person.id, attempt_id, _now(), settings.exam_cooldown_s)
+    result = finish_exam(session, person.id, attempt_id, utc_now(), settings.exam_cooldown_s)
     flash(request, "Passed: you can take paid work now." if result.passed else "Not passed yet.")
     return RedirectResponse(f"/exam/{attempt_id}/result", status_code=303)
 

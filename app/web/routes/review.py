@@ -3,7 +3,6 @@ transcriber's own accuracy page (``/me/accuracy``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -15,9 +14,10 @@ from sqlalchemy.orm import Session
 from app.web.deps import CsrfChecked, CurrentPerson, DbSession, SettingsDep, require_role
 from app.web.security import flash
 from app.web.templating import templates
+from crowdscribe.clock import utc_now
 from crowdscribe.errors import ConventionError, InvalidInput, NotFound
 from crowdscribe.settings import Settings
-from crowdscribe.storage.models import Clip, Dispute
+from crowdscribe.storage.models import Clip, Dispute, DisputeState
 from review.accuracy import accuracy_by_language, enforce_accuracy_bar, worst_recent_clips
 from review.agreement import load_policy
 from review.disputes import (
@@ -53,10 +53,6 @@ class ResolveRequest(BaseModel):
     reason: str | None = Field(default=None, description=", ".join(UNUSABLE_REASONS))
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _resolve(
     session: Session, settings: Settings, dispute_id: int, reviewer: Person, **choice
 ) -> Resolution:
@@ -67,7 +63,7 @@ def _resolve(
         reviewer.id,
         policy=load_policy(settings.policy_file),
         card=load_rate_card(settings.rates_file),
-        now=_now(),
+        now=utc_now(),
         **choice,
     )
     enforce_accuracy_bar(
@@ -79,7 +75,7 @@ def _resolve(
 def _detail_json(session: Session, dispute_id: int, settings: Settings) -> dict:
     detail = dispute_detail(session, dispute_id, window=settings.accuracy_window)
     return {
-        **detail.summary.to_dict(_now()),
+        **detail.summary.to_dict(utc_now()),
         "audio_url": f"/api/v1/disputes/{dispute_id}/audio",
         "transcripts": [view.to_dict() for view in detail.transcripts],
         "alignment": detail.alignment.to_dict() if detail.alignment else None,
@@ -101,10 +97,10 @@ def list_disputes(
     language: str | None = None,
     project: str | None = None,
     min_age_s: Annotated[float | None, Query(ge=0)] = None,
-    state: str = "open",
+    state: DisputeState = DisputeState.OPEN,
 ) -> list[dict]:
     """Disputes waiting for a reviewer (oldest first), filtered by language, project, age."""
-    now = _now()
+    now = utc_now()
     queue = dispute_queue(
         session, language=language, project=project, min_age_s=min_age_s, state=state, now=now
     )
@@ -179,13 +175,13 @@ def queue_page(
     age: str = "",
 ) -> Response:
     """The dispute queue with its filters."""
-    now = _now()
+    now = utc_now()
     min_age_s = float(age) if age in AGE_CHOICES and age else None
     disputes = dispute_queue(
         session, language=language or None, project=project or None, min_age_s=min_age_s, now=now
     )
     open_clips = select(Clip.language, Clip.project).join(Dispute, Dispute.clip_id == Clip.id)
-    rows = session.execute(open_clips.where(Dispute.state == "open")).all()
+    rows = session.execute(open_clips.where(Dispute.state == DisputeState.OPEN)).all()
     return templates.TemplateResponse(
         request,
         "review_queue.html",

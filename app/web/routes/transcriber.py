@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -22,10 +22,18 @@ from app.web.deps import (
 from app.web.security import flash
 from app.web.templating import templates
 from app.web.transcriber_view import person_standing
+from crowdscribe.clock import utc_now
 from crowdscribe.errors import ConventionError, NotFound
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
-from crowdscribe.storage.models import Assignment, Clip, LedgerEntry, Submission
+from crowdscribe.storage.models import (
+    Assignment,
+    AssignmentState,
+    Clip,
+    LedgerEntry,
+    Submission,
+    SubmissionStatus,
+)
 from transcribe.conventions import EVENT_TAGS
 from transcribe.queue import (
     NoWork,
@@ -49,10 +57,6 @@ NO_WORK_KEY = "no_work"
 PALETTE = ("noise", "breath", "laugh", "cough", "music", "unintelligible", "no-speech")
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _held_assignment(session: Session, person: Person, assignment_id: str) -> Assignment:
     assignment = session.get(Assignment, assignment_id)
     if assignment is None or assignment.user_id != person.id:
@@ -68,12 +72,12 @@ def home(
     if "transcriber" not in person.roles:
         target = "/review" if "reviewer" in person.roles else "/coordinator"
         return RedirectResponse(target, status_code=303)
-    standing = person_standing(session, settings, person, _now())
+    standing = person_standing(session, settings, person, utc_now())
     held = session.scalars(
         select(Assignment).where(
             Assignment.user_id == person.id,
-            Assignment.state == "leased",
-            Assignment.lease_expires_at > _now(),
+            Assignment.state == AssignmentState.LEASED,
+            Assignment.lease_expires_at > utc_now(),
         )
     ).first()
     return templates.TemplateResponse(
@@ -94,7 +98,7 @@ def _claim_and_go(
         database,
         person.id,
         language=language or None,
-        now=_now(),
+        now=utc_now(),
         lease_s=settings.lease_s,
         gold_rate=settings.gold_rate,
     )
@@ -161,7 +165,7 @@ def work_page(
 ) -> Response:
     """The clip being worked on: player, text box, conventions at hand."""
     assignment = _held_assignment(session, person, assignment_id)
-    if assignment.state != "leased":
+    if assignment.state != AssignmentState.LEASED:
         flash(request, "That clip is finished; here is what is on offer now.")
         return RedirectResponse("/", status_code=303)
     return _render_work(request, assignment, session.get(Clip, assignment.clip_id))
@@ -183,7 +187,7 @@ def submit_page(
     clip = session.get(Clip, assignment.clip_id)
     try:
         receipt = submit_transcript(
-            session, assignment_id, person.id, text, request_id or uuid.uuid4().hex, _now()
+            session, assignment_id, person.id, text, request_id or uuid.uuid4().hex, utc_now()
         )
     except ConventionError as error:
         session.rollback()
@@ -191,7 +195,7 @@ def submit_page(
             request, assignment, clip, text=text, problems=error.problems, status_code=422
         )
     session.commit()
-    if receipt.status == "late":
+    if receipt.status == SubmissionStatus.LATE:
         flash(request, receipt.message)
     else:
         flash(request, "Submitted. Here is the next clip.")
@@ -211,7 +215,7 @@ def skip_page(
     """Give the clip back with a reason and open the next one."""
     assignment = _held_assignment(session, person, assignment_id)
     language = session.get(Clip, assignment.clip_id).language
-    skip_assignment(session, assignment_id, person.id, reason, _now())
+    skip_assignment(session, assignment_id, person.id, reason, utc_now())
     session.commit()
     flash(request, "Skipped. Thank you for saying why.")
     return _claim_and_go(request, database, settings, person, language)
@@ -222,7 +226,7 @@ def earnings_page(
     request: Request, person: Transcriber, session: DbSession, settings: SettingsDep
 ) -> Response:
     """Today's, pending, credited and discounted earnings, and recent submissions."""
-    standing = person_standing(session, settings, person, _now())
+    standing = person_standing(session, settings, person, utc_now())
     rows = session.execute(
         select(Submission, Clip, LedgerEntry)
         .join(Clip, Clip.id == Submission.clip_id)

@@ -7,7 +7,7 @@ cookie instead, with the CSRF token in ``X-CSRF-Token`` (checked in ``current_pe
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -23,7 +23,9 @@ from app.web.deps import (
     run_database_work,
 )
 from app.web.transcriber_view import audio_file_for, person_standing
+from crowdscribe.clock import utc_now
 from crowdscribe.errors import LeaseExpired
+from crowdscribe.storage.models import SubmissionStatus
 from transcribe.async_queue import claim_next_clip_async, submit_transcript_async
 from transcribe.conventions import validate_transcript
 from transcribe.queue import (
@@ -127,10 +129,6 @@ class CheckOut(BaseModel):
     problems: list[ProblemOut]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _amount(value: Decimal) -> str:
     # Prices are set to the cent; the database keeps four places, clients see two.
     return str(Decimal(value).quantize(CENT))
@@ -196,7 +194,7 @@ async def submit(
     receipt = await _submit(
         request.app.state, assignment_id, person.id, payload.text, payload.request_id
     )
-    if receipt.status == "late":
+    if receipt.status == SubmissionStatus.LATE:
         raise LeaseExpired(receipt.message)
     return ReceiptOut(
         submission_id=receipt.submission_id,
@@ -216,10 +214,10 @@ async def _claim(state: State, user_id: int, language: str | None) -> Claim | No
     options = {"language": language, "lease_s": settings.lease_s, "gold_rate": settings.gold_rate}
     if state.async_pool is not None:
         return await claim_next_clip_async(
-            state.async_pool, database, user_id, now=_now(), **options
+            state.async_pool, database, user_id, now=utc_now(), **options
         )
     return await run_database_work(
-        database, lambda: claim_next_clip(database, user_id, now=_now(), **options)
+        database, lambda: claim_next_clip(database, user_id, now=utc_now(), **options)
     )
 
 
@@ -229,11 +227,13 @@ async def _submit(
     database = state.database
     if state.async_pool is not None:
         return await submit_transcript_async(
-            state.async_pool, database, assignment_id, user_id, text, request_id, _now()
+            state.async_pool, database, assignment_id, user_id, text, request_id, utc_now()
         )
     return await run_database_work(
         database,
-        lambda: submit_in_own_session(database, assignment_id, user_id, text, request_id, _now()),
+        lambda: submit_in_own_session(
+            database, assignment_id, user_id, text, request_id, utc_now()
+        ),
     )
 
 
@@ -242,7 +242,7 @@ def skip(
     assignment_id: str, payload: SkipRequest, person: CurrentPerson, session: DbSession
 ) -> SkipOut:
     """Give a clip back without transcribing it, saying why (bad audio, wrong language, empty)."""
-    skip_assignment(session, assignment_id, person.id, payload.reason, _now())
+    skip_assignment(session, assignment_id, person.id, payload.reason, utc_now())
     return SkipOut(assignment_id=assignment_id)
 
 
@@ -251,14 +251,14 @@ def renew(
     assignment_id: str, person: CurrentPerson, session: DbSession, settings: SettingsDep
 ) -> LeaseOut:
     """Extend the lease while the person is still working on the clip."""
-    expires = renew_lease(session, assignment_id, person.id, _now(), settings.lease_s)
+    expires = renew_lease(session, assignment_id, person.id, utc_now(), settings.lease_s)
     return LeaseOut(assignment_id=assignment_id, lease_expires_at=expires)
 
 
 @router.get("/me", response_model=MeOut)
 def me(person: CurrentPerson, session: DbSession, settings: SettingsDep) -> MeOut:
     """Who I am, where I may work, how my exams stand and what I have earned."""
-    summary = person_standing(session, settings, person, _now())
+    summary = person_standing(session, settings, person, utc_now())
     earnings = summary.earnings
     return MeOut(
         name=person.name,
