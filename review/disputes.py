@@ -142,6 +142,16 @@ def _summary(dispute: Dispute, clip: Clip, transcripts: int) -> DisputeSummary:
     )
 
 
+def open_dispute_facets(session: Session) -> tuple[list[str], list[str]]:
+    """The languages and the projects that have open disputes, sorted (the queue's filters)."""
+    rows = session.execute(
+        select(Clip.language, Clip.project)
+        .join(Dispute, Dispute.clip_id == Clip.id)
+        .where(Dispute.state == DisputeState.OPEN)
+    ).all()
+    return sorted({row.language for row in rows}), sorted({row.project for row in rows})
+
+
 def dispute_queue(
     session: Session,
     *,

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.web.deps import CsrfChecked, CurrentPerson, DbSession, SettingsDep, require_role
@@ -26,6 +25,7 @@ from review.disputes import (
     dispute_detail,
     dispute_queue,
     disputed_clip_audio,
+    open_dispute_facets,
     resolve_dispute,
 )
 from transcribe.pricing import load_rate_card
@@ -180,16 +180,15 @@ def queue_page(
     disputes = dispute_queue(
         session, language=language or None, project=project or None, min_age_s=min_age_s, now=now
     )
-    open_clips = select(Clip.language, Clip.project).join(Dispute, Dispute.clip_id == Clip.id)
-    rows = session.execute(open_clips.where(Dispute.state == DisputeState.OPEN)).all()
+    languages, projects = open_dispute_facets(session)
     return templates.TemplateResponse(
         request,
         "review_queue.html",
         {
             "disputes": disputes,
             "now": now,
-            "languages": sorted({row.language for row in rows}),
-            "projects": sorted({row.project for row in rows}),
+            "languages": languages,
+            "projects": projects,
             "ages": AGE_CHOICES,
             "filters": {"language": language, "project": project, "age": age},
         },

@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.web.deps import (
@@ -30,11 +29,10 @@ from crowdscribe.storage.models import (
     Assignment,
     AssignmentState,
     Clip,
-    LedgerEntry,
-    Submission,
     SubmissionStatus,
 )
 from transcribe.conventions import EVENT_TAGS
+from transcribe.own_work import held_assignment, recent_submissions
 from transcribe.queue import (
     NoWork,
     claim_next_clip,
@@ -73,13 +71,7 @@ def home(
         target = "/review" if "reviewer" in person.roles else "/coordinator"
         return RedirectResponse(target, status_code=303)
     standing = person_standing(session, settings, person, utc_now())
-    held = session.scalars(
-        select(Assignment).where(
-            Assignment.user_id == person.id,
-            Assignment.state == AssignmentState.LEASED,
-            Assignment.lease_expires_at > utc_now(),
-        )
-    ).first()
+    held = held_assignment(session, person.id, utc_now())
     return templates.TemplateResponse(
         request,
         "home.html",
@@ -227,14 +219,7 @@ def earnings_page(
 ) -> Response:
     """Today's, pending, credited and discounted earnings, and recent submissions."""
     standing = person_standing(session, settings, person, utc_now())
-    rows = session.execute(
-        select(Submission, Clip, LedgerEntry)
-        .join(Clip, Clip.id == Submission.clip_id)
-        .outerjoin(LedgerEntry, LedgerEntry.submission_id == Submission.id)
-        .where(Submission.user_id == person.id)
-        .order_by(Submission.created_at.desc(), Submission.id.desc())
-        .limit(50)
-    ).all()
+    rows = recent_submissions(session, person.id)
     return templates.TemplateResponse(
         request, "earnings.html", {"earnings": standing.earnings, "rows": rows}
     )
