@@ -215,7 +215,7 @@ def full_chain(source: Path, work: Path, config: SegmentConfig) -> tuple[float, 
     start = time.perf_counter()
     outcome = process_recording(source, home / "clips", config)
     processed = time.perf_counter() - start
-    request = CollectRequest(language="en", speaker_group="child", project="bench")
+    request = CollectRequest("en", "child", config.max_clip_s, project="bench")
     with database.session() as session:
         save_outcome(session, str(source), source, request, outcome, home / "clips")
     stored = time.perf_counter() - start - processed

@@ -79,7 +79,7 @@ def collect(
     speaker_group: str,
     project: str = "default",
     consent_ref: str | None = None,
-    max_clip_s: float = 15.0,
+    max_clip_s: float | None = None,
     home: str | None = None,
     database_url: str | None = None,
     on_progress: ProgressHook | None = None,
@@ -87,11 +87,18 @@ def collect(
     """Collect every recording under ``paths`` into the catalog and return counts per status.
 
     ``home``/``database_url`` override the settings (tests, scripts); ``on_progress`` is called
-    with each recording's row as it finishes (the CLI's progress bar)."""
+    with each recording's row as it finishes (the CLI's progress bar); ``max_clip_s`` defaults
+    to ``Settings.max_clip_s``."""
     logger = get_run_logger()
-    request = CollectRequest(language, speaker_group, project, consent_ref, max_clip_s)
-    inputs = collection.find_recordings(paths)
     settings = settings_for(home)
+    request = CollectRequest(
+        language,
+        speaker_group,
+        max_clip_s if max_clip_s is not None else settings.max_clip_s,
+        project,
+        consent_ref,
+    )
+    inputs = collection.find_recordings(paths)
     url = migrated_url(settings, database_url)
     logger.info("collecting %d recording(s) into %s", len(inputs), settings.home_dir)
 

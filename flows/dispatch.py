@@ -34,12 +34,15 @@ def publish_batch(
 @flow(name="dispatch")
 def dispatch(
     project: str | None = None,
-    overlap: int = 2,
+    overlap: int | None = None,
     home: str | None = None,
     database_url: str | None = None,
 ) -> dict[str, Any]:
-    """Publish collected clips as work and return what was published, per language."""
+    """Publish collected clips as work and return what was published, per language;
+    ``overlap`` defaults to ``Settings.default_overlap``."""
     settings = settings_for(home)
+    if overlap is None:
+        overlap = settings.default_overlap
     if not 1 <= overlap <= settings.max_overlap:
         raise InvalidInput(f"overlap must be between 1 and {settings.max_overlap}, not {overlap}")
     url = migrated_url(settings, database_url)

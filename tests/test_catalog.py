@@ -21,7 +21,7 @@ from crowdscribe.storage.models import Assignment, Clip, Recording, Submission, 
 from transcribe import collection
 from transcribe.collection import CollectRequest
 
-REQUEST = CollectRequest("en", "child", "pilot", "consent-17", 15.0)
+REQUEST = CollectRequest("en", "child", 15.0, "pilot", "consent-17")
 
 
 def speak(path: Path, text: str) -> Path:
@@ -163,15 +163,15 @@ def test_clip_manifest_counts_submissions_and_shows_price_once_published(
 def test_collect_request_refuses_bad_fields_with_a_clear_message(
     field: str, value: object, message: str
 ) -> None:
-    fields = {"language": "cmn-shaanxi", "speaker_group": "elderly", "project": "p1"}
+    fields = {"language": "cmn-shaanxi", "speaker_group": "elderly", "max_clip_s": 15.0}
     fields[field] = value
     with pytest.raises(InvalidInput, match=message):
         CollectRequest(**fields)
 
 
 def test_collect_request_accepts_regional_codes_and_any_lowercase_group() -> None:
-    assert CollectRequest("yue-hk", "grandparents").language == "yue-hk"
-    assert CollectRequest("cmn-shaanxi", "teen").speaker_group == "teen"
+    assert CollectRequest("yue-hk", "grandparents", 15.0).language == "yue-hk"
+    assert CollectRequest("cmn-shaanxi", "teen", 8.0).speaker_group == "teen"
 
 
 def test_find_recordings_walks_folders_and_keeps_explicit_files(tmp_path: Path) -> None:

@@ -34,9 +34,9 @@ class CollectRequest:
 
     language: str
     speaker_group: str
+    max_clip_s: float
     project: str = "default"
     consent_ref: str | None = None
-    max_clip_s: float = 15.0
 
     def __post_init__(self) -> None:
         if not LANGUAGE_PATTERN.fullmatch(self.language):

@@ -40,15 +40,20 @@ def collect(
         str | None, typer.Option("--consent", help="Reference to the signed consent.")
     ] = None,
     max_clip_s: Annotated[
-        float, typer.Option("--max-clip-s", help="Longest clip, in seconds.")
-    ] = 15.0,
+        float | None,
+        typer.Option(
+            "--max-clip-s", help="Longest clip, in seconds [default: CROWDSCRIBE_MAX_CLIP_S, 15]."
+        ),
+    ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 if any recording is rejected.")
     ] = False,
 ) -> None:
     """Cut recordings into clips in their pauses and store them; bad files are recorded with why."""
     # Check everything before starting Prefect, so a typo costs nothing and changes nothing.
-    CollectRequest(language, speaker_group, project, consent, max_clip_s)
+    if max_clip_s is None:
+        max_clip_s = context.settings().max_clip_s
+    CollectRequest(language, speaker_group, max_clip_s, project, consent)
     inputs = collection.find_recordings(paths)
     if not inputs:
         console.print("no audio files found in " + ", ".join(paths) + "; nothing to collect")

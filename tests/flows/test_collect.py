@@ -269,3 +269,14 @@ def test_parallel_collect_into_postgresql_pays_each_content_once(
         str(tmp_path / n) for n in ("s0.wav", "s0-again.wav")
     }
     assert len(clips) == sum(row["clips"] for row in rows.values())
+
+
+def test_clips_are_no_longer_than_the_configured_max_clip_s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    talk = speak(tmp_path / "talk.wav", " ".join(SENTENCES))
+    monkeypatch.setenv("CROWDSCRIBE_MAX_CLIP_S", "3.5")
+    run([talk], tmp_path / "home")
+    durations = [clip["duration_s"] for clip in clip_rows(tmp_path / "home")]
+    assert len(durations) >= 2
+    assert max(durations) <= 3.5 + 1e-6
