@@ -21,7 +21,7 @@ from crowdscribe.settings import Settings
 from crowdscribe.storage.models import Clip, ExamAnswer, ExamAttempt, GoldClip, User
 from review.agreement import Alignment, align
 from transcribe.conventions import check_transcript
-from transcribe.transactions import as_utc, utc_now
+from transcribe.dispatch.writes import as_utc, utc_now
 from transcribe.users import qualified_languages, set_qualified
 
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
 from crowdscribe.storage.models import Clip, GoldClip, WorkItem
+from transcribe.dispatch.writes import begin_session_write, utc_now
 from transcribe.pricing import RateCard, price_clip
-from transcribe.transactions import begin_session_write, utc_now
 
 _C = Clip.__table__
 

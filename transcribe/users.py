@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
 from crowdscribe.storage.models import Qualification, User
-from transcribe.transactions import as_utc
+from transcribe.dispatch.writes import as_utc
 
 ROLES = ("coordinator", "transcriber", "reviewer")
 QUALIFIED = "qualified"

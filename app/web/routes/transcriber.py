@@ -27,13 +27,10 @@ from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, Clip, LedgerEntry, Submission
 from transcribe.conventions import EVENT_TAGS
-from transcribe.queue import (
-    NoWork,
-    claim_next_clip,
-    skip_assignment,
-    submit_transcript,
-    work_overview,
-)
+from transcribe.dispatch.holding import skip_assignment
+from transcribe.dispatch.overview import work_overview
+from transcribe.dispatch.sequences import NoWork
+from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
 from transcribe.users import Person
 
 router = APIRouter(tags=["transcriber pages"], include_in_schema=False)
@@ -81,7 +78,7 @@ def home(
         "home.html",
         {
             "standing": standing,
-            "offers": work_overview(session, person.id),
+            "offers": work_overview(session, person.id, _now()),
             "held": held,
         },
     )
