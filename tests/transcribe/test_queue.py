@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -482,8 +482,7 @@ def test_the_overview_and_the_no_work_answer_count_only_clips_a_claim_can_take(
     database: Database,
 ) -> None:
     """A clip that went to review while leased (two "bad audio" skips) is offered by neither."""
-    now = datetime.now(UTC).replace(microsecond=0)
-    start = now - timedelta(seconds=LEASE_S + 60)
+    start, now = T0, T0 + timedelta(seconds=LEASE_S + 60)
     with database.session() as session:
         disputed, held, spare = add_clips(session, 3)
         ann, bob, cat, dan = (add_person(session, name) for name in ("ann", "bob", "cat", "dan"))
@@ -495,7 +494,7 @@ def test_the_overview_and_the_no_work_answer_count_only_clips_a_claim_can_take(
         # Ann's lease has run out, Cat's has not: the spare clip is the only one to offer.
         counted = sum(offer.open_clips for offer in work_overview(session, dan.id, now))
     taken = [claim(database, dan, at=now) for _ in range(counted + 1)]
-    assert all(isinstance(held, Claim) for held in taken[:counted])
+    assert all(isinstance(got, Claim) for got in taken[:counted])
     assert isinstance(taken[-1], NoWork)
     assert counted == 1
     # While Ann's lease still ran, Cat's and Dan's slots were the ones to come back.
