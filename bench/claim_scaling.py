@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.dispatch import Scratch  # noqa: E402
 from crowdscribe.clock import utc_now
 from crowdscribe.storage.models import Assignment, WorkItem  # noqa: E402
-from transcribe.queue import Claim, claim_next_clip  # noqa: E402
+from transcribe.dispatch.sequences import Claim  # noqa: E402
+from transcribe.dispatch.sync_runner import claim_next_clip  # noqa: E402
 from transcribe.users import create_user  # noqa: E402
 
 CLAIMERS = 50

@@ -41,8 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from crowdscribe.clock import utc_now
 from crowdscribe.storage.db import Database, open_database  # noqa: E402
 from crowdscribe.storage.models import Clip, Recording  # noqa: E402
+from transcribe.dispatch.sequences import NoWork  # noqa: E402
+from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript  # noqa: E402
 from transcribe.pricing import default_rate_card  # noqa: E402
-from transcribe.queue import NoWork, claim_next_clip, publish_clips, submit_transcript  # noqa: E402
+from transcribe.publishing import publish_clips  # noqa: E402
 from transcribe.users import create_user  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get(

@@ -17,7 +17,7 @@ from crowdscribe.errors import InvalidInput
 from crowdscribe.settings import settings_for
 from flows._runtime import migrated_url, task_database
 from transcribe.pricing import load_rate_card
-from transcribe.queue import publish_clips
+from transcribe.publishing import publish_clips
 
 
 @task(name="publish-clips", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)

@@ -40,7 +40,7 @@ from review.decisions import (
 )
 from review.settlement import score_gold_submission, settle_against_final
 from transcribe.pricing import RateCard
-from transcribe.queue import add_slot
+from transcribe.publishing import add_slot
 
 # Upper edges of the agreement-error histogram bins; the last bin is everything above 0.50.
 HISTOGRAM_EDGES = (0.0, 0.05, 0.10, 0.20, 0.50)

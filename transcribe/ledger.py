@@ -83,7 +83,8 @@ def _cents(amount: Decimal | None) -> Decimal:
 
 # Built once per dialect (building it cost more than running it): INSERT .. ON CONFLICT DO
 # NOTHING keeps two concurrent accruals of one submission from failing each other.
-_ACCRUE = {
+# One pending entry per counted submission; a second insert (a retry, a re-run flow) is a no-op.
+ACCRUE = {
     dialect: insert(LedgerEntry.__table__).on_conflict_do_nothing(index_elements=["submission_id"])
     for dialect, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
 }
@@ -119,7 +120,7 @@ def accrue(
     }
     session.flush()  # the Core insert below does not autoflush; pending rows may be referenced
     connection = session.connection()
-    connection.execute(_ACCRUE[connection.dialect.name], values)
+    connection.execute(ACCRUE[connection.dialect.name], values)
 
 
 def accruals_from(rows: Select) -> Insert:

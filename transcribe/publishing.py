@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
 from crowdscribe.storage.models import Clip, ClipStatus, GoldClip, SlotState, WorkItem
+from transcribe.dispatch.writes import begin_session_write
 from transcribe.pricing import RateCard, price_clip
-from transcribe.transactions import begin_session_write
 
 _C = Clip.__table__
 

@@ -17,7 +17,7 @@ from crowdscribe.errors import Forbidden, NotAuthenticated
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import User
-from transcribe.transactions import WouldWait, without_waiting
+from transcribe.dispatch.writes import WouldWait, without_waiting
 from transcribe.users import Person, authenticate_token, person_from_row, token_digest
 
 T = TypeVar("T")
@@ -76,8 +76,8 @@ async def run_database_work(database: Database, work: Callable[[], T]) -> T:
     throughput here). A page's session in a worker thread may hold SQLite's write lock until the
     loop runs its commit, so ``work`` gives way (``WouldWait``, before any write) and runs in a
     worker thread instead; it must therefore be safe to start again. (On PostgreSQL claims and
-    submits take ``transcribe.async_queue`` instead; only an app whose lifespan never ran, so
-    has no async pool, sends them here, where they block for their round trips.)
+    submits take ``transcribe.dispatch.async_runner`` instead; only an app whose lifespan never
+    ran, so has no async pool, sends them here, where they block for their round trips.)
     """
     try:
         with without_waiting():

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from crowdscribe.errors import Forbidden, NotFound
 from crowdscribe.settings import Settings
 from review.standing import ExamStanding, ExamState, exam_standings
+from transcribe.dispatch.holding import held_clip_path
 from transcribe.ledger import Earnings, earnings_for
-from transcribe.queue import held_clip_path
 from transcribe.users import Person
 
 NO_SUCH_CLIP = "You do not hold a clip with that id; take one from the start page."

@@ -67,7 +67,7 @@ def make_engine(url: str) -> Engine:
 
 async def open_async_pool(url: str, size: int = ASYNC_POOL_SIZE) -> AsyncConnectionPool:
     """PostgreSQL: psycopg async connections in autocommit, rows with named columns, for work
-    that must not block an event loop (``transcribe.async_queue``). Close it when done."""
+    that must not block an event loop (``transcribe.dispatch.async_runner``). Close it when done."""
     conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     pool = AsyncConnectionPool(
         conninfo,

@@ -28,7 +28,7 @@ from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, Recording
 from transcribe.pricing import default_rate_card
-from transcribe.queue import publish_clips
+from transcribe.publishing import publish_clips
 from transcribe.users import Person, create_user
 
 ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "artifacts"

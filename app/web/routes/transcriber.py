@@ -32,14 +32,11 @@ from crowdscribe.storage.models import (
     SubmissionStatus,
 )
 from transcribe.conventions import EVENT_TAGS
+from transcribe.dispatch.holding import skip_assignment
+from transcribe.dispatch.overview import work_overview
+from transcribe.dispatch.sequences import NoWork
+from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
 from transcribe.own_work import held_assignment, recent_submissions
-from transcribe.queue import (
-    NoWork,
-    claim_next_clip,
-    skip_assignment,
-    submit_transcript,
-    work_overview,
-)
 from transcribe.users import Person
 
 router = APIRouter(tags=["transcriber pages"], include_in_schema=False)
@@ -77,7 +74,7 @@ def home(
         "home.html",
         {
             "standing": standing,
-            "offers": work_overview(session, person.id),
+            "offers": work_overview(session, person.id, utc_now()),
             "held": held,
         },
     )

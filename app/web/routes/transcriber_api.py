@@ -26,17 +26,11 @@ from app.web.transcriber_view import audio_file_for, person_standing
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import LeaseExpired
 from crowdscribe.storage.models import SubmissionStatus
-from transcribe.async_queue import claim_next_clip_async, submit_transcript_async
 from transcribe.conventions import validate_transcript
-from transcribe.queue import (
-    Claim,
-    NoWork,
-    Receipt,
-    claim_next_clip,
-    renew_lease,
-    skip_assignment,
-    submit_in_own_session,
-)
+from transcribe.dispatch.async_runner import claim_next_clip_async, submit_transcript_async
+from transcribe.dispatch.holding import renew_lease, skip_assignment
+from transcribe.dispatch.sequences import Claim, NoWork, Receipt
+from transcribe.dispatch.sync_runner import claim_next_clip, submit_in_own_session
 
 router = APIRouter(prefix="/api/v1", tags=["transcriber"])
 
@@ -213,9 +207,7 @@ async def _claim(state: State, user_id: int, language: str | None) -> Claim | No
     database, settings = state.database, state.settings
     options = {"language": language, "lease_s": settings.lease_s, "gold_rate": settings.gold_rate}
     if state.async_pool is not None:
-        return await claim_next_clip_async(
-            state.async_pool, database, user_id, now=utc_now(), **options
-        )
+        return await claim_next_clip_async(state.async_pool, user_id, now=utc_now(), **options)
     return await run_database_work(
         database, lambda: claim_next_clip(database, user_id, now=utc_now(), **options)
     )
@@ -227,7 +219,7 @@ async def _submit(
     database = state.database
     if state.async_pool is not None:
         return await submit_transcript_async(
-            state.async_pool, database, assignment_id, user_id, text, request_id, utc_now()
+            state.async_pool, assignment_id, user_id, text, request_id, utc_now()
         )
     return await run_database_work(
         database,

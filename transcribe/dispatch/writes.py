@@ -4,8 +4,8 @@ SQLite allows one writer: a transaction that reads and then writes must take the
 *before* it reads (``BEGIN IMMEDIATE``), or two claimers could both read the same open slot.
 Writers queue first on a lock of their own (in arrival order within a process, then on a file
 lock across processes such as several web workers) rather than on SQLite's busy handler, which
-polls with sleeps. PostgreSQL locks rows instead (``FOR UPDATE [SKIP LOCKED]`` in the callers),
-and a transaction that loses a race is retried.
+polls with sleeps (docs/dispatch.md#sqlite-writer-lock). PostgreSQL locks rows instead
+(``FOR UPDATE SKIP LOCKED`` in the claim), and a transaction that loses a race is run again.
 """
 
 from __future__ import annotations
@@ -266,9 +266,9 @@ def retry_pause_s(attempt: int) -> float:
 def run_write(
     connection: Connection, work: Callable[[Connection], T], attempts: int = WRITE_ATTEMPTS
 ) -> T:
-    """Run ``work`` as one write transaction on ``connection`` and commit, retrying when it loses
-    a race. The caller checks the connection out first: a lock holder must never wait for the
-    pool."""
+    """Run ``work`` as one write transaction on ``connection`` and commit (roll back if it
+    returns None), retrying when it loses a race. The caller checks the connection out first:
+    a lock holder must never wait for the pool."""
     lock = writer_lock(connection.engine)
     for attempt in range(attempts):
         try:
@@ -287,7 +287,10 @@ def _run_once(connection: Connection, work: Callable[[Connection], T]) -> T:
     begin_write(connection)
     try:
         result = work(connection)
-        connection.commit()
+        if result is None:
+            connection.rollback()
+        else:
+            connection.commit()
     except BaseException:
         connection.rollback()
         raise
