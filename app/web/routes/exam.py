@@ -10,12 +10,14 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from app.web.deps import CsrfChecked, DbSession, SettingsDep, require_role
+from app.web.edge import RowId
 from app.web.security import flash
 from app.web.templating import templates
 from crowdscribe.errors import ConventionError
 from crowdscribe.storage.models import Clip, ExamAttempt
 from review.exam import answer_exam, exam_paper, exam_result, finish_exam, start_exam
 from transcribe.conventions import EVENT_TAGS
+from transcribe.limits import MAX_TEXT_CHARS
 from transcribe.users import Person
 
 router = APIRouter(tags=["exam pages"], include_in_schema=False)
@@ -72,7 +74,7 @@ def _render_paper(
 @router.get("/exam/{attempt_id}")
 def paper_page(
     request: Request,
-    attempt_id: int,
+    attempt_id: RowId,
     person: Transcriber,
     session: DbSession,
     clip: str | None = None,
@@ -87,11 +89,11 @@ def paper_page(
 @router.post("/exam/{attempt_id}/answer", dependencies=[CsrfChecked])
 def answer(
     request: Request,
-    attempt_id: int,
+    attempt_id: RowId,
     person: Transcriber,
     session: DbSession,
-    clip_id: Annotated[str, Form()],
-    text: Annotated[str, Form()] = "",
+    clip_id: Annotated[str, Form(max_length=64)],
+    text: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
 ) -> Response:
     """Store one answer and show the next clip; a convention slip keeps the text on the page."""
     try:
@@ -114,7 +116,7 @@ def answer(
 @router.post("/exam/{attempt_id}/finish", dependencies=[CsrfChecked])
 def finish(
     request: Request,
-    attempt_id: int,
+    attempt_id: RowId,
     person: Transcriber,
     session: DbSession,
     settings: SettingsDep,
@@ -128,7 +130,7 @@ def finish(
 @router.get("/exam/{attempt_id}/result")
 def result_page(
     request: Request,
-    attempt_id: int,
+    attempt_id: RowId,
     person: Transcriber,
     session: DbSession,
     settings: SettingsDep,

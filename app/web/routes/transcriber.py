@@ -27,6 +27,7 @@ from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, Clip, LedgerEntry, Submission
 from transcribe.conventions import EVENT_TAGS
+from transcribe.limits import MAX_TEXT_CHARS
 from transcribe.queue import (
     NoWork,
     claim_next_clip,
@@ -175,8 +176,8 @@ def submit_page(
     session: DbSession,
     database: DatabaseDep,
     settings: SettingsDep,
-    text: Annotated[str, Form()] = "",
-    request_id: Annotated[str, Form()] = "",
+    text: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    request_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Submit the text and go straight to the next clip in the same language."""
     assignment = _held_assignment(session, person, assignment_id)

@@ -22,10 +22,12 @@ from app.web.deps import (
     SettingsDep,
     run_database_work,
 )
+from app.web.edge import TextId
 from app.web.transcriber_view import audio_file_for, person_standing
 from crowdscribe.errors import LeaseExpired
 from transcribe.async_queue import claim_next_clip_async, submit_transcript_async
 from transcribe.conventions import validate_transcript
+from transcribe.limits import MAX_PROBLEMS_SHOWN, MAX_TEXT_CHARS
 from transcribe.queue import (
     Claim,
     NoWork,
@@ -59,7 +61,10 @@ class ClaimOut(BaseModel):
 
 
 class SubmitRequest(BaseModel):
-    text: str = Field(description="The verbatim transcript, following the conventions.")
+    text: str = Field(
+        max_length=MAX_TEXT_CHARS,
+        description="The verbatim transcript, following the conventions.",
+    )
     request_id: str = Field(
         min_length=8, max_length=64, description="Client-chosen id; resending it is harmless."
     )
@@ -111,8 +116,8 @@ class MeOut(BaseModel):
 
 
 class CheckRequest(BaseModel):
-    text: str
-    language: str
+    text: str = Field(max_length=MAX_TEXT_CHARS)
+    language: str = Field(max_length=40)
 
 
 class ProblemOut(BaseModel):
@@ -124,7 +129,8 @@ class ProblemOut(BaseModel):
 
 class CheckOut(BaseModel):
     ok: bool
-    problems: list[ProblemOut]
+    problems: list[ProblemOut] = Field(description="The first few problems, in text order.")
+    problem_count: int
 
 
 def _now() -> datetime:
@@ -173,7 +179,7 @@ async def next_clip(
     responses={200: {"content": {"audio/flac": {}}, "description": "The clip as 16 kHz FLAC."}},
 )
 def clip_audio(
-    clip_id: str, person: CurrentPerson, session: DbSession, settings: SettingsDep
+    clip_id: TextId, person: CurrentPerson, session: DbSession, settings: SettingsDep
 ) -> FileResponse:
     """The audio of a clip this person holds now (or is examined on); 403/404 otherwise."""
     path = audio_file_for(session, settings, person.id, clip_id)
@@ -190,7 +196,7 @@ def clip_audio(
     },
 )
 async def submit(
-    request: Request, assignment_id: str, payload: SubmitRequest, person: CurrentPerson
+    request: Request, assignment_id: TextId, payload: SubmitRequest, person: CurrentPerson
 ) -> ReceiptOut:
     """Submit a transcript; the same ``request_id`` twice stores it once (``duplicate``)."""
     receipt = await _submit(
@@ -239,7 +245,7 @@ async def _submit(
 
 @router.post("/assignments/{assignment_id}/skip", response_model=SkipOut)
 def skip(
-    assignment_id: str, payload: SkipRequest, person: CurrentPerson, session: DbSession
+    assignment_id: TextId, payload: SkipRequest, person: CurrentPerson, session: DbSession
 ) -> SkipOut:
     """Give a clip back without transcribing it, saying why (bad audio, wrong language, empty)."""
     skip_assignment(session, assignment_id, person.id, payload.reason, _now())
@@ -248,7 +254,7 @@ def skip(
 
 @router.post("/assignments/{assignment_id}/renew", response_model=LeaseOut)
 def renew(
-    assignment_id: str, person: CurrentPerson, session: DbSession, settings: SettingsDep
+    assignment_id: TextId, person: CurrentPerson, session: DbSession, settings: SettingsDep
 ) -> LeaseOut:
     """Extend the lease while the person is still working on the clip."""
     expires = renew_lease(session, assignment_id, person.id, _now(), settings.lease_s)
@@ -282,5 +288,6 @@ def check_conventions(payload: CheckRequest, _person: CurrentPerson) -> CheckOut
     problems = validate_transcript(payload.text, payload.language)
     return CheckOut(
         ok=not problems,
-        problems=[ProblemOut(**problem.to_dict()) for problem in problems],
+        problems=[ProblemOut(**problem.to_dict()) for problem in problems[:MAX_PROBLEMS_SHOWN]],
+        problem_count=len(problems),
     )
