@@ -132,7 +132,7 @@ def test_conventions_check_lists_problems_without_submitting(client, add_person)
         json={"text": "the ((cat sat", "language": "en"},
         headers=bearer(token),
     )
-    assert good.json() == {"ok": True, "problems": []}
+    assert good.json() == {"ok": True, "problems": [], "problem_count": 0}
     assert bad.json()["ok"] is False and bad.json()["problems"][0]["start"] == 4
 
 
