@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE_S,
         same_site="lax",
-        https_only=False,
+        https_only=settings.secure_cookies,
     )
     app.add_middleware(RecycleConnections)
     app.add_middleware(GuardInput)

@@ -53,9 +53,7 @@ class ResolveRequest(BaseModel):
     accept_submission_id: int | None = Field(default=None, ge=1, le=INT4_MAX)
     final_text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
     unusable: bool = False
-    reason: str | None = Field(
-        default=None, max_length=40, description=", ".join(UNUSABLE_REASONS)
-    )
+    reason: str | None = Field(default=None, max_length=40, description=", ".join(UNUSABLE_REASONS))
 
 
 def _now() -> datetime:
