@@ -15,7 +15,14 @@ from app.web.security import flash
 from app.web.templating import templates
 from crowdscribe.errors import ConventionError
 from crowdscribe.storage.models import Clip, ExamAttempt
-from review.exam import answer_exam, exam_paper, exam_result, finish_exam, start_exam
+from review.exam import (
+    answer_exam,
+    exam_paper,
+    exam_result,
+    finish_exam,
+    hide_reference,
+    start_exam,
+)
 from transcribe.conventions import EVENT_TAGS
 from transcribe.limits import MAX_TEXT_CHARS
 from transcribe.users import Person
@@ -135,10 +142,11 @@ def result_page(
     session: DbSession,
     settings: SettingsDep,
 ) -> Response:
-    """Each answer word by word against the reference: substitutions, insertions, deletions."""
+    """Each answer word by word: which words were wrong, extra or missing, never the reference
+    itself (the gold clips serve other exams and quality checks)."""
     result = exam_result(session, person.id, attempt_id, settings.exam_cooldown_s)
     answers = [
-        {"answer": answer, "chunks": answer.alignment.to_dict()["chunks"]}
+        {"answer": answer, "chunks": hide_reference(answer.alignment.to_dict()["chunks"])}
         for answer in result.answers
     ]
     return templates.TemplateResponse(

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import State
@@ -20,6 +20,7 @@ from app.web.deps import (
     CurrentPerson,
     DbSession,
     SettingsDep,
+    require_role,
     run_database_work,
 )
 from app.web.edge import TextId
@@ -37,9 +38,11 @@ from transcribe.queue import (
     skip_assignment,
     submit_in_own_session,
 )
+from transcribe.users import Person
 
 router = APIRouter(prefix="/api/v1", tags=["transcriber"])
 
+Transcriber = Annotated[Person, Depends(require_role("transcriber"))]
 CENT = Decimal("0.01")
 REASON_HEADER = "X-Crowdscribe-Reason"
 NEXT_EXPECTED_HEADER = "X-Crowdscribe-Next-Expected-At"
@@ -149,7 +152,7 @@ def _amount(value: Decimal) -> str:
 )
 async def next_clip(
     request: Request,
-    person: CurrentPerson,
+    person: Transcriber,
     language: Annotated[str | None, Query()] = None,
     body: Annotated[NextClipRequest | None, Body()] = None,
 ) -> ClaimOut | Response:
