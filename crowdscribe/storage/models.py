@@ -118,6 +118,8 @@ class User(Base):
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # Raised to end every signed-in browser session of this person at once (logout, revocation).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class QualificationStatus(StrEnum):
@@ -330,3 +332,14 @@ class Dispute(Base):
     resolution: Mapped[str | None] = mapped_column(String(16))  # DisputeResolution
     reason_code: Mapped[str | None] = mapped_column(String(32))
     final_text: Mapped[str | None] = mapped_column(Text)
+
+
+class LoginFailure(Base):
+    """One failed sign-in, under the name tried and under the address it came from: recent ones
+    throttle further tries (``transcribe.access``)."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)  # "name:…" or "address:…"
+    failed_at: Mapped[datetime] = mapped_column(index=True)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from app.web.deps import CsrfChecked, CurrentPerson, DbSession, SettingsDep, require_role
+from app.web.edge import INT4_MAX, RowId
 from app.web.security import flash
 from app.web.templating import templates
 from crowdscribe.clock import utc_now
@@ -28,10 +29,12 @@ from review.disputes import (
     open_dispute_facets,
     resolve_dispute,
 )
+from transcribe.limits import MAX_TEXT_CHARS
 from transcribe.pricing import load_rate_card
 from transcribe.users import Person
 
 router = APIRouter(tags=["review"])
+MAX_AGE_S = 100 * 365 * 86400.0
 Reviewer = Annotated[Person, Depends(require_role("reviewer"))]
 
 AGE_CHOICES = {"": "any age", "3600": "over 1 hour", "86400": "over 1 day", "604800": "over 1 week"}
@@ -47,10 +50,10 @@ REASON_LABELS = {
 class ResolveRequest(BaseModel):
     """Exactly one of: accept a transcript, an edited final text, or unusable with a reason."""
 
-    accept_submission_id: int | None = None
-    final_text: str | None = None
+    accept_submission_id: int | None = Field(default=None, ge=1, le=INT4_MAX)
+    final_text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
     unusable: bool = False
-    reason: str | None = Field(default=None, description=", ".join(UNUSABLE_REASONS))
+    reason: str | None = Field(default=None, max_length=40, description=", ".join(UNUSABLE_REASONS))
 
 
 def _resolve(
@@ -96,7 +99,7 @@ def list_disputes(
     session: DbSession,
     language: str | None = None,
     project: str | None = None,
-    min_age_s: Annotated[float | None, Query(ge=0)] = None,
+    min_age_s: Annotated[float | None, Query(ge=0, le=MAX_AGE_S, allow_inf_nan=False)] = None,
     state: DisputeState = DisputeState.OPEN,
 ) -> list[dict]:
     """Disputes waiting for a reviewer (oldest first), filtered by language, project, age."""
@@ -109,7 +112,7 @@ def list_disputes(
 
 @router.get("/api/v1/disputes/{dispute_id}")
 def get_dispute(
-    dispute_id: int, _reviewer: Reviewer, session: DbSession, settings: SettingsDep
+    dispute_id: RowId, _reviewer: Reviewer, session: DbSession, settings: SettingsDep
 ) -> dict:
     """One dispute: its transcripts with track records, aligned column by column."""
     return _detail_json(session, dispute_id, settings)
@@ -117,7 +120,7 @@ def get_dispute(
 
 @router.post("/api/v1/disputes/{dispute_id}/resolve")
 def resolve(
-    dispute_id: int,
+    dispute_id: RowId,
     payload: ResolveRequest,
     reviewer: Reviewer,
     session: DbSession,
@@ -150,7 +153,7 @@ def resolve(
 
 @router.get("/api/v1/disputes/{dispute_id}/audio")
 def dispute_audio(
-    dispute_id: int, _reviewer: Reviewer, session: DbSession, settings: SettingsDep
+    dispute_id: RowId, _reviewer: Reviewer, session: DbSession, settings: SettingsDep
 ) -> FileResponse:
     """The audio of a clip under dispute, for reviewers."""
     dispute = session.get(Dispute, dispute_id)
@@ -227,7 +230,7 @@ def _render_dispute(
 @router.get("/review/disputes/{dispute_id}")
 def dispute_page(
     request: Request,
-    dispute_id: int,
+    dispute_id: RowId,
     _reviewer: Reviewer,
     session: DbSession,
     settings: SettingsDep,
@@ -239,14 +242,14 @@ def dispute_page(
 @router.post("/review/disputes/{dispute_id}/resolve", dependencies=[CsrfChecked])
 def resolve_page(
     request: Request,
-    dispute_id: int,
+    dispute_id: RowId,
     reviewer: Reviewer,
     session: DbSession,
     settings: SettingsDep,
     action: Annotated[str, Form()],
-    submission_id: Annotated[int | None, Form()] = None,
-    final_text: Annotated[str | None, Form()] = None,
-    reason: Annotated[str | None, Form()] = None,
+    submission_id: Annotated[int | None, Form(ge=1, le=INT4_MAX)] = None,
+    final_text: Annotated[str | None, Form(max_length=MAX_TEXT_CHARS)] = None,
+    reason: Annotated[str | None, Form(max_length=40)] = None,
 ) -> Response:
     """Resolve from the page's forms, then open the next dispute (or the queue)."""
     choices = {
@@ -288,8 +291,13 @@ def my_accuracy(
     """A transcriber's own error rate per language and worst recent clips against the final."""
     window = settings.accuracy_window
     standings = accuracy_by_language(session, person.id, window=window)
+    # A gold clip's final text is its reference: shown, it would give the exam away.
     worst = {
-        standing.language: worst_recent_clips(session, person.id, standing.language, window=window)
+        standing.language: [
+            clip
+            for clip in worst_recent_clips(session, person.id, standing.language, window=window)
+            if not clip.scored.is_gold
+        ]
         for standing in standings
     }
     return templates.TemplateResponse(

@@ -36,6 +36,7 @@ from transcribe.dispatch.holding import skip_assignment
 from transcribe.dispatch.overview import work_overview
 from transcribe.dispatch.sequences import NoWork
 from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
+from transcribe.limits import MAX_TEXT_CHARS
 from transcribe.own_work import held_assignment, recent_submissions
 from transcribe.users import Person
 
@@ -168,8 +169,8 @@ def submit_page(
     session: DbSession,
     database: DatabaseDep,
     settings: SettingsDep,
-    text: Annotated[str, Form()] = "",
-    request_id: Annotated[str, Form()] = "",
+    text: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    request_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Submit the text and go straight to the next clip in the same language."""
     assignment = _held_assignment(session, person, assignment_id)

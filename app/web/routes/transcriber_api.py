@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import State
@@ -20,8 +20,10 @@ from app.web.deps import (
     CurrentPerson,
     DbSession,
     SettingsDep,
+    require_role,
     run_database_work,
 )
+from app.web.edge import TextId
 from app.web.transcriber_view import audio_file_for, person_standing
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import LeaseExpired
@@ -31,9 +33,12 @@ from transcribe.dispatch.async_runner import claim_next_clip_async, submit_trans
 from transcribe.dispatch.holding import renew_lease, skip_assignment
 from transcribe.dispatch.sequences import Claim, NoWork, Receipt
 from transcribe.dispatch.sync_runner import claim_next_clip, submit_in_own_session
+from transcribe.limits import MAX_PROBLEMS_SHOWN, MAX_TEXT_CHARS
+from transcribe.users import Person
 
 router = APIRouter(prefix="/api/v1", tags=["transcriber"])
 
+Transcriber = Annotated[Person, Depends(require_role("transcriber"))]
 CENT = Decimal("0.01")
 REASON_HEADER = "X-Crowdscribe-Reason"
 NEXT_EXPECTED_HEADER = "X-Crowdscribe-Next-Expected-At"
@@ -55,7 +60,10 @@ class ClaimOut(BaseModel):
 
 
 class SubmitRequest(BaseModel):
-    text: str = Field(description="The verbatim transcript, following the conventions.")
+    text: str = Field(
+        max_length=MAX_TEXT_CHARS,
+        description="The verbatim transcript, following the conventions.",
+    )
     request_id: str = Field(
         min_length=8, max_length=64, description="Client-chosen id; resending it is harmless."
     )
@@ -107,8 +115,8 @@ class MeOut(BaseModel):
 
 
 class CheckRequest(BaseModel):
-    text: str
-    language: str
+    text: str = Field(max_length=MAX_TEXT_CHARS)
+    language: str = Field(max_length=40)
 
 
 class ProblemOut(BaseModel):
@@ -120,7 +128,8 @@ class ProblemOut(BaseModel):
 
 class CheckOut(BaseModel):
     ok: bool
-    problems: list[ProblemOut]
+    problems: list[ProblemOut] = Field(description="The first few problems, in text order.")
+    problem_count: int
 
 
 def _amount(value: Decimal) -> str:
@@ -135,7 +144,7 @@ def _amount(value: Decimal) -> str:
 )
 async def next_clip(
     request: Request,
-    person: CurrentPerson,
+    person: Transcriber,
     language: Annotated[str | None, Query()] = None,
     body: Annotated[NextClipRequest | None, Body()] = None,
 ) -> ClaimOut | Response:
@@ -165,7 +174,7 @@ async def next_clip(
     responses={200: {"content": {"audio/flac": {}}, "description": "The clip as 16 kHz FLAC."}},
 )
 def clip_audio(
-    clip_id: str, person: CurrentPerson, session: DbSession, settings: SettingsDep
+    clip_id: TextId, person: CurrentPerson, session: DbSession, settings: SettingsDep
 ) -> FileResponse:
     """The audio of a clip this person holds now (or is examined on); 403/404 otherwise."""
     path = audio_file_for(session, settings, person.id, clip_id)
@@ -182,7 +191,7 @@ def clip_audio(
     },
 )
 async def submit(
-    request: Request, assignment_id: str, payload: SubmitRequest, person: CurrentPerson
+    request: Request, assignment_id: TextId, payload: SubmitRequest, person: CurrentPerson
 ) -> ReceiptOut:
     """Submit a transcript; the same ``request_id`` twice stores it once (``duplicate``)."""
     receipt = await _submit(
@@ -231,7 +240,7 @@ async def _submit(
 
 @router.post("/assignments/{assignment_id}/skip", response_model=SkipOut)
 def skip(
-    assignment_id: str, payload: SkipRequest, person: CurrentPerson, session: DbSession
+    assignment_id: TextId, payload: SkipRequest, person: CurrentPerson, session: DbSession
 ) -> SkipOut:
     """Give a clip back without transcribing it, saying why (bad audio, wrong language, empty)."""
     skip_assignment(session, assignment_id, person.id, payload.reason, utc_now())
@@ -240,7 +249,7 @@ def skip(
 
 @router.post("/assignments/{assignment_id}/renew", response_model=LeaseOut)
 def renew(
-    assignment_id: str, person: CurrentPerson, session: DbSession, settings: SettingsDep
+    assignment_id: TextId, person: CurrentPerson, session: DbSession, settings: SettingsDep
 ) -> LeaseOut:
     """Extend the lease while the person is still working on the clip."""
     expires = renew_lease(session, assignment_id, person.id, utc_now(), settings.lease_s)
@@ -274,5 +283,6 @@ def check_conventions(payload: CheckRequest, _person: CurrentPerson) -> CheckOut
     problems = validate_transcript(payload.text, payload.language)
     return CheckOut(
         ok=not problems,
-        problems=[ProblemOut(**problem.to_dict()) for problem in problems],
+        problems=[ProblemOut(**problem.to_dict()) for problem in problems[:MAX_PROBLEMS_SHOWN]],
+        problem_count=len(problems),
     )
