@@ -56,7 +56,8 @@ def corpus_signals() -> Iterator[tuple[str, np.ndarray]]:
     yield "slow_reading", make_slow_reading().samples
     lead = np.zeros(6 * RATE_HZ, dtype=np.float32)
     shifted = Conversation(np.concatenate([lead, talk.samples, lead]), talk.utterances)
-    yield "music_bed", degrade.add_at_snr(shifted, degrade.music_bed(len(shifted.samples)), 15).samples
+    music = degrade.music_bed(len(shifted.samples))
+    yield "music_bed", degrade.add_at_snr(shifted, music, 15.0).samples
     rng = np.random.default_rng(3)
     sentences = [espeak(text) for text in SENTENCES[:12]]
     run = build_conversation(sentences, list(rng.uniform(0.15, 0.25, 12)), -70.0)
@@ -84,8 +85,9 @@ def record() -> None:
         spans = segment_speech(samples, RATE_HZ, config)
         expected["signals"][name] = [[s.start_s, s.end_s] for s in spans]
     lines = [
-        f'"{group}": {{\n' + ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in items.items())
-        for group, items in expected.items()
+        f'"{group}": {{\n'
+        + ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in rows.items())
+        for group, rows in expected.items()
     ]
     EXPECTED.write_text("{\n" + "\n},\n".join(lines) + "\n}\n}\n")
     print(f"wrote {EXPECTED}", file=sys.stderr)
