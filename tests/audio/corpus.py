@@ -34,7 +34,8 @@ from tests.audio.test_robustness import (
 )
 
 EXPECTED = AUDIO_DATA / "expected_boundaries.json"
-SAMPLES = Path(__file__).parents[2] / "samples"
+ROOT = Path(__file__).parents[2]
+SAMPLES = ROOT / "samples"
 MAX_CLIP_S = 15.0
 
 
@@ -76,7 +77,7 @@ def record() -> None:
     with tempfile.TemporaryDirectory() as clips:
         for path in corpus_files():
             outcome = process_recording(path, Path(clips), config)
-            key = str(path.relative_to(Path(__file__).parents[2]))
+            key = str(path.relative_to(ROOT))
             expected["files"][key] = {
                 "status": outcome.status,
                 "spans": [[c.span.start_s, c.span.end_s] for c in outcome.clips],
