@@ -19,6 +19,8 @@ from audio.speechlike import Samples
 CLIP_RATE_HZ = 16000
 PEAK_BINS = 300
 _WRITERS = 2
+STALE_TMP_S = 600.0
+ORPHAN_TMP_S = 60.0
 _IN_FLIGHT = 2 * _WRITERS  # clips encoded or waiting: memory stays a few clips' worth
 
 
@@ -86,6 +88,37 @@ def write_clips(
         for write in pending:
             write.result()
     return clips
+
+
+def remove_stale_temporaries(clips_dir: Path, *, now_s: float) -> list[Path]:
+    """Delete half-written clips a killed run left behind; returns what was removed.
+
+    A temporary clip is stale when untouched for ``STALE_TMP_S``, or for ``ORPHAN_TMP_S``
+    once its writer (the pid in its name) is gone from this machine; a live writer
+    touches its file continuously and finishes in well under a second.
+    """
+    removed = []
+    for path in Path(clips_dir).glob(".*.tmp"):
+        try:
+            age_s = now_s - path.stat().st_mtime
+        except FileNotFoundError:
+            continue  # its writer just renamed it into place
+        pid = path.name.rsplit(".", 2)[-2]
+        orphan = pid.isdigit() and not _process_alive(int(pid))
+        if age_s >= STALE_TMP_S or (orphan and age_s >= ORPHAN_TMP_S):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def _write_flac(path: Path, pcm16: np.ndarray) -> None:

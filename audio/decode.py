@@ -21,6 +21,7 @@ import soundfile as sf
 import soxr
 
 from audio.errors import UnreadableAudio
+from audio.mpeg import mpeg_truncation, parse_header
 
 TARGET_RATE_HZ = 16000
 BLOCK_FRAMES = 1 << 16
@@ -110,6 +111,11 @@ def stream_audio(
         head = handle.read(64)
         if not head:
             raise UnreadableAudio("empty file (0 bytes)")
+        if head.startswith(b"ID3") or parse_header(head) is not None:
+            # MP3 states no length, so libsndfile would decode a cut file as a short one.
+            truncation = mpeg_truncation(handle, os.fstat(handle.fileno()).st_size)
+            if truncation:
+                raise UnreadableAudio(truncation)
         handle.seek(0)
         try:
             sound = sf.SoundFile(handle)

@@ -1,6 +1,7 @@
-"""Segmentation and collect-chain speed against the naive py-webrtcvad example collector.
+"""Segmentation and collect-chain speed and memory against the naive py-webrtcvad example.
 
     .venv/bin/python bench/segment.py [--minutes 30] [--runs 3]
+    .venv/bin/python bench/segment.py --memory [--hours 3]
 
 Builds (once, cached under /tmp/crowdscribe-bench) a long recording of espeak-ng
 utterances with pauses, background noise, a hum stretch and a music bed, as a 44.1 kHz
@@ -8,6 +9,11 @@ stereo WAV (to exercise decoding and resampling), plus a 16 kHz mono copy for th
 collector, which cannot read anything else: it gets that conversion for free.
 Prints real-time factors (audio seconds per wall second, median of --runs) and where
 the time goes.
+
+``--memory`` builds, with sox in a temporary folder, a recording of --hours at 48 kHz
+stereo and four 30-minute 16 kHz mono WAVs (the only kind the example reads), then runs
+each collector in a fresh process per run and prints its peak resident memory (VmHWM),
+wall time and CPU time: ours on the long file, ours and the example on the four files.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import argparse
 import collections
 import io
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -170,10 +177,9 @@ def naive_collector(mono_wav: Path, out_dir: Path, aggressiveness: int = 2) -> i
         rate = reader.getframerate()
         audio = reader.readframes(reader.getnframes())
     vad = webrtcvad.Vad(aggressiveness)
+    frames = list(frame_generator(30, audio, rate))  # as example.py's main does
     chunks = 0
-    for chunks, chunk in enumerate(
-        vad_collector(rate, 30, 300, vad, frame_generator(30, audio, rate)), 1
-    ):
+    for chunks, chunk in enumerate(vad_collector(rate, 30, 300, vad, frames), 1):
         _write_wav(out_dir / f"chunk-{chunks:05d}.wav", chunk, rate)
     return chunks
 
@@ -233,12 +239,125 @@ def _median(runs: int, measure: Callable[[], float]) -> float:
     return statistics.median(measure() for _ in range(runs))
 
 
+# -- memory: each collector in a fresh process ---------------------------------------------
+
+
+def _sox_recording(folder: Path, name: str, minutes: float, rate: int, channels: int) -> Path:
+    """``minutes`` of the bench talk at ``rate`` and ``channels``, chained by sox from
+    10-minute 16 kHz pieces (never held in memory whole)."""
+    _, piece = build_recording(10)
+    parts = [str(piece)] * int(np.ceil(minutes / 10))
+    out = folder / name
+    subprocess.run(
+        [
+            "sox",
+            *parts,
+            "-r",
+            str(rate),
+            "-c",
+            str(channels),
+            "-b",
+            "16",
+            str(out),
+            "trim",
+            "0",
+            str(minutes * 60),
+        ],
+        check=True,
+    )
+    return out
+
+
+def _child_ours(paths: list[str]) -> None:
+    config = SegmentConfig()
+    with tempfile.TemporaryDirectory(dir=CACHE) as clips:
+        for path in paths:
+            process_recording(Path(path), Path(clips), config)
+
+
+def _child_naive(paths: list[str]) -> None:
+    with tempfile.TemporaryDirectory(dir=CACHE) as out:
+        for path in paths:
+            naive_collector(Path(path), Path(out))
+
+
+def _peak_in_child(which: str, paths: list[Path]) -> tuple[float, float, float]:
+    """(peak RSS MiB, wall s, CPU s) of a fresh process running collector ``which``."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, __file__, f"--child-{which}", *map(str, paths)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    wall_s = time.perf_counter() - start
+    peak_kib, cpu_s = done.stdout.split()[-2:]
+    return int(peak_kib) / 1024, wall_s, float(cpu_s)
+
+
+def _report_child_figures() -> None:
+    # VmHWM belongs to this process image; ru_maxrss would carry the parent's peak over exec.
+    status = Path("/proc/self/status").read_text()
+    peak = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(peak, usage.ru_utime + usage.ru_stime)
+
+
+def memory_report(hours: float, runs: int) -> None:
+    """Peak memory, wall and CPU time of ours on one long file and of both on four files."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=CACHE) as scratch:
+        folder = Path(scratch)
+        long_file = _sox_recording(folder, "long_48k_stereo.wav", hours * 60, 48000, 2)
+        quarter = [
+            _sox_recording(folder, f"part{n}_16k_mono.wav", 30, RATE_HZ, 1) for n in range(4)
+        ]
+        print(
+            f"{'collector, files':52s} {'peak MiB':>8s} {'wall s':>7s} {'CPU s':>7s} "
+            f"{'x real time/core':>16s}"
+        )
+        cases = [
+            (
+                f"ours, {hours:g} h 48 kHz stereo WAV ({long_file.stat().st_size >> 20} MiB)",
+                "ours",
+                [long_file],
+                hours * 3600,
+            ),
+            ("ours, 4 x 30 min 16 kHz mono WAV", "ours", quarter, 4 * 1800),
+            ("py-webrtcvad example, same 4 files", "naive", quarter, 4 * 1800),
+        ]
+        peaks = {}
+        for label, which, paths, audio_s in cases:
+            figures = [_peak_in_child(which, paths) for _ in range(runs)]
+            peak = max(f[0] for f in figures)
+            wall_s = statistics.median(f[1] for f in figures)
+            cpu_s = statistics.median(f[2] for f in figures)
+            peaks[label] = peak
+            print(f"{label:52s} {peak:8.0f} {wall_s:7.1f} {cpu_s:7.1f} {audio_s / cpu_s:16.0f}")
+        ours, naive = peaks[cases[1][0]], peaks[cases[2][0]]
+        print(f"ours on the four files: {ours / naive:.0%} of the example's peak")
+
+
 def main() -> None:
     """Build or reuse the recording, run (a), (b), (c) and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--memory", action="store_true", help="peak memory, fresh processes")
+    parser.add_argument("--hours", type=float, default=3.0, help="long file for --memory")
+    parser.add_argument("--child-ours", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--child-naive", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_ours or args.child_naive:
+        if args.child_ours:
+            _child_ours(args.child_ours)
+        else:
+            _child_naive(args.child_naive)
+        _report_child_figures()
+        return
+    if args.memory:
+        memory_report(args.hours, args.runs)
+        return
     source, mono = build_recording(args.minutes)
     config = SegmentConfig()
     duration_s = sf.info(str(mono)).duration

@@ -16,9 +16,12 @@ RECORDING_COLUMNS = ("source", "status", "reason", "duration_s", "clips")
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``collect``, ``recordings`` and ``clips`` to the ``crowdscribe`` app."""
+    """Add ``collect``, ``recordings`` (and ``recordings release``) and ``clips``."""
     app.command(name="collect")(collect)
-    app.command(name="recordings")(recordings)
+    group = typer.Typer(no_args_is_help=False)
+    group.callback(invoke_without_command=True)(recordings)
+    group.command(name="release")(release)
+    app.add_typer(group, name="recordings")
     app.command(name="clips")(clips)
 
 
@@ -89,13 +92,27 @@ def collect(
 
 
 def recordings(
+    ctx: typer.Context,
     output: JsonlFormat = TableOrJsonl.table,
     project: Annotated[str | None, typer.Option("--project", help="Only this project.")] = None,
 ) -> None:
-    """List every collected input with its status and, if refused, why."""
+    """List every collected input with its status and, if refused or held, why."""
+    if ctx.invoked_subcommand is not None:
+        return
     with context.database().session() as session:
         rows = catalog.recording_rows(session, project=project)
     print_rows(rows, output, RECORDING_COLUMNS)
+
+
+def release(
+    source: Annotated[str, typer.Argument(help="The held recording, as listed by `recordings`.")],
+) -> None:
+    """Send a held recording's clips (heavily clipped audio) to paid work after listening to it."""
+    with context.database().session() as session:
+        released = catalog.release_recording(session, source)
+    console.print(
+        f"released {source}: {released} clip(s) go to transcribers with the next dispatch"
+    )
 
 
 def clips(

@@ -112,12 +112,14 @@ def save_outcome(
         recording = Recording(source_path=str(source_path))
     else:
         session.execute(
-            delete(Clip).where(Clip.recording_id == recording.id, Clip.status == "collected")
+            delete(Clip).where(
+                Clip.recording_id == recording.id, Clip.status.in_(("collected", "held"))
+            )
         )
     _fill_recording(recording, source, request, outcome, status, reason)
     session.add(recording)
     session.flush()
-    if status == "segmented":
+    if status in ("segmented", "held"):
         recording.clip_count = _add_clips(session, recording, request, outcome, clips_dir.parent)
 
 
@@ -201,11 +203,36 @@ def _add_clips(
                 language=request.language,
                 speaker_group=request.speaker_group,
                 project=request.project,
-                status="collected",
+                # A held recording's clips wait for a coordinator; only collected ones publish.
+                status="held" if recording.status == "held" else "collected",
                 peaks=[float(peak) for peak in clip.peaks],
             )
         )
     return len(outcome.clips)
+
+
+def release_recording(session: Session, source: str) -> int:
+    """Let a held recording's clips go to paid work (a coordinator listened and accepts it);
+    returns how many clips were released. ``source`` is the path as given or as stored."""
+    recording = session.scalars(
+        select(Recording)
+        .where(
+            (Recording.source == source) | (Recording.source_path == str(Path(source).resolve()))
+        )
+        .order_by(Recording.id)
+    ).first()
+    if recording is None:
+        raise NotFound(f"no recording {source}; `crowdscribe recordings` lists them")
+    if recording.status != "held":
+        raise InvalidInput(f"{source} is {recording.status}, not held; nothing to release")
+    released = session.execute(
+        update(Clip)
+        .where(Clip.recording_id == recording.id, Clip.status == "held")
+        .values(status="collected")
+    ).rowcount
+    recording.status = "segmented"
+    recording.reason = f"released by a coordinator (was held: {recording.reason})"
+    return released
 
 
 def recording_rows(session: Session, *, project: str | None = None) -> list[dict[str, Any]]:
