@@ -17,7 +17,7 @@ from audio.segment import SegmentConfig, analyse_speech
 from audio.spill import SpilledSignal
 
 _DIGEST_BLOCK = 1 << 20
-_QUEUED_BLOCKS = 64  # ~90 s of 16 kHz audio waiting for the VAD at most
+_QUEUED_BLOCKS = 8  # decoded blocks waiting for the VAD: at most 2 MiB
 
 
 @dataclass(frozen=True)

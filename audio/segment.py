@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d
 
 from audio.frames import ENERGY_HOP_S, VAD_FRAME_S, SignalFrames, measure_frames, power_db
 from audio.speechlike import Samples, SpeechCriteria, speech_evidence
@@ -201,7 +200,7 @@ def _cut_candidates(
     # out and a word's quiet consonants rise above the pause between words.
     levels = power_db(edge_power[first : int(span.end_s / ENERGY_HOP_S)])
     run_db = np.convolve(levels, np.ones(run) / run, mode="valid")
-    quiet = minimum_filter1d(run_db, size=2 * run + 1, mode="nearest") == run_db
+    quiet = _local_minimum(run_db, run) == run_db
     grid = np.zeros_like(quiet)
     grid[:: int(round(_GRID_S / ENERGY_HOP_S))] = True
     # Runs of digital silence tie; keep the middle of each tied stretch, the pause's centre.
@@ -217,6 +216,12 @@ def _cut_candidates(
     costs_db = (run_db[index_array] - floor_db + wide_db[index_array] - wide_floor_db) / 2
     range_db = float(np.percentile(run_db, 90) - floor_db)
     return positions_s, costs_db, range_db
+
+
+def _local_minimum(values: np.ndarray, reach: int) -> np.ndarray:
+    """Minimum of each value's neighbourhood of ``reach`` either side (edges repeated)."""
+    padded = np.pad(values, reach, mode="edge")
+    return np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1).min(axis=1)
 
 
 def _centres_of_stretches(indices: np.ndarray) -> set[int]:

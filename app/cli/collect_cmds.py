@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -59,14 +64,17 @@ def collect(
 
     from flows.collect import collect as collect_flow
 
-    with Progress(
-        TextColumn("[bold]collect"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-    ) as progress:
+    with (
+        _stopped_by_signals(),
+        Progress(
+            TextColumn("[bold]collect"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+        ) as progress,
+    ):
         bar = progress.add_task("starting Prefect…", total=len(inputs))
 
         def advance(row: dict[str, Any]) -> None:
@@ -89,6 +97,38 @@ def collect(
     _print_summary(summary)
     if summary["failed"] or (strict and summary["statuses"].get("rejected")):
         raise typer.Exit(1)
+
+
+class _Stop(KeyboardInterrupt):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """Ctrl-C or SIGTERM: stop now with a failing exit code; every recording already stored
+    stays (each is committed on its own) and a re-run does the rest."""
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise _Stop(signum)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    except KeyboardInterrupt as stop:
+        signum = stop.signum if isinstance(stop, _Stop) else signal.SIGINT
+        console.print(
+            f"[red]stopped[/red] by {signal.Signals(signum).name}: recordings already stored "
+            "stay; run the same collect again to finish the rest"
+        )
+        sys.stdout.flush()
+        # Workers still inside a recording are abandoned, not awaited (one may take minutes);
+        # their uncommitted work is rolled back and their temporary clips removed next run.
+        os._exit(128 + signum)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def recordings(
