@@ -99,33 +99,26 @@ def collect(
         raise typer.Exit(1)
 
 
-class _Stop(KeyboardInterrupt):
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
 @contextmanager
 def _stopped_by_signals() -> Iterator[None]:
     """Ctrl-C or SIGTERM: stop now with a failing exit code; every recording already stored
     stays (each is committed on its own) and a re-run does the rest."""
 
-    def interrupt(signum: int, _frame: object) -> None:
-        raise _Stop(signum)
+    def stop(signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        message = (
+            f"\nstopped by {name}: recordings already stored stay; "
+            "run the same collect again to finish the rest\n"
+        )
+        os.write(sys.stdout.fileno(), message.encode())
+        # Exit here rather than raise: Prefect's runner would wait for the recordings in
+        # progress (one may take minutes). Their uncommitted work is rolled back, and
+        # their temporary clip files are removed by the next run.
+        os._exit(128 + signum)
 
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
-    except KeyboardInterrupt as stop:
-        signum = stop.signum if isinstance(stop, _Stop) else signal.SIGINT
-        console.print(
-            f"[red]stopped[/red] by {signal.Signals(signum).name}: recordings already stored "
-            "stay; run the same collect again to finish the rest"
-        )
-        sys.stdout.flush()
-        # Workers still inside a recording are abandoned, not awaited (one may take minutes);
-        # their uncommitted work is rolled back and their temporary clips removed next run.
-        os._exit(128 + signum)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
