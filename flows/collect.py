@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from audio.clips import remove_stale_temporaries
 from audio.pipeline import file_digest, process_recording
 from audio.segment import SegmentConfig
 from crowdscribe.settings import settings_for
@@ -55,7 +57,10 @@ def collect_recording(
     """Segment one recording and commit it with its clips, unless this content is already in."""
     database = task_database(database_url)
     with database.session() as session:
-        if catalog.is_collected(session, source_path, file_digest(source_path)):
+        # is_file: a FIFO or device is never opened (process_recording refuses it with why).
+        if source_path.is_file() and catalog.is_collected(
+            session, source_path, file_digest(source_path)
+        ):
             return {**catalog.recording_row(session, source_path), "already_collected": True}
     outcome = process_recording(
         source_path, clips_dir, SegmentConfig(max_clip_s=request.max_clip_s)
@@ -101,6 +106,9 @@ def collect(
     inputs = collection.find_recordings(paths)
     url = migrated_url(settings, database_url)
     logger.info("collecting %d recording(s) into %s", len(inputs), settings.home_dir)
+    stale = remove_stale_temporaries(settings.clips_dir, now_s=time.time())
+    if stale:
+        logger.info("removed %d half-written clip file(s) left by a killed run", len(stale))
 
     futures = {
         collect_recording.submit(source, source_path, request, url, settings.clips_dir): source

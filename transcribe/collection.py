@@ -105,13 +105,14 @@ def save_outcome(
     else:
         session.execute(
             delete(Clip).where(
-                Clip.recording_id == recording.id, Clip.status == ClipStatus.COLLECTED
+                Clip.recording_id == recording.id,
+                Clip.status.in_((ClipStatus.COLLECTED, ClipStatus.HELD)),
             )
         )
     _fill_recording(recording, source, request, outcome, status, reason)
     session.add(recording)
     session.flush()
-    if status == RecordingStatus.SEGMENTED:
+    if status in (RecordingStatus.SEGMENTED, RecordingStatus.HELD):
         recording.clip_count = _add_clips(session, recording, request, outcome, clips_dir.parent)
 
 
@@ -195,8 +196,37 @@ def _add_clips(
                 language=request.language,
                 speaker_group=request.speaker_group,
                 project=request.project,
-                status=ClipStatus.COLLECTED,
+                # A held recording's clips wait for a coordinator; only collected ones publish.
+                status=(
+                    ClipStatus.HELD
+                    if recording.status == RecordingStatus.HELD
+                    else ClipStatus.COLLECTED
+                ),
                 peaks=[float(peak) for peak in clip.peaks],
             )
         )
     return len(outcome.clips)
+
+
+def release_recording(session: Session, source: str) -> int:
+    """Let a held recording's clips go to paid work (a coordinator listened and accepts it);
+    returns how many clips were released. ``source`` is the path as given or as stored."""
+    recording = session.scalars(
+        select(Recording)
+        .where(
+            (Recording.source == source) | (Recording.source_path == str(Path(source).resolve()))
+        )
+        .order_by(Recording.id)
+    ).first()
+    if recording is None:
+        raise NotFound(f"no recording {source}; `crowdscribe recordings` lists them")
+    if recording.status != RecordingStatus.HELD:
+        raise InvalidInput(f"{source} is {recording.status}, not held; nothing to release")
+    released = session.execute(
+        update(Clip)
+        .where(Clip.recording_id == recording.id, Clip.status == ClipStatus.HELD)
+        .values(status=ClipStatus.COLLECTED)
+    ).rowcount
+    recording.status = RecordingStatus.SEGMENTED
+    recording.reason = f"released by a coordinator (was held: {recording.reason})"
+    return released

@@ -33,6 +33,8 @@ class Base(DeclarativeBase):
 
 class RecordingStatus(StrEnum):
     SEGMENTED = "segmented"
+    # Segmented, but its clips wait for a coordinator (heavy clipping) before paid work.
+    HELD = "held"
     NO_SPEECH = "no_speech"
     REJECTED = "rejected"
 
@@ -67,9 +69,11 @@ class Recording(Base):
 
 
 class ClipStatus(StrEnum):
-    """collected -> published -> agreed | disputed -> resolved | unusable"""
+    """collected -> published -> agreed | disputed -> resolved | unusable (held: collected from a
+    recording a coordinator must release first)"""
 
     COLLECTED = "collected"
+    HELD = "held"
     PUBLISHED = "published"
     AGREED = "agreed"
     DISPUTED = "disputed"
