@@ -49,28 +49,89 @@ from review.decisions import ACCEPT, TRANSCRIBE_MORE, decide_clip
 
 # --- vocabulary -----------------------------------------------------------------------------
 
-EN_WORDS = (
-    "want big red ball went park with mummy daddy dog cat really fun because school teacher "
-    "said look that one play my house car little jump tree green sister brother water apple "
-    "rabbit yellow friend birthday cake swing slide"
-).split()
-EN_SHORT = "a the to and i it is in of he we on".split()
+EN_WORDS = [
+    "want",
+    "big",
+    "red",
+    "ball",
+    "went",
+    "park",
+    "with",
+    "mummy",
+    "daddy",
+    "dog",
+    "cat",
+    "really",
+    "fun",
+    "because",
+    "school",
+    "teacher",
+    "said",
+    "look",
+    "that",
+    "one",
+    "play",
+    "my",
+    "house",
+    "car",
+    "little",
+    "jump",
+    "tree",
+    "green",
+    "sister",
+    "brother",
+    "water",
+    "apple",
+    "rabbit",
+    "yellow",
+    "friend",
+    "birthday",
+    "cake",
+    "swing",
+    "slide",
+]
+EN_SHORT = ["a", "the", "to", "and", "i", "it", "is", "in", "of", "he", "we", "on"]
 EN_CONFUSIONS = {
-    "want": "won't", "went": "want", "ball": "bowl", "cat": "cap", "dog": "doll",
-    "the": "a", "a": "the", "he": "she", "it": "is", "in": "on", "to": "too", "on": "in",
-    "one": "won", "jump": "jumped", "play": "played", "tree": "three", "said": "says",
-    "and": "an", "is": "his", "we": "me", "car": "card", "fun": "sun", "look": "looked",
+    "want": "won't",
+    "went": "want",
+    "ball": "bowl",
+    "cat": "cap",
+    "dog": "doll",
+    "the": "a",
+    "a": "the",
+    "he": "she",
+    "it": "is",
+    "in": "on",
+    "to": "too",
+    "on": "in",
+    "one": "won",
+    "jump": "jumped",
+    "play": "played",
+    "tree": "three",
+    "said": "says",
+    "and": "an",
+    "is": "his",
+    "we": "me",
+    "car": "card",
+    "fun": "sun",
+    "look": "looked",
 }
 EN_FILLERS = ["um", "uh", "er", "mm"]
 # How people type the same thing differently in English (none of these is an error).
 EN_SPELLINGS = {
-    "colour": "color", "favourite": "favorite", "okay": "OK", "um": "umm", "uh": "uhh",
+    "colour": "color",
+    "favourite": "favorite",
+    "okay": "OK",
+    "um": "umm",
+    "uh": "uhh",
     "mummy": "Mummy",
 }
 EN_TRUTH_EXTRA = ["colour", "favourite", "okay"]
 
 CMN_TEXT = "我们今天去公园玩妈妈说会下雨他很喜欢吃冰淇淋为什么不行是吗有没有西安面馆看着里面"
-CMN_CONFUSIONS = dict(zip("在再的得他她做作那哪吗嘛已以", "再在得的她他作做哪那嘛吗以已", strict=True))
+CMN_CONFUSIONS = dict(
+    zip("在再的得他她做作那哪吗嘛已以", "再在得的她他作做哪那嘛吗以已", strict=True)
+)
 YUE_TEXT = "我哋今日去咗公園玩媽媽話會落雨佢好鍾意食雪糕點解唔得係咪有冇嘅喺度睇住裏面"
 YUE_CONFUSIONS = dict(zip("係喺佢渠咗左嘅既", "喺係渠佢左咗既嘅", strict=True))
 ZH_SHORT = set("了的啊吗呢嘅咗喎")
@@ -200,8 +261,11 @@ def transcribe(rng: random.Random, person: Person, clip: SimClip) -> str:
     sub, short, drop, typo, hard = (rate * person.skill for rate in KINDS[person.kind])
     out: list[str] = []
     for position, token in enumerate(clip.tokens):
-        verbatim = token.startswith("[") or token.endswith("-") or _is_filler(token) or (
-            position and clip.tokens[position - 1] == token
+        verbatim = (
+            token.startswith("[")
+            or token.endswith("-")
+            or _is_filler(token)
+            or (position and clip.tokens[position - 1] == token)
         )
         is_short = token in ZH_SHORT if clip.chinese else token in EN_SHORT
         if position in clip.hard and rng.random() < min(hard, 0.95):
@@ -226,8 +290,10 @@ def _is_filler(token: str) -> bool:
 
 
 def _confusion(token: str, clip: SimClip) -> str:
-    table = EN_CONFUSIONS if not clip.chinese else (
-        YUE_CONFUSIONS if clip.language == "yue" else CMN_CONFUSIONS
+    table = (
+        EN_CONFUSIONS
+        if not clip.chinese
+        else (YUE_CONFUSIONS if clip.language == "yue" else CMN_CONFUSIONS)
     )
     if token in table:
         return table[token]
@@ -274,8 +340,15 @@ REVIEW_RATES = (0.002, 0.005, 0.03, 0.0, 0.08)
 
 def review(rng: random.Random, clip: SimClip) -> str:
     """A reviewer's final text: the truth with a small residual error."""
-    reviewer = Person(-1, "careful", 1.0, "traditional" if clip.language == "yue" else
-                      "simplified", False, False, False)
+    reviewer = Person(
+        -1,
+        "careful",
+        1.0,
+        "traditional" if clip.language == "yue" else "simplified",
+        False,
+        False,
+        False,
+    )
     saved = KINDS["careful"]
     KINDS["careful"] = REVIEW_RATES
     try:
@@ -285,6 +358,7 @@ def review(rng: random.Random, clip: SimClip) -> str:
 
 
 # --- policies -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -337,8 +411,13 @@ def run_policy(
                 final = decide_consensus(texts, clip.language).text
                 break
             decision = decide_clip(
-                texts, [], language=clip.language, speaker_group=clip.speaker_group,
-                policy=agreement, overlap=len(texts), max_overlap=policy.max_overlap,
+                texts,
+                [],
+                language=clip.language,
+                speaker_group=clip.speaker_group,
+                policy=agreement,
+                overlap=len(texts),
+                max_overlap=policy.max_overlap,
             )
             if decision.action == ACCEPT:
                 final = decision.final_text
@@ -379,8 +458,10 @@ def main() -> None:
         f"{args.clips} clips per language and seed, seeds {args.seeds}, "
         f"a review = {args.review_cost:g} transcriptions"
     )
-    print(f"| language | policy | final {'WER/CER':7s} | transcriptions/clip | review share | "
-          "cost/clip |")
+    print(
+        f"| language | policy | final {'WER/CER':7s} | transcriptions/clip | review share | "
+        "cost/clip |"
+    )
     print("|---|---|---:|---:|---:|---:|")
     for language in ("en", "zh"):
         for policy in POLICIES:
