@@ -39,13 +39,20 @@ import argparse
 import math
 import random
 import statistics
+import subprocess
+import sys
+import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import opencc
 
+from review.accuracy import expected_error
 from review.agreement import AgreementPolicy, error_rate
 from review.consensus import decide_consensus
-from review.decisions import ACCEPT, TRANSCRIBE_MORE, decide_clip
+from review.decisions import ACCEPT, TRANSCRIBE_MORE, Decision, decide_clip
+from review.script import final_script
 
 # --- vocabulary -----------------------------------------------------------------------------
 
@@ -335,6 +342,7 @@ def _habits(person: Person, text: str, clip: SimClip) -> str:
     return text
 
 
+WINDOW = 50  # scored clips in a person's track record, as the accuracy window
 REVIEW_RATES = (0.002, 0.005, 0.03, 0.0, 0.08)
 
 
@@ -359,19 +367,45 @@ def review(rng: random.Random, clip: SimClip) -> str:
 
 # --- policies -------------------------------------------------------------------------------
 
+BASELINE_COMMIT = "6e7f868"  # the decision code before issue 12 ("today's default")
+BASELINE_MODULES = ("normalize", "agreement", "rover", "consensus", "decisions")
+
+
+def baseline_decide() -> Callable[..., Decision]:
+    """``decide_clip`` as it was at ``BASELINE_COMMIT``, loaded from git beside today's code."""
+    root = Path(__file__).resolve().parent.parent
+    package = types.ModuleType("baseline_review")
+    package.__path__ = []
+    sys.modules["baseline_review"] = package
+    for name in BASELINE_MODULES:
+        source = subprocess.run(
+            ["git", "show", f"{BASELINE_COMMIT}:review/{name}.py"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.replace("from review.", "from baseline_review.")
+        module = types.ModuleType(f"baseline_review.{name}")
+        sys.modules[module.__name__] = module
+        exec(compile(source, f"{BASELINE_COMMIT}:review/{name}.py", "exec"), module.__dict__)
+    return sys.modules["baseline_review.decisions"].decide_clip
+
 
 @dataclass(frozen=True)
 class Policy:
     name: str
     base_overlap: int
     max_overlap: int
+    agreement: AgreementPolicy = AgreementPolicy()
     vote_only: bool = False  # final text by consensus of all, never a review
+    baseline: bool = False  # the decision code before issue 12, which knows no track records
 
 
 POLICIES = (
-    Policy("today's default (2, up to 3, then review)", 2, 3),
+    Policy("today's default (2, up to 3, then review)", 2, 3, baseline=True),
     Policy("three + ROVER", 3, 3, vote_only=True),
-    Policy("review every disagreement", 2, 2),
+    Policy("review every disagreement", 2, 2, AgreementPolicy(escalation="review")),
+    Policy("new default", 2, 3),
 )
 
 
@@ -392,39 +426,53 @@ class Tally:
         )
 
 
+def _track_record(person: Person) -> float:
+    return expected_error(person.gold + person.errors[-WINDOW:])
+
+
 def run_policy(
     policy: Policy, clips: list[SimClip], people: list[Person], seed: int, gold_per_person: int
 ) -> Tally:
     """Every clip through ``policy`` with fresh track records; returns the totals."""
     rng = random.Random(seed)
+    decide = baseline_decide() if policy.baseline else decide_clip
     for person in people:
         person.errors.clear()
-        person.gold.clear()
-    agreement = AgreementPolicy()
+        person.gold = [
+            error_rate(gold.truth, transcribe(rng, person, gold), gold.language)
+            for gold in rng.sample(clips, gold_per_person)
+        ]
     tally = Tally()
     for clip in clips:
         chosen = rng.sample(people, policy.base_overlap)
         texts = [transcribe(rng, person, clip) for person in chosen]
         final = None
         while final is None:
+            known = [_track_record(person) for person in chosen]
             if policy.vote_only:
-                final = decide_consensus(texts, clip.language).text
+                final = decide_consensus(texts, clip.language, known).text
                 break
-            decision = decide_clip(
+            extra = (
+                {}
+                if policy.baseline
+                else {"expected_errors": known, "script": final_script(clip.language)}
+            )
+            decision = decide(
                 texts,
                 [],
                 language=clip.language,
                 speaker_group=clip.speaker_group,
-                policy=agreement,
+                policy=policy.agreement,
                 overlap=len(texts),
                 max_overlap=policy.max_overlap,
+                **extra,
             )
             if decision.action == ACCEPT:
                 final = decision.final_text
             elif decision.action == TRANSCRIBE_MORE:
-                extra = rng.choice([p for p in people if p not in chosen])
-                chosen.append(extra)
-                texts.append(transcribe(rng, extra, clip))
+                extra_person = rng.choice([p for p in people if p not in chosen])
+                chosen.append(extra_person)
+                texts.append(transcribe(rng, extra_person, clip))
             else:
                 final = review(rng, clip)
                 tally.reviews += 1

@@ -9,7 +9,7 @@ them afresh.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,9 +18,17 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.storage.models import Clip, GoldClip, Qualification, Submission, User
 from review.agreement import Alignment, align
+from review.consensus import PRIOR_ERROR
 from transcribe.users import pause_language
 
 MIN_CLIPS_FOR_PAUSE = 10
+PRIOR_CLIPS = 5  # the crowd's prior counts as this many clips in a person's expected error
+
+
+def expected_error(errors: Sequence[float], *, prior: float = PRIOR_ERROR) -> float:
+    """A person's expected error rate on their next clip: the mean of their scored transcripts
+    (final texts and gold), shrunk toward the crowd's prior while they have few."""
+    return (sum(errors) + prior * PRIOR_CLIPS) / (len(errors) + PRIOR_CLIPS)
 
 
 @dataclass(frozen=True)
