@@ -147,6 +147,20 @@ def track_record(
     return sum(score.error_rate for score in scores) / len(scores), len(scores)
 
 
+def expected_errors(
+    session: Session, people: Iterable[tuple[int, str]], *, window: int
+) -> dict[tuple[int, str], float | None]:
+    """Each (person, language)'s expected error over their current window, gold included; None
+    while nothing of theirs is scored (the decision rule then knows nothing of them)."""
+    found: dict[tuple[int, str], float | None] = {}
+    for user_id, language in sorted(set(people)):
+        since = _window_start(_qualification(session, user_id, language))
+        scores = recent_scores(session, user_id, language, window=window, since=since)
+        errors = [score.error_rate for score in scores]
+        found[(user_id, language)] = expected_error(errors) if errors else None
+    return found
+
+
 def _languages_of(session: Session, user: User) -> list[str]:
     worked = session.scalars(
         select(Clip.language)

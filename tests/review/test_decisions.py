@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from crowdscribe.errors import InvalidInput
+from crowdscribe.settings import Settings, deciding_overlap_limit
 from review.agreement import AgreementPolicy, load_policy
 from review.decisions import (
     ACCEPT,
@@ -242,3 +244,17 @@ def test_the_escalation_rule_is_read_from_the_policy_file(tmp_path) -> None:
     path.write_text('[escalation]\nrule = "vote"\n')
     with pytest.raises(InvalidInput, match="escalation.rule"):
         load_policy(path)
+
+
+@pytest.mark.parametrize(("default", "largest"), [(1, 3), (2, 3), (3, 3), (4, 5)])
+def test_overlap_limits_that_can_never_decide_are_refused(default, largest) -> None:
+    assert deciding_overlap_limit(default) == largest
+    Settings(default_overlap=default, max_overlap=largest)
+    with pytest.raises(ValidationError, match=f"MAX_OVERLAP={largest + 1}"):
+        Settings(default_overlap=default, max_overlap=largest + 1)
+
+
+def test_max_overlap_four_is_refused_when_read_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("CROWDSCRIBE_MAX_OVERLAP", "4")
+    with pytest.raises(ValidationError, match="can never change the outcome"):
+        Settings()

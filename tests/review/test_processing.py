@@ -173,3 +173,14 @@ def test_gold_transcripts_are_scored_against_the_reference(database, settings) -
     assert scored == {ann.person.id}
     assert submission.error_vs_final > 0.5
     assert ledger_states(database, clip_id) == {OTHER: "discounted"}
+
+
+def test_cantonese_final_text_is_stored_in_hong_kong_traditional(database, settings) -> None:
+    clip_id = add_clip(database, settings, language="yue")
+    publish(database)
+    ann, bob = add_person(database, "ann", ("yue",)), add_person(database, "bob", ("yue",))
+    transcribe(database, ann, "佢哋今日去咗公园", "yue")  # typed in simplified characters
+    transcribe(database, bob, "佢地今日去左公園", "yue")  # written-Cantonese variants
+
+    assert run(database).accepted == 1
+    assert clip_row(database, clip_id).final_text in ("佢哋今日去咗公園", "佢地今日去左公園")
