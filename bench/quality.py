@@ -42,8 +42,8 @@ import statistics
 import subprocess
 import sys
 import types
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import opencc
@@ -51,7 +51,7 @@ import opencc
 from review.accuracy import expected_error
 from review.agreement import AgreementPolicy, error_rate
 from review.consensus import decide_consensus
-from review.decisions import ACCEPT, TRANSCRIBE_MORE, Decision, decide_clip
+from review.decisions import ACCEPT, TRANSCRIBE_MORE, decide_clip
 from review.script import final_script
 
 # --- vocabulary -----------------------------------------------------------------------------
@@ -371,8 +371,9 @@ BASELINE_COMMIT = "6e7f868"  # the decision code before issue 12 ("today's defau
 BASELINE_MODULES = ("normalize", "agreement", "rover", "consensus", "decisions")
 
 
-def baseline_decide() -> Callable[..., Decision]:
-    """``decide_clip`` as it was at ``BASELINE_COMMIT``, loaded from git beside today's code."""
+@cache
+def baseline() -> dict[str, types.ModuleType]:
+    """The review modules as they were at ``BASELINE_COMMIT``, loaded from git beside today's."""
     root = Path(__file__).resolve().parent.parent
     package = types.ModuleType("baseline_review")
     package.__path__ = []
@@ -388,7 +389,7 @@ def baseline_decide() -> Callable[..., Decision]:
         module = types.ModuleType(f"baseline_review.{name}")
         sys.modules[module.__name__] = module
         exec(compile(source, f"{BASELINE_COMMIT}:review/{name}.py", "exec"), module.__dict__)
-    return sys.modules["baseline_review.decisions"].decide_clip
+    return {name: sys.modules[f"baseline_review.{name}"] for name in BASELINE_MODULES}
 
 
 @dataclass(frozen=True)
@@ -403,8 +404,10 @@ class Policy:
 
 POLICIES = (
     Policy("today's default (2, up to 3, then review)", 2, 3, baseline=True),
-    Policy("three + ROVER", 3, 3, vote_only=True),
-    Policy("review every disagreement", 2, 2, AgreementPolicy(escalation="review")),
+    Policy("three + ROVER (code of 6e7f868)", 3, 3, vote_only=True, baseline=True),
+    Policy("review every disagreement (code of 6e7f868)", 2, 2, baseline=True),
+    Policy("three + weighted ROVER (new code)", 3, 3, vote_only=True),
+    Policy("review every disagreement (new code)", 2, 2, AgreementPolicy(escalation="review")),
     Policy("new default", 2, 3),
 )
 
@@ -435,7 +438,8 @@ def run_policy(
 ) -> Tally:
     """Every clip through ``policy`` with fresh track records; returns the totals."""
     rng = random.Random(seed)
-    decide = baseline_decide() if policy.baseline else decide_clip
+    decide = baseline()["decisions"].decide_clip if policy.baseline else decide_clip
+    consensus = baseline()["consensus"].decide_consensus if policy.baseline else decide_consensus
     for person in people:
         person.errors.clear()
         person.gold = [
@@ -450,7 +454,11 @@ def run_policy(
         while final is None:
             known = [_track_record(person) for person in chosen]
             if policy.vote_only:
-                final = decide_consensus(texts, clip.language, known).text
+                final = (
+                    consensus(texts, clip.language)
+                    if policy.baseline
+                    else consensus(texts, clip.language, known)
+                ).text
                 break
             extra = (
                 {}

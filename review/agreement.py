@@ -195,8 +195,8 @@ def align(reference: str, hypothesis: str, language: str) -> Alignment:
 
 ESCALATIONS = ("benefit", "transcribe", "review")
 DEFAULT_REVIEW_COST = 2.0  # a review costs about two transcriptions of the clip
-DEFAULT_ERROR_PRICE = 30.0  # transcription-equivalents a clip's final error of 1.0 is worth
-DEFAULT_MAX_VERBATIM_DIFFERENCES = 2
+DEFAULT_ERROR_PRICE = 60.0  # transcription-equivalents a clip's final error of 1.0 is worth
+DEFAULT_MAX_VERBATIM_DIFFERENCES = 3
 
 
 @dataclass(frozen=True)
@@ -254,8 +254,8 @@ def load_policy(path: Path | None) -> AgreementPolicy:
     [escalation]
     rule = "benefit"            # benefit | transcribe | review
     review_cost = 2.0           # in transcriptions of the clip
-    error_price = 30.0          # transcriptions a final error rate of 1.0 is worth
-    max_verbatim_differences = 2
+    error_price = 60.0          # transcriptions a final error rate of 1.0 is worth
+    max_verbatim_differences = 3
     ```
     """
     if path is None:

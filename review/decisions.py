@@ -36,9 +36,9 @@ ACCEPT = "accept"
 TRANSCRIBE_MORE = "transcribe_more"
 DISPUTE = "dispute"
 # How much worse than a reviewed text a 2-of-3 text ends (bench/quality.py): by three points on
-# hard audio (trusted writers apart), by half a point when an untrusted writer caused the gap.
+# hard audio (trusted writers apart), by two when an untrusted writer caused the gap.
 SETTLED_EXTRA_ERROR = 0.03
-EXPLAINED_EXTRA_ERROR = 0.005
+EXPLAINED_EXTRA_ERROR = 0.02
 
 
 @dataclass(frozen=True)
@@ -118,16 +118,18 @@ def expected_escalation(
     disagreement: float | None, threshold: float, expected_errors: Sequence[float | None]
 ) -> Escalation:
     """The expected effect of one more transcription: a new person (of the crowd's prior
-    accuracy) must land within the threshold, and so must one of the present writers. When an
-    untrusted writer (twice the threshold) explains the gap, or a writer is not known yet, the
-    new text most likely sides with the right one; when known, trusted writers disagree, the
-    audio is hard for everybody, the chance falls with the gap and a 2-of-3 text ends worse
-    than a review."""
+    accuracy) must land within the threshold, and so must one of the present writers. A writer
+    not known yet may simply have slipped, and their first scores are worth having: no extra
+    error is counted. When an untrusted writer (twice the threshold) explains the gap, the new
+    text most likely sides with the right one, and a 2-of-3 text ends a little worse than a
+    review; when known, trusted writers disagree, the audio is hard for everybody, the chance
+    falls with the gap and a 2-of-3 text ends clearly worse."""
     present = [_lands(error, threshold) for error in expected_errors] or [_lands(None, threshold)]
     explained = any(_untrusted(error, threshold) for error in expected_errors)
-    unknown = None in expected_errors
     settle = _lands(None, threshold) * max(present)
-    if explained or unknown or not disagreement:
+    if None in expected_errors:
+        return Escalation(settle, 0.0)  # one more text also starts the newcomer's record
+    if explained or not disagreement:
         return Escalation(settle, EXPLAINED_EXTRA_ERROR)
     return Escalation(settle * min(1.0, threshold / disagreement), SETTLED_EXTRA_ERROR)
 

@@ -101,9 +101,18 @@ def test_trusted_writers_far_apart_go_straight_to_review() -> None:
     assert "review costs less" in decision.reason
 
 
-def test_a_gap_an_unreliable_writer_explains_is_settled_by_one_more_person() -> None:
-    decision = decide([ENGLISH_TRUTH, UNRELATED], errors=[0.03, 0.6])
-    assert decision.action == TRANSCRIBE_MORE
+def test_an_unreliable_writers_gap_goes_to_one_more_person_when_reviews_cost_more() -> None:
+    # A 2-of-3 text is about two points worse than a review: at two transcriptions a review
+    # still pays; at three, the cheaper transcription does.
+    assert decide([ENGLISH_TRUTH, UNRELATED], errors=[0.03, 0.6]).action == DISPUTE
+    dear = AgreementPolicy(review_cost=3.0)
+    assert decide([ENGLISH_TRUTH, UNRELATED], errors=[0.03, 0.6], policy=dear).action == (
+        TRANSCRIBE_MORE
+    )
+
+
+def test_writers_not_known_yet_get_one_more_person_first() -> None:
+    assert decide([ENGLISH_TRUTH, UNRELATED], errors=[None, 0.03]).action == TRANSCRIBE_MORE
 
 
 def test_a_dearer_review_makes_one_more_transcription_pay() -> None:
