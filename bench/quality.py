@@ -12,7 +12,7 @@ The crowd (parameters and where they come from):
   well enough to pick better transcripts; Marge, Banerjee & Rudnicky (2010, ICASSP, "Using the
   Amazon Mechanical Turk for transcription of spoken language") found that combining several
   non-expert transcripts (ROVER) brings them close to expert quality. Careful people here make
-  about 3-4% WER/CER, average ones 9-15%, spammers 60% or more (measured by this script's crowd).
+  about 4% WER/CER, average ones 9-15%, spammers 60% or more (measured by this script's crowd).
 - Hard positions: a few tokens per clip are hard to hear for everyone, and people who miss them
   mostly make the same mistake (a near-homophone), so errors correlate across transcribers, as
   both studies observed; this is what lets two people agree on a wrong word.
