@@ -136,9 +136,11 @@ def live_server(settings: Settings, sqlite_database: Database) -> Iterator[LiveS
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
-    """One Chromium (Debian's, never a downloaded one) for the whole test session."""
+    """One Chromium (Debian's, never a downloaded one) per browser test module. Not per session:
+    while Playwright's sync API is open it marks the main thread's event loop as running, and
+    Prefect would then hand the flows of later modules' tests a coroutine instead of a result."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
