@@ -13,13 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.builders import espeak_wav
+
 CROWDSCRIBE = Path(sys.executable).parent / "crowdscribe"
-
-
-def speak(path: Path, text: str) -> Path:
-    """A real speech recording made with espeak-ng."""
-    subprocess.run(["espeak-ng", "-w", str(path), text], check=True)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +36,7 @@ def env(tmp_path_factory: pytest.TempPathFactory, prefect_server: str) -> dict[s
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("batch")
-    speak(folder / "lily.wav", "Lily found a blue feather by the river. She kept it in a box.")
+    espeak_wav(folder / "lily.wav", "Lily found a blue feather by the river. She kept it in a box.")
     (folder / "empty.wav").write_bytes(b"")
     (folder / "letter.wav").write_text("Dear Sir, this is a letter, not a recording.")
     return folder
@@ -132,7 +128,7 @@ def test_strict_exits_1_when_anything_was_rejected(
 
 
 def test_missing_path_exits_2_and_collects_nothing(env: dict[str, str], tmp_path: Path) -> None:
-    speak(tmp_path / "real.wav", "This one exists.")
+    espeak_wav(tmp_path / "real.wav", "This one exists.")
     own_env = {**env, "CROWDSCRIBE_HOME": str(tmp_path / "home")}
 
     result = crowdscribe(
@@ -166,7 +162,7 @@ def test_killed_run_keeps_what_was_collected_and_rerun_finishes(
     folder = tmp_path / "batch"
     folder.mkdir()
     for n, text in enumerate(("The cat sat in the sun.", "Rain fell on the roof.", "A bell rang.")):
-        speak(folder / f"take{n}.wav", text)
+        espeak_wav(folder / f"take{n}.wav", text)
     stuck = folder / "stuck.wav"
     os.mkfifo(stuck)  # reading it blocks forever: the run is still busy when we kill it
     own_env = {**env, "CROWDSCRIBE_HOME": str(tmp_path / "home")}
@@ -186,7 +182,7 @@ def test_killed_run_keeps_what_was_collected_and_rerun_finishes(
         run.wait()
 
     stuck.unlink()
-    speak(stuck, "Now the last one is a real recording.")
+    espeak_wav(stuck, "Now the last one is a real recording.")
     rerun = crowdscribe(own_env, *args)
 
     assert rerun.returncode == 0, rerun.stderr

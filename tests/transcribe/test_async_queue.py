@@ -12,8 +12,8 @@ from sqlalchemy import func, select, text
 
 from crowdscribe.storage.db import ASYNC_POOL_NAME, ASYNC_POOL_SIZE, Database
 from crowdscribe.storage.models import LedgerEntry, Submission, WorkItem
+from tests.builders import T0, add_clips, add_person
 from tests.transcribe.queue_paths import AsyncQueue
-from tests.transcribe.seed import T0, add_clips, add_person
 from transcribe import async_queue
 from transcribe.pricing import default_rate_card
 from transcribe.queue import Claim, NoWork, publish_clips

@@ -29,8 +29,8 @@ from crowdscribe.storage.models import (
     Submission,
     WorkItem,
 )
+from tests.builders import T0, add_clips, add_person
 from tests.transcribe.queue_paths import queue_for
-from tests.transcribe.seed import T0, add_clips, add_person
 from transcribe.pricing import default_rate_card, price_clip
 from transcribe.queue import (
     Claim,

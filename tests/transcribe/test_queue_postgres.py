@@ -10,7 +10,7 @@ from sqlalchemy import event, insert, select, text, update
 
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, LedgerEntry, Submission, WorkItem
-from tests.transcribe.seed import T0, add_clips, add_person
+from tests.builders import T0, add_clips, add_person
 from transcribe.pricing import default_rate_card
 from transcribe.queue import (
     CLAIM_IN_ONE,

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app.web.deps import run_database_work
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment
-from tests.transcribe.seed import T0, add_clips, add_person
+from tests.builders import T0, add_clips, add_person
 from transcribe.pricing import default_rate_card
 from transcribe.queue import Claim, claim_next_clip, publish_clips, submit_transcript
 from transcribe.transactions import FairLock, WouldWait, without_waiting, writer_lock
