@@ -30,6 +30,7 @@ from transcribe.users import Person, create_user
 
 ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
+SERVE_START_TIMEOUT_S = 120
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -89,14 +90,17 @@ def serving_processes(settings: Settings, database: Database, workers: int) -> I
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
     server = subprocess.Popen([*command, "--workers", str(workers)], env=env)
     try:
-        deadline = time.monotonic() + 30
+        # Generous: on a loaded machine importing the app in a new process alone takes seconds.
+        deadline = time.monotonic() + SERVE_START_TIMEOUT_S
         while True:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                     break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("crowdscribe serve did not start within 30 s") from None
+                    raise RuntimeError(
+                        f"crowdscribe serve did not start within {SERVE_START_TIMEOUT_S} s"
+                    ) from None
                 time.sleep(0.1)
         yield LiveServer(f"http://127.0.0.1:{port}", database, settings)
     finally:
