@@ -1,8 +1,12 @@
-"""Shared fixtures: a fresh database per test, on SQLite or on the local PostgreSQL."""
+"""Shared fixtures: a fresh database per test, on SQLite or on the local PostgreSQL, each a copy of
+one migrated once per session."""
 
 from __future__ import annotations
 
 import os
+import queue
+import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,30 +33,84 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / "home", secret_key="test-secret")
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session; each test starts from a copy of it."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "crowdscribe.db"
+    open_database(f"sqlite:///{path}").dispose()  # the last connection folds the WAL back in
+    return path
+
+
 @pytest.fixture
-def sqlite_database(settings: Settings) -> Iterator[Database]:
-    database = open_database(settings.resolved_database_url)
+def sqlite_database(settings: Settings, sqlite_template: Path) -> Iterator[Database]:
+    """A fresh, migrated SQLite database where ``settings`` expects it."""
+    path = settings.home_dir / "crowdscribe.db"
+    shutil.copyfile(sqlite_template, path)
+    database = Database(settings.resolved_database_url)
     yield database
     database.dispose()
 
 
-@pytest.fixture
-def postgres_database() -> Iterator[Database]:
-    """A throw-away PostgreSQL database, dropped after the test."""
-    name = f"cs_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+class PostgresServer:
+    """The test server: one database migrated per session, a clone of it per test (cloning
+    takes a fraction of migrating), dropped one after another in the background."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self.template = f"cs_template_{uuid.uuid4().hex[:12]}"
+        self._drops: queue.Queue[str | None] = queue.Queue()
+        self._dropper = threading.Thread(target=self._drop_queued, daemon=True)
+
+    def url(self, name: str) -> str:
+        return self.admin.url.set(database=name).render_as_string(hide_password=False)
+
+    def start(self) -> None:
+        self._execute(f'CREATE DATABASE "{self.template}"')
+        open_database(self.url(self.template)).dispose()
+        self._dropper.start()
+
+    def clone(self) -> str:
+        name = f"cs_test_{uuid.uuid4().hex[:12]}"
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return name
+
+    def drop_later(self, name: str) -> None:
+        self._drops.put(name)
+
+    def stop(self) -> None:
+        self._drops.put(None)
+        self._dropper.join()
+        self._execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+        self.admin.dispose()
+
+    def _drop_queued(self) -> None:
+        while (name := self._drops.get()) is not None:
+            self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _execute(self, statement: str) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(statement))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer(POSTGRES_ADMIN_URL)
     try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        server.start()
     except Exception as error:  # noqa: BLE001 - a missing server must say so, not pass
         pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable: {error}")
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    database = open_database(url)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_database(postgres_server: PostgresServer) -> Iterator[Database]:
+    """A throw-away PostgreSQL database, already migrated, dropped after the test."""
+    name = postgres_server.clone()
+    database = Database(postgres_server.url(name))
     yield database
     database.dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    postgres_server.drop_later(name)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -67,3 +125,11 @@ def prefect_server() -> Iterator[str]:
     API URL so CLI commands run as subprocesses can use it too (``PREFECT_API_URL``)."""
     with prefect_test_harness(server_startup_timeout=120):
         yield PREFECT_API_URL.value()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``) every test that needs the Prefect server runs
+    on one worker, so only one server starts."""
+    for item in items:
+        if "prefect_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("prefect"))

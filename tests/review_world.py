@@ -1,5 +1,5 @@
-"""Building review scenarios through the real dispatch path: clips with real audio files are
-published, people claim them and submit (or skip), exactly as the work page would.
+"""Review scenarios through the real dispatch path: clips with real audio files (built by
+``tests.builders``) are published, people claim them and submit (or skip), as the work page does.
 
 Shared by tests/review, tests/flows, tests/web and tests/cli: ``from tests import review_world``.
 """
@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
-import soundfile
 
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
-from crowdscribe.storage.models import Clip, Recording
+from crowdscribe.storage.models import Clip
 from review.agreement import load_policy
 from review.processing import BatchSummary, complete_clip_ids, process_clips
+from tests.builders import SAMPLE_RATE_HZ, add_audio_clip, espeak
 from transcribe.dispatch.holding import skip_assignment
 from transcribe.dispatch.sequences import Claim
 from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
@@ -28,7 +26,6 @@ from transcribe.pricing import default_rate_card
 from transcribe.publishing import publish_clips
 from transcribe.users import Person, create_user
 
-SAMPLE_RATE_HZ = 16000
 _counter = itertools.count(1)
 
 
@@ -62,18 +59,6 @@ def _tone_bursts(duration_s: float, seed: int) -> np.ndarray:
     return (envelope * voice + 0.003 * rng.standard_normal(t.size)).astype(np.float32)
 
 
-def _spoken(text: str, path: Path) -> np.ndarray:
-    wav = path.with_suffix(".wav")
-    subprocess.run(["espeak-ng", "-s", "150", "-w", str(wav), text], check=True)
-    samples, rate = soundfile.read(wav, dtype="float32")
-    wav.unlink()
-    if rate != SAMPLE_RATE_HZ:
-        import soxr
-
-        samples = soxr.resample(samples, rate, SAMPLE_RATE_HZ)
-    return samples.astype(np.float32)
-
-
 def add_clip(
     database: Database,
     settings: Settings,
@@ -88,40 +73,17 @@ def add_clip(
     or voiced tone bursts. Returns the clip id."""
     number = next(_counter)
     clip_id = hashlib.sha256(f"{settings.home}-{number}".encode()).hexdigest()[:40]
-    path = settings.clips_dir / f"{clip_id}.flac"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    samples = _spoken(speech, path) if speech else _tone_bursts(duration_s, number)
-    soundfile.write(path, samples, SAMPLE_RATE_HZ, format="FLAC")
-    seconds = len(samples) / SAMPLE_RATE_HZ
-    peaks = [float(np.abs(chunk).max()) for chunk in np.array_split(samples, 60)]
+    samples = espeak(speech) if speech else _tone_bursts(duration_s, number)
     with database.session() as session:
-        recording = Recording(
-            source=f"rec-{number}.wav",
-            source_path=f"/recordings/{settings.home.name}/rec-{number}.wav",
-            digest=hashlib.sha256(clip_id.encode()).hexdigest(),
-            status="segmented",
+        add_audio_clip(
+            session,
+            settings,
+            clip_id,
+            samples,
             language=language,
             speaker_group=speaker_group,
             project=project,
-            duration_s=seconds,
-            clip_count=1,
-        )
-        session.add(recording)
-        session.flush()
-        session.add(
-            Clip(
-                id=clip_id,
-                recording_id=recording.id,
-                start_s=0.0,
-                end_s=seconds,
-                duration_s=seconds,
-                audio_path=str(path.relative_to(settings.home_dir)),
-                language=language,
-                speaker_group=speaker_group,
-                project=project,
-                status="collected",
-                peaks=peaks,
-            )
+            source=f"rec-{number}.wav",
         )
     return clip_id
 

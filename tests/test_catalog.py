@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,22 +17,17 @@ from crowdscribe.settings import Settings
 from crowdscribe.storage import catalog
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, Clip, Recording, Submission, User
+from tests.builders import espeak_wav
 from transcribe import collection
 from transcribe.collection import CollectRequest
 
 REQUEST = CollectRequest("en", "child", 15.0, "pilot", "consent-17")
 
 
-def speak(path: Path, text: str) -> Path:
-    """A real speech recording made with espeak-ng."""
-    subprocess.run(["espeak-ng", "-w", str(path), text], check=True)
-    return path
-
-
 @pytest.fixture(scope="module")
 def spoken(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("spoken")
-    return speak(folder / "kite.wav", "I flew my red kite on the hill. Then the wind stopped.")
+    return espeak_wav(folder / "kite.wav", "I flew my red kite on the hill. Then the wind stopped.")
 
 
 def collect_one(database: Database, settings: Settings, path: Path, source: str | None = None):

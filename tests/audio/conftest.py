@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.audio.speech import AUDIO_DATA, SENTENCES, Conversation, build_conversation, espeak
+from tests.audio.speech import AUDIO_DATA, SENTENCES, Conversation, build_conversation, utterance
 
 
 @pytest.fixture(scope="session")
 def sentences() -> list[np.ndarray]:
     """Each of SENTENCES spoken by espeak-ng at a child-like pitch."""
-    return [espeak(text) for text in SENTENCES]
+    return [utterance(text) for text in SENTENCES]
 
 
 @pytest.fixture(scope="session")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
-import soxr
+
+from tests.builders import espeak
 
 RATE_HZ = 16000
 AUDIO_DATA = Path(__file__).parents[1] / "data" / "audio"
@@ -42,15 +40,10 @@ SENTENCES = [
 ]
 
 
-def espeak(text: str, voice: str = "en-us", pitch: int = 80, speed: int = 140) -> np.ndarray:
-    """espeak-ng speech at 16 kHz, trimmed to where it is audible."""
-    wav = subprocess.run(
-        ["espeak-ng", "-v", voice, "-p", str(pitch), "-s", str(speed), "--stdout", text],
-        check=True,
-        capture_output=True,
-    ).stdout
-    samples, rate = sf.read(io.BytesIO(wav), dtype="float32")
-    samples = soxr.resample(samples, rate, RATE_HZ, quality="HQ").astype(np.float32)
+def utterance(text: str, voice: str = "en-us", pitch: int = 80, speed: int = 140) -> np.ndarray:
+    """One espeak-ng utterance at 16 kHz (child-like pitch by default), trimmed to where it is
+    audible so pauses between utterances are only the ones a test builds."""
+    samples = espeak(text, voice, pitch=pitch, speed=speed, rate_hz=RATE_HZ)
     audible = np.flatnonzero(np.abs(samples) > 1e-3)
     return samples[audible[0] : audible[-1] + 1]
 

@@ -17,7 +17,7 @@ import pytest
 
 from audio.segment import SegmentConfig, Span, segment_speech
 from tests.audio import degrade
-from tests.audio.speech import RATE_HZ, SENTENCES, Conversation, build_conversation, espeak
+from tests.audio.speech import RATE_HZ, SENTENCES, Conversation, build_conversation, utterance
 
 TOLERANCE_S = 0.03  # one VAD frame
 CHINESE = [
@@ -82,11 +82,13 @@ def make_voices() -> list[np.ndarray]:
     rng = np.random.default_rng(21)
     pieces = []
     for i, text in enumerate(SENTENCES[:16]):
-        pieces.append(espeak(text, "en-us", int(rng.integers(20, 91)), int(rng.integers(120, 191))))
+        pieces.append(
+            utterance(text, "en-us", int(rng.integers(20, 91)), int(rng.integers(120, 191)))
+        )
         if i % 2 == 1:
             voice, chinese = CHINESE[i // 2]
             pieces.append(
-                espeak(chinese, voice, int(rng.integers(20, 91)), int(rng.integers(120, 191)))
+                utterance(chinese, voice, int(rng.integers(20, 91)), int(rng.integers(120, 191)))
             )
     return pieces
 
@@ -102,7 +104,7 @@ def make_babble_voices() -> list[np.ndarray]:
     """Six other talkers for babble (reversed later, so nothing in it is transcribable)."""
     texts = SENTENCES[16:22]
     return [
-        espeak(t, v, p, 160)
+        utterance(t, v, p, 160)
         for t, v, p in zip(texts, ["en-us", "yue", "en-us"] * 2, range(30, 90, 10), strict=True)
     ]
 
@@ -160,7 +162,7 @@ def test_utterances_land_whole_in_clips_under(
 
 def make_child_talk() -> Conversation:
     """Children: espeak at pitch 90, raised 4 semitones (higher and quicker), in light noise."""
-    pieces = [espeak(text, "en-us", 90, 150) for text in SENTENCES[:20]]
+    pieces = [utterance(text, "en-us", 90, 150) for text in SENTENCES[:20]]
     rng = np.random.default_rng(8)
     talk = build_conversation(pieces, list(rng.uniform(0.4, 1.2, len(pieces))), -60.0)
     return degrade.pitched_up(talk, 4.0)
@@ -187,7 +189,7 @@ def make_slow_reading() -> Conversation:
         phrases = SLOW_PHRASES[i % len(SLOW_PHRASES)]
         pitch = int(rng.integers(40, 91))
         gaps = [np.zeros(int(rng.uniform(0.5, 0.9) * RATE_HZ), dtype=np.float32) for _ in phrases]
-        parts = [espeak(p, "en-us", pitch, 120) for p in phrases]
+        parts = [utterance(p, "en-us", pitch, 120) for p in phrases]
         sentence = np.concatenate(
             [x for part, gap in zip(parts, gaps, strict=True) for x in (part, gap)][:-1]
         )

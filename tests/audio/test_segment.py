@@ -7,7 +7,7 @@ import pytest
 
 from audio.frames import VoiceDetector, to_pcm16, voiced_frames
 from audio.segment import SegmentConfig, Span, segment_speech
-from tests.audio.speech import RATE_HZ, Conversation, build_conversation, espeak
+from tests.audio.speech import RATE_HZ, Conversation, build_conversation, utterance
 
 TOLERANCE_S = 0.03  # one VAD frame
 
@@ -134,7 +134,7 @@ def test_speech_over_background_is_kept(sentences: list[np.ndarray], kind: str) 
 
 
 def test_blips_too_short_to_transcribe_are_dropped(sentences: list[np.ndarray]) -> None:
-    click = espeak("ah")[: int(0.12 * RATE_HZ)]
+    click = utterance("ah")[: int(0.12 * RATE_HZ)]
     talk = build_conversation([click, sentences[0]], [2.0, 0.5], None)
     spans = segment_speech(talk.samples, RATE_HZ, SegmentConfig())
     assert len(spans) == 1
@@ -144,7 +144,7 @@ def test_blips_too_short_to_transcribe_are_dropped(sentences: list[np.ndarray]) 
 @pytest.mark.parametrize("voice", ["yue", "cmn"])
 def test_chinese_speech_is_segmented(voice: str) -> None:
     texts = ("今天天气很好。", "我们去公园玩吧。")
-    pieces = [espeak(text, voice=voice, pitch=50, speed=160) for text in texts]
+    pieces = [utterance(text, voice=voice, pitch=50, speed=160) for text in texts]
     talk = build_conversation(pieces, [1.0, 0.5], -65.0)
     spans = segment_speech(talk.samples, RATE_HZ, SegmentConfig())
     assert len(spans) == 2

@@ -11,7 +11,7 @@ import typer
 from click.testing import Result
 from typer.testing import CliRunner
 
-from app.cli import context
+from app.cli import context, output
 from crowdscribe.settings import get_settings
 
 
@@ -22,6 +22,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.delenv("CROWDSCRIBE_DATABASE_URL", raising=False)
     monkeypatch.delenv("CROWDSCRIBE_RATES_FILE", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
+    # Rich reads COLUMNS once, when the console is made (at import, whichever test came first).
+    monkeypatch.setattr(output.console, "width", 200)
     get_settings.cache_clear()
     context.database.cache_clear()
     yield get_settings().home_dir

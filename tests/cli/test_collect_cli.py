@@ -13,13 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.builders import espeak_wav
+
 CROWDSCRIBE = Path(sys.executable).parent / "crowdscribe"
-
-
-def speak(path: Path, text: str) -> Path:
-    """A real speech recording made with espeak-ng."""
-    subprocess.run(["espeak-ng", "-w", str(path), text], check=True)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +36,7 @@ def env(tmp_path_factory: pytest.TempPathFactory, prefect_server: str) -> dict[s
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("batch")
-    speak(folder / "lily.wav", "Lily found a blue feather by the river. She kept it in a box.")
+    espeak_wav(folder / "lily.wav", "Lily found a blue feather by the river. She kept it in a box.")
     (folder / "empty.wav").write_bytes(b"")
     (folder / "letter.wav").write_text("Dear Sir, this is a letter, not a recording.")
     return folder
@@ -132,7 +128,7 @@ def test_strict_exits_1_when_anything_was_rejected(
 
 
 def test_missing_path_exits_2_and_collects_nothing(env: dict[str, str], tmp_path: Path) -> None:
-    speak(tmp_path / "real.wav", "This one exists.")
+    espeak_wav(tmp_path / "real.wav", "This one exists.")
     own_env = {**env, "CROWDSCRIBE_HOME": str(tmp_path / "home")}
 
     result = crowdscribe(
@@ -162,7 +158,7 @@ def test_bad_language_or_speaker_group_exits_2_with_a_clear_message(
 
 def long_recording(path: Path, minutes: float) -> Path:
     """A recording long enough that a run is still busy with it when it is stopped."""
-    short = speak(path.with_suffix(".short.wav"), "The boat sailed on across the wide lake.")
+    short = espeak_wav(path.with_suffix(".short.wav"), "The boat sailed on across the wide lake.")
     repeats = int(minutes * 60 / 3)
     subprocess.run(["sox", str(short), str(path), "repeat", str(repeats)], check=True)
     short.unlink()
@@ -176,7 +172,7 @@ def test_stopped_run_keeps_what_was_collected_and_rerun_finishes(
     folder = tmp_path / "batch"
     folder.mkdir()
     for n, text in enumerate(("The cat sat in the sun.", "Rain fell on the roof.", "A bell rang.")):
-        speak(folder / f"take{n}.wav", text)
+        espeak_wav(folder / f"take{n}.wav", text)
     busy = long_recording(folder / "a_long_day.wav", 60)  # submitted first, still running
     own_env = {**env, "CROWDSCRIBE_HOME": str(tmp_path / "home")}
     args = ["collect", str(folder), "--language", "en", "--speaker-group", "adult"]
@@ -201,7 +197,7 @@ def test_stopped_run_keeps_what_was_collected_and_rerun_finishes(
             run.wait()
 
     busy.unlink()
-    speak(busy, "Now the last one is a short recording.")
+    espeak_wav(busy, "Now the last one is a short recording.")
     rerun = crowdscribe(own_env, *args)
 
     assert rerun.returncode == 0, rerun.stderr
@@ -218,7 +214,7 @@ def test_stopped_run_keeps_what_was_collected_and_rerun_finishes(
 
 
 def test_held_recording_is_released_by_a_coordinator(env: dict[str, str], tmp_path: Path) -> None:
-    take = speak(tmp_path / "loud.wav", "The drummer played far too loud for the microphone.")
+    take = espeak_wav(tmp_path / "loud.wav", "The drummer played far too loud for the microphone.")
     subprocess.run(["sox", str(take), str(tmp_path / "clipped.wav"), "gain", "24"], check=True)
     own_env = {**env, "CROWDSCRIBE_HOME": str(tmp_path / "home")}
     clipped = str(tmp_path / "clipped.wav")

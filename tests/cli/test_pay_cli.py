@@ -18,7 +18,7 @@ from crowdscribe.errors import InvalidInput, NotFound, Refusal
 from crowdscribe.settings import get_settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, User
-from tests.transcribe.seed import add_recording, add_submitted
+from tests.builders import add_recording, add_submitted
 from transcribe.ledger import accrue, settle_submission
 from transcribe.pricing import RateCardError, default_rate_card
 

@@ -12,7 +12,7 @@ import pytest
 
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import open_database
-from tests.transcribe.seed import add_clips
+from tests.builders import add_clips
 from transcribe.users import authenticate_token
 
 CROWDSCRIBE = Path(sys.executable).parent / "crowdscribe"

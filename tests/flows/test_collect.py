@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from crowdscribe.settings import Settings
 from crowdscribe.storage import catalog
 from crowdscribe.storage.db import Database, open_database
 from flows.collect import collect
+from tests.builders import espeak_wav
 from transcribe import collection
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -29,12 +29,6 @@ SENTENCES = (
     "My grandmother keeps chickens in her garden.",
     "We walked home slowly after the football match.",
 )
-
-
-def speak(path: Path, text: str) -> Path:
-    """A real speech recording made with espeak-ng (22.05 kHz mono WAV)."""
-    subprocess.run(["espeak-ng", "-w", str(path), text], check=True)
-    return path
 
 
 def hum(path: Path, seconds: float = 4.0) -> Path:
@@ -52,14 +46,14 @@ def batch(tmp_path: Path) -> Path:
     """A folder as a coordinator gets it: speech, a noise-only file, broken files, a hidden file."""
     folder = tmp_path / "incoming"
     (folder / "day2").mkdir(parents=True)
-    speak(folder / "alice.wav", " ".join(SENTENCES[:2]))
-    speak(folder / "day2" / "bob.wav", SENTENCES[2])
+    espeak_wav(folder / "alice.wav", " ".join(SENTENCES[:2]))
+    espeak_wav(folder / "day2" / "bob.wav", SENTENCES[2])
     hum(folder / "hum.wav")
     (folder / "empty.wav").write_bytes(b"")
     (folder / "truncated.wav").write_bytes((folder / "alice.wav").read_bytes()[:30])
     (folder / "notes.wav").write_text("these are my notes, not audio\n")
     (folder / "readme.txt").write_text("not collected: not audio, not named explicitly\n")
-    speak(folder / ".alice-backup.wav", SENTENCES[0])
+    espeak_wav(folder / ".alice-backup.wav", SENTENCES[0])
     return folder
 
 
@@ -160,11 +154,11 @@ def test_rerun_creates_nothing_twice(batch: Path, tmp_path: Path) -> None:
 
 def test_changed_file_is_collected_again(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    recording = speak(tmp_path / "take.wav", SENTENCES[0])
+    recording = espeak_wav(tmp_path / "take.wav", SENTENCES[0])
     run([recording], home)
     old_ids = {clip["clip_id"] for clip in clip_rows(home)}
 
-    speak(recording, " ".join(SENTENCES))
+    espeak_wav(recording, " ".join(SENTENCES))
     summary = run([recording], home)
 
     new_clips = clip_rows(home)
@@ -175,7 +169,7 @@ def test_changed_file_is_collected_again(tmp_path: Path) -> None:
 
 def test_same_content_at_another_path_is_rejected_as_duplicate(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    original = speak(tmp_path / "original.wav", SENTENCES[1])
+    original = espeak_wav(tmp_path / "original.wav", SENTENCES[1])
     run([original], home)
     copy = tmp_path / "copy.wav"
     shutil.copyfile(original, copy)
@@ -190,7 +184,7 @@ def test_same_content_at_another_path_is_rejected_as_duplicate(tmp_path: Path) -
 
 def test_two_copies_in_one_batch_yield_one_set_of_clips(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    first = speak(tmp_path / "a.wav", SENTENCES[2])
+    first = espeak_wav(tmp_path / "a.wav", SENTENCES[2])
     shutil.copyfile(first, tmp_path / "b.wav")
 
     summary = run([tmp_path / "a.wav", tmp_path / "b.wav"], home)
@@ -226,7 +220,7 @@ def test_crash_midway_loses_nothing_and_rerun_finishes(
 
 def test_transient_disk_error_is_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / "home"
-    recording = speak(tmp_path / "flaky.wav", SENTENCES[0])
+    recording = espeak_wav(tmp_path / "flaky.wav", SENTENCES[0])
     real = flows.collect.process_recording
     calls: list[Path] = []
 
@@ -259,7 +253,7 @@ def test_parallel_collect_into_postgresql_pays_each_content_once(
     postgres_database: Database, tmp_path: Path
 ) -> None:
     for n, text in enumerate(SENTENCES):
-        speak(tmp_path / f"s{n}.wav", text)
+        espeak_wav(tmp_path / f"s{n}.wav", text)
     shutil.copyfile(tmp_path / "s0.wav", tmp_path / "s0-again.wav")
 
     summary = run([tmp_path], tmp_path / "home", database_url=postgres_database.url)
@@ -278,7 +272,7 @@ def test_parallel_collect_into_postgresql_pays_each_content_once(
 def test_clips_are_no_longer_than_the_configured_max_clip_s(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    talk = speak(tmp_path / "talk.wav", " ".join(SENTENCES))
+    talk = espeak_wav(tmp_path / "talk.wav", " ".join(SENTENCES))
     monkeypatch.setenv("CROWDSCRIBE_MAX_CLIP_S", "3.5")
     run([talk], tmp_path / "home")
     durations = [clip["duration_s"] for clip in clip_rows(tmp_path / "home")]
@@ -289,7 +283,7 @@ def test_clips_are_no_longer_than_the_configured_max_clip_s(
 def test_hostile_audio_is_refused_or_held_never_paid_silently(tmp_path: Path) -> None:
     folder = tmp_path / "incoming"
     folder.mkdir()
-    speech, rate = soundfile.read(speak(tmp_path / "s.wav", SENTENCES[0]), dtype="float32")
+    speech, rate = soundfile.read(espeak_wav(tmp_path / "s.wav", SENTENCES[0]), dtype="float32")
     soundfile.write(folder / "clipped.wav", np.clip(speech * 8, -1, 1), rate, subtype="PCM_16")
     corrupt = speech.copy()
     corrupt[rate : rate + 100] = np.inf
@@ -336,7 +330,7 @@ def test_stale_temporary_clips_are_removed_on_the_next_run(tmp_path: Path) -> No
         path.write_bytes(b"fLaC partial")
         os.utime(path, (now - age_s, now - age_s))
 
-    run([speak(tmp_path / "take.wav", SENTENCES[0])], tmp_path / "home")
+    run([espeak_wav(tmp_path / "take.wav", SENTENCES[0])], tmp_path / "home")
 
     assert not orphan.exists() and not abandoned.exists()
     assert writing.exists()

@@ -9,7 +9,7 @@ from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, WorkItem
 from flows.dispatch import dispatch
-from tests.transcribe.seed import add_clips
+from tests.builders import add_clips
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

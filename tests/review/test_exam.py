@@ -21,7 +21,7 @@ from review.exam import (
     start_exam,
 )
 from review.gold import add_gold, import_gold_csv
-from tests.transcribe.seed import T0, add_clips, add_person
+from tests.builders import T0, add_clips, add_person
 from transcribe.dispatch.holding import held_clip_path
 from transcribe.users import pause_language, qualified_languages
 

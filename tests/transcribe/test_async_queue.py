@@ -12,8 +12,8 @@ from sqlalchemy import event, func, select, text
 
 from crowdscribe.storage.db import ASYNC_POOL_NAME, ASYNC_POOL_SIZE, Database
 from crowdscribe.storage.models import GoldClip, LedgerEntry, Submission, WorkItem
+from tests.builders import T0, add_clips, add_person
 from tests.transcribe.queue_paths import AsyncQueue
-from tests.transcribe.seed import T0, add_clips, add_person
 from transcribe.dispatch.async_runner import claim_next_clip_async
 from transcribe.dispatch.sequences import Claim, NoWork
 from transcribe.pricing import default_rate_card

@@ -19,7 +19,7 @@ from crowdscribe.storage.models import (
     Recording,
     User,
 )
-from tests.transcribe.seed import add_recording, add_submitted
+from tests.builders import add_recording, add_submitted
 from transcribe.ledger import (
     Earnings,
     accrue,

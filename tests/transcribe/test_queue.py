@@ -30,8 +30,8 @@ from crowdscribe.storage.models import (
     Submission,
     WorkItem,
 )
+from tests.builders import T0, add_clips, add_person
 from tests.transcribe.queue_paths import queue_for
-from tests.transcribe.seed import T0, add_clips, add_person
 from transcribe.dispatch.holding import held_clip_path, renew_lease, skip_assignment
 from transcribe.dispatch.overview import work_overview
 from transcribe.dispatch.sequences import Claim, NoWork

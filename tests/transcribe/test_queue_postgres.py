@@ -10,7 +10,7 @@ from sqlalchemy import event, insert, select, text, update
 
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, LedgerEntry, Submission, WorkItem
-from tests.transcribe.seed import T0, add_clips, add_person
+from tests.builders import T0, add_clips, add_person
 from transcribe.dispatch.sequences import Claim
 from transcribe.dispatch.statements import CLAIM_IN_ONE
 from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app.web.deps import run_database_work
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment
-from tests.transcribe.seed import T0, add_clips, add_person
+from tests.builders import T0, add_clips, add_person
 from transcribe.dispatch.sequences import Claim
 from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
 from transcribe.dispatch.writes import FairLock, WouldWait, without_waiting, writer_lock

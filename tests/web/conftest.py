@@ -1,5 +1,5 @@
 """Web fixtures: the app served by uvicorn on a free local port, Chromium through Playwright,
-and real spoken clips (espeak-ng) stored as a coordinator's collection would store them."""
+and real spoken clips (espeak-ng, from ``tests.builders``) stored as collection would store them."""
 
 from __future__ import annotations
 
@@ -16,23 +16,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile
-import soxr
 import uvicorn
 from fastapi.testclient import TestClient
 
 from app.web.app import create_app
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
-from crowdscribe.storage.models import Clip, Recording
+from tests.builders import add_audio_clip, espeak
 from transcribe.pricing import default_rate_card
 from transcribe.publishing import publish_clips
 from transcribe.users import Person, create_user
 
 ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
+SERVE_START_TIMEOUT_S = 120
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -42,8 +40,6 @@ CHROMIUM_ARGS = [
     # Headless Chromium has no speakers; let <audio> play (and advance) without a gesture check.
     "--autoplay-policy=no-user-gesture-required",
 ]
-CLIP_RATE_HZ = 16000
-PEAK_BARS = 120
 
 
 @dataclass
@@ -95,14 +91,17 @@ def serving_processes(settings: Settings, database: Database, workers: int) -> I
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
     server = subprocess.Popen([*command, "--workers", str(workers)], env=env)
     try:
-        deadline = time.monotonic() + 30
+        # Generous: on a loaded machine importing the app in a new process alone takes seconds.
+        deadline = time.monotonic() + SERVE_START_TIMEOUT_S
         while True:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                     break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("crowdscribe serve did not start within 30 s") from None
+                    raise RuntimeError(
+                        f"crowdscribe serve did not start within {SERVE_START_TIMEOUT_S} s"
+                    ) from None
                 time.sleep(0.1)
         yield LiveServer(f"http://127.0.0.1:{port}", database, settings, server.pid)
     finally:
@@ -137,9 +136,11 @@ def live_server(settings: Settings, sqlite_database: Database) -> Iterator[LiveS
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
-    """One Chromium (Debian's, never a downloaded one) for the whole test session."""
+    """One Chromium (Debian's, never a downloaded one) per browser test module. Not per session:
+    while Playwright's sync API is open it marks the main thread's event loop as running, and
+    Prefect would then hand the flows of later modules' tests a coroutine instead of a result."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -165,25 +166,6 @@ def artifacts_dir() -> Path:
     return ARTIFACTS_DIR
 
 
-def speak(text: str, path: Path, voice: str = "en") -> Path:
-    """Real speech: espeak-ng's rendering of ``text``, resampled to a 16 kHz mono FLAC."""
-    wav = path.with_suffix(".wav")
-    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(wav), text], check=True)
-    samples, rate_hz = soundfile.read(wav, dtype="float32")
-    wav.unlink()
-    samples = soxr.resample(samples, rate_hz, CLIP_RATE_HZ)
-    soundfile.write(path, samples, CLIP_RATE_HZ, format="FLAC")
-    return path
-
-
-def waveform_peaks(samples: np.ndarray, bars: int = PEAK_BARS) -> list[float]:
-    """Largest absolute sample in each of ``bars`` equal windows, scaled to the loudest."""
-    windows = np.array_split(np.abs(samples), bars)
-    peaks = np.array([float(window.max()) if window.size else 0.0 for window in windows])
-    top = peaks.max() or 1.0
-    return [round(float(peak / top), 3) for peak in peaks]
-
-
 @pytest.fixture
 def spoken_clips(settings: Settings, sqlite_database: Database) -> Callable[..., list[str]]:
     """Store one recording per text, each one collected clip of espeak-ng speech; returns ids.
@@ -196,48 +178,16 @@ def spoken_clips(settings: Settings, sqlite_database: Database) -> Callable[...,
         voice: str = "en",
         database: Database = sqlite_database,
     ) -> list[str]:
-        clips_dir = settings.clips_dir
-        clips_dir.mkdir(parents=True, exist_ok=True)
         clip_ids = []
         with database.session() as session:
             for text in texts:
                 digest = hashlib.sha256(f"{language}:{text}".encode()).hexdigest()
-                path = speak(text, clips_dir / f"{digest[:16]}.flac", voice)
-                samples, rate_hz = soundfile.read(path, dtype="float32")
-                duration_s = len(samples) / rate_hz
-                recording = Recording(
-                    source="espeak-ng",
-                    source_path=str(path),
-                    digest=digest,
-                    status="segmented",
-                    language=language,
-                    speaker_group="adult",
-                    project=project,
-                    format="flac",
-                    source_rate_hz=rate_hz,
-                    channels=1,
-                    duration_s=duration_s,
-                    clip_count=1,
-                )
-                session.add(recording)
-                session.flush()
-                session.add(
-                    Clip(
-                        id=digest[:16],
-                        recording_id=recording.id,
-                        start_s=0.0,
-                        end_s=duration_s,
-                        duration_s=duration_s,
-                        audio_path=str(path.relative_to(settings.home_dir)),
-                        language=language,
-                        speaker_group="adult",
-                        project=project,
-                        status="collected",
-                        peaks=waveform_peaks(samples),
-                        created_at=datetime.now(UTC),
+                samples = espeak(text, voice)
+                clip_ids.append(
+                    add_audio_clip(
+                        session, settings, digest[:16], samples, language=language, project=project
                     )
                 )
-                clip_ids.append(digest[:16])
         return clip_ids
 
     return make
