@@ -27,6 +27,7 @@ import opencc
 
 from transcribe.conventions import NON_SPEECH_TAGS, Token, is_chinese, tokenize
 from transcribe.spoken_numbers import NUMBER_RE, spoken_number
+from transcribe.tag_input import fold_tags
 
 _DIGIT = re.compile(r"\d")
 TextStep = Callable[[str], str]
@@ -130,8 +131,8 @@ def _units_of(text: str, chinese: bool) -> list[str]:
     return [token.text for token in tokenize(text)] if chinese else text.split()
 
 
-TEXT_STEPS: tuple[TextStep, ...] = (fold_width,)
-CHINESE_TEXT_STEPS: tuple[TextStep, ...] = (fold_width, to_simplified)
+TEXT_STEPS: tuple[TextStep, ...] = (fold_tags, fold_width)
+CHINESE_TEXT_STEPS: tuple[TextStep, ...] = (fold_tags, fold_width, to_simplified)
 UNIT_STEPS: tuple[TokenStep, ...] = (fold_case, split_compounds, spell_digits)
 
 
