@@ -32,6 +32,16 @@ def money(amount: Decimal | None, currency: str | None = None) -> str:
     return f"{text} {currency}" if currency else text
 
 
+def money_range(amounts: tuple[Decimal, Decimal] | None, currency: str | None = None) -> str:
+    """A pay range as ``0.80–1.20 CNY``, or one amount when both ends are equal."""
+    if amounts is None:
+        return "–"
+    low, high = amounts
+    if money(low) == money(high):
+        return money(low, currency)
+    return f"{money(low)}–{money(high, currency)}"
+
+
 def duration(seconds: float | None) -> str:
     """Seconds as ``m:ss`` (or ``h:mm:ss``) for display."""
     if seconds is None:
@@ -45,3 +55,7 @@ def duration(seconds: float | None) -> str:
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[_page_context])
 templates.env.filters["money"] = money
 templates.env.filters["duration"] = duration
+templates.env.filters["money_range"] = money_range
+# ``_()`` in templates; identity until the gettext catalogs are installed.
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_null_translations(newstyle=True)

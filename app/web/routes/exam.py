@@ -16,6 +16,7 @@ from crowdscribe.errors import ConventionError
 from crowdscribe.storage.models import Clip, ExamAttempt
 from review.exam import answer_exam, exam_paper, exam_result, finish_exam, start_exam
 from transcribe.conventions import EVENT_TAGS
+from transcribe.offers import exam_is_open, gold_clip_counts
 from transcribe.users import Person
 
 router = APIRouter(tags=["exam pages"], include_in_schema=False)
@@ -29,9 +30,23 @@ def _now() -> datetime:
 
 @router.post("/exam/{language}/start", dependencies=[CsrfChecked])
 def start(
-    language: str, person: Transcriber, session: DbSession, settings: SettingsDep
+    request: Request,
+    language: str,
+    person: Transcriber,
+    session: DbSession,
+    settings: SettingsDep,
 ) -> Response:
-    """Open the exam in a language (or go back to the one already open)."""
+    """Open the exam in a language (or go back to the one already open); a language without
+    enough gold clips yet sends the person home with a note instead of an error page."""
+    language = language.strip().lower()
+    gold = gold_clip_counts(session, [language]).get(language, 0)
+    if not exam_is_open(gold, settings.exam_clips):
+        flash(
+            request,
+            f"The {language} exam is not open yet: it needs reference clips your coordinator "
+            "has not added. You will see a button here once it opens.",
+        )
+        return RedirectResponse("/", status_code=303)
     paper = start_exam(session, person.id, language, settings=settings, now=_now())
     return RedirectResponse(f"/exam/{paper.attempt_id}", status_code=303)
 

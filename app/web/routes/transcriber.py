@@ -27,12 +27,12 @@ from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, Clip, LedgerEntry, Submission
 from transcribe.conventions import EVENT_TAGS
+from transcribe.offers import offers_for
 from transcribe.queue import (
     NoWork,
     claim_next_clip,
     skip_assignment,
     submit_transcript,
-    work_overview,
 )
 from transcribe.users import Person
 
@@ -76,12 +76,21 @@ def home(
             Assignment.lease_expires_at > _now(),
         )
     ).first()
+    offers = offers_for(
+        session,
+        person.id,
+        person.languages,
+        standing.qualified,
+        exam_clips=settings.exam_clips,
+        now=_now(),
+    )
     return templates.TemplateResponse(
         request,
         "home.html",
         {
             "standing": standing,
-            "offers": work_overview(session, person.id),
+            "offers": offers,
+            "exam_open": {offer.language: offer.exam_open for offer in offers},
             "held": held,
         },
     )
