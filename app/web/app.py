@@ -11,8 +11,18 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from app.web.domain_messages import convention_summary, translate_message, translate_problems
+from app.web.i18n import LocaleFromBrowser
 from app.web.recycling import RecycleConnections
-from app.web.routes import auth, coordinator, exam, review, transcriber, transcriber_api
+from app.web.routes import (
+    auth,
+    coordinator,
+    exam,
+    preferences,
+    review,
+    transcriber,
+    transcriber_api,
+)
 from app.web.security import SESSION_COOKIE, SESSION_MAX_AGE_S
 from app.web.templating import STATIC_DIR, templates
 from crowdscribe.errors import ConventionError, NotAuthenticated, Refusal
@@ -22,10 +32,14 @@ from crowdscribe.storage.db import Database, open_async_pool, open_database
 
 async def handle_refusal(request: Request, refusal: Refusal) -> Response:
     """The one place refusals become responses: JSON under /api/, a page (or login) elsewhere."""
+    conventions = isinstance(refusal, ConventionError) and refusal.problems
+    message = (
+        convention_summary(refusal.problems) if conventions else translate_message(refusal.message)
+    )
     if request.url.path.startswith("/api/"):
-        body: dict = {"detail": refusal.message}
+        body: dict = {"detail": message}
         if isinstance(refusal, ConventionError):
-            body["problems"] = [problem.to_dict() for problem in refusal.problems]
+            body["problems"] = translate_problems(refusal.problems)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(refusal, NotAuthenticated) else None
         return JSONResponse(body, status_code=refusal.http_status, headers=headers)
     if isinstance(refusal, NotAuthenticated):
@@ -34,7 +48,7 @@ async def handle_refusal(request: Request, refusal: Refusal) -> Response:
     return templates.TemplateResponse(
         request,
         "error.html",
-        {"message": refusal.message, "status": refusal.http_status},
+        {"message": message, "status": refusal.http_status},
         status_code=refusal.http_status,
     )
 
@@ -76,10 +90,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         https_only=False,
     )
     app.add_middleware(RecycleConnections)
+    app.add_middleware(LocaleFromBrowser)
     app.add_exception_handler(Refusal, handle_refusal)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     # The JSON API first: routes are matched in order, and its claims and submits are most of
     # the requests.
-    for module in (transcriber_api, auth, transcriber, exam, coordinator, review):
+    for module in (transcriber_api, auth, transcriber, exam, coordinator, review, preferences):
         app.include_router(module.router)
     return app

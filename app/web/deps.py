@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.web.i18n import LOCALE_COOKIE, choose_locale, negotiate, use_locale
 from app.web.security import CSRF_FIELD, CSRF_HEADER, csrf_matches, session_user_id
 from crowdscribe.errors import Forbidden, NotAuthenticated
 from crowdscribe.settings import Settings
@@ -164,7 +165,23 @@ async def current_person(request: Request) -> Person:
     else:
         person = await run_in_threadpool(_person_for_cookie, request, database)
     request.state.person = person
+    _serve_in_their_locale(request, person)
     return person
+
+
+def _serve_in_their_locale(request: Request, person: Person) -> None:
+    # The API answers in the language its client asks for; pages in the one the person chose.
+    accept_language = request.headers.get("accept-language")
+    asked = request.url.path.startswith("/api/") and negotiate(accept_language) is not None
+    use_locale(
+        choose_locale(
+            saved=None if asked else person.locale,
+            cookie=None if asked else request.cookies.get(LOCALE_COOKIE),
+            accept_language=accept_language,
+            languages=person.languages,
+            language_locales=request.app.state.settings.language_locales,
+        )
+    )
 
 
 CurrentPerson = Annotated[Person, Depends(current_person)]

@@ -9,6 +9,15 @@ from typing import Any
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+from app.web.domain_messages import translate_message
+from app.web.i18n import (
+    LOCALE_LABELS,
+    current_locale,
+    gettext,
+    html_lang,
+    language_name,
+    ngettext,
+)
 from app.web.security import csrf_token_for, pop_flash
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -21,6 +30,9 @@ def _page_context(request: Request) -> dict[str, Any]:
         "person": getattr(request.state, "person", None),
         "csrf_token": csrf_token_for(request),
         "flash": pop_flash(request),
+        "locale": current_locale(),
+        "html_lang": html_lang(current_locale()),
+        "locale_labels": LOCALE_LABELS,
     }
 
 
@@ -53,6 +65,11 @@ def duration(seconds: float | None) -> str:
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[_page_context])
+templates.env.add_extension("jinja2.ext.i18n")
+# Newstyle: {{ _("%(n)s clips", n=3) }} formats after translating and escapes the values.
+templates.env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+templates.env.filters["language_name"] = language_name
+templates.env.filters["domain_message"] = translate_message
 templates.env.filters["money"] = money
 templates.env.filters["duration"] = duration
 templates.env.filters["money_range"] = money_range

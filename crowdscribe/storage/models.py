@@ -104,6 +104,9 @@ class User(Base):
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Saved reading preferences: a locale (zh_Hans, zh_Hant, en) and an IANA time zone.
+    locale: Mapped[str | None] = mapped_column(String(16))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
 
 class Qualification(Base):
