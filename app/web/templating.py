@@ -73,6 +73,3 @@ templates.env.filters["domain_message"] = translate_message
 templates.env.filters["money"] = money
 templates.env.filters["duration"] = duration
 templates.env.filters["money_range"] = money_range
-# ``_()`` in templates; identity until the gettext catalogs are installed.
-templates.env.add_extension("jinja2.ext.i18n")
-templates.env.install_null_translations(newstyle=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -107,6 +109,9 @@ class User(Base):
     # Saved reading preferences: a locale (zh_Hans, zh_Hant, en) and an IANA time zone.
     locale: Mapped[str | None] = mapped_column(String(16))
     time_zone: Mapped[str | None] = mapped_column(String(64))
+    # Standing: the name shown on leaderboards, only when the person opts in.
+    display_name: Mapped[str | None] = mapped_column(String(64))
+    on_leaderboard: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Qualification(Base):
@@ -245,13 +250,15 @@ class LedgerEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    # None for an adjustment: it credits more for the submission of the entry it adjusts.
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), unique=True)
     clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"))
     amount: Mapped[Decimal] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|credited|discounted
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column()
+    adjusts_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
 
 
 class Dispute(Base):
@@ -270,3 +277,51 @@ class Dispute(Base):
     resolution: Mapped[str | None] = mapped_column(String(16))  # accepted | edited | unusable
     reason_code: Mapped[str | None] = mapped_column(String(32))
     final_text: Mapped[str | None] = mapped_column(Text)
+
+
+class AppealState(StrEnum):
+    OPEN = "open"
+    UPHELD = "upheld"
+    REJECTED = "rejected"
+
+
+class Appeal(Base):
+    """A transcriber contesting the verdict on one of their transcripts, once, with a note; a
+    reviewer upholds (the difference is credited as a ledger adjustment) or rejects it."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    note: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default=AppealState.OPEN, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    comment: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column()
+    adjustment_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+
+
+class Team(Base):
+    """People who work together under a leader; members join with the team's invite code."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    invite_code: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TeamMember(Base):
+    """One person in one team (a person is in at most one); joining lets the leader see
+    their accuracy and earnings."""
+
+    __tablename__ = "team_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from app.web.deps import CsrfChecked, DbSession, SettingsDep, require_role
+from app.web.i18n import _, language_name
 from app.web.security import flash
 from app.web.templating import templates
 from crowdscribe.errors import ConventionError
@@ -41,11 +42,11 @@ def start(
     language = language.strip().lower()
     gold = gold_clip_counts(session, [language]).get(language, 0)
     if not exam_is_open(gold, settings.exam_clips):
-        flash(
-            request,
-            f"The {language} exam is not open yet: it needs reference clips your coordinator "
-            "has not added. You will see a button here once it opens.",
+        message = _(
+            "The {language} exam is not open yet: it needs reference clips your coordinator "
+            "has not added. You will see a button here once it opens."
         )
+        flash(request, message.format(language=language_name(language)))
         return RedirectResponse("/", status_code=303)
     paper = start_exam(session, person.id, language, settings=settings, now=_now())
     return RedirectResponse(f"/exam/{paper.attempt_id}", status_code=303)
