@@ -164,6 +164,35 @@ def settle_submission(
     return str(values["state"])
 
 
+def appeal_credit(full_price: Decimal, paid: Decimal) -> Decimal:
+    """What an upheld appeal adds: the full price less what the entry paid (never negative)."""
+    return max(_cents(full_price) - _cents(paid), ZERO)
+
+
+def credit_adjustment(
+    session: Session, entry_id: int, amount: Decimal, now: datetime
+) -> LedgerEntry:
+    """A new credited entry paying ``amount`` more for the work of entry ``entry_id`` (an upheld
+    appeal); the adjusted entry itself is never changed, so the ledger keeps its history."""
+    entry = session.get(LedgerEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"there is no ledger entry {entry_id}")
+    adjustment = LedgerEntry(
+        user_id=entry.user_id,
+        submission_id=None,
+        clip_id=entry.clip_id,
+        amount=check_amount(amount),
+        currency=entry.currency,
+        state="credited",
+        created_at=_utc(now),
+        decided_at=_utc(now),
+        adjusts_entry_id=entry.id,
+    )
+    session.add(adjustment)
+    session.flush()
+    return adjustment
+
+
 def _totals_by_currency(
     session: Session, user_id: int, since: datetime | None = None
 ) -> dict[str, dict[str, Decimal]]:
