@@ -168,9 +168,7 @@ def person_by_name(session: Session, name: str) -> Person:
 # Built once: every API request authenticates (plain columns, no ORM identity map).
 _BY_TOKEN = select(
     User.id, User.name, User.roles, User.languages, User.locale, User.time_zone
-).where(
-    User.token_digest == bindparam("p_digest"), User.active.is_(True)
-)
+).where(User.token_digest == bindparam("p_digest"), User.active.is_(True))
 
 
 def authenticate_token(session: Session, token: str) -> Person | None:

@@ -104,7 +104,7 @@ def test_a_verdict_is_appealed_once_and_decided_once(database: Database) -> None
             file_appeal(session, ann.id, submission_id, "again", T0 + timedelta(hours=1))
         with pytest.raises(Forbidden):
             decide_appeal(session, appeal.id, bob.id, uphold=True, comment="", now=T0)
-        decide_appeal(session, appeal.id, rita.id, uphold=False, comment="The 一齊 is there", now=T0)
+        decide_appeal(session, appeal.id, rita.id, uphold=False, comment="一齊 is said", now=T0)
         with pytest.raises(Conflict):
             decide_appeal(session, appeal.id, rita.id, uphold=True, comment="", now=T0)
         assert len(session.scalars(select(LedgerEntry)).all()) == 1
