@@ -15,11 +15,13 @@ from app.web.domain_messages import convention_summary, translate_message, trans
 from app.web.i18n import LocaleFromBrowser
 from app.web.recycling import RecycleConnections
 from app.web.routes import (
+    appeals,
     auth,
     coordinator,
     exam,
     preferences,
     review,
+    standing,
     transcriber,
     transcriber_api,
 )
@@ -95,6 +97,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     # The JSON API first: routes are matched in order, and its claims and submits are most of
     # the requests.
-    for module in (transcriber_api, auth, transcriber, exam, coordinator, review, preferences):
+    for module in (
+        transcriber_api,
+        auth,
+        transcriber,
+        exam,
+        coordinator,
+        review,
+        preferences,
+        appeals,
+        standing,
+    ):
         app.include_router(module.router)
     return app

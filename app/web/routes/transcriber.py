@@ -26,6 +26,7 @@ from crowdscribe.errors import ConventionError, NotFound
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, Clip, LedgerEntry, Submission
+from review.feedback import feedback_for
 from transcribe.conventions import EVENT_TAGS
 from transcribe.offers import offers_for
 from transcribe.queue import (
@@ -241,5 +242,11 @@ def earnings_page(
         .limit(50)
     ).all()
     return templates.TemplateResponse(
-        request, "earnings.html", {"earnings": standing.earnings, "rows": rows}
+        request,
+        "earnings.html",
+        {
+            "earnings": standing.earnings,
+            "rows": rows,
+            "feedback": feedback_for(session, person.id),
+        },
     )
