@@ -80,6 +80,36 @@ TEMPLATES: tuple[str, ...] = (
     ),
     N_("transcript {submission} is not one of this clip's"),
     N_("choose accept, edit or unusable"),
+    # Feedback, appeals, standing and teams
+    N_(
+        "This was a check clip with a known transcript; your text differs from it by {rate}, "
+        "more than the bar, so it was paid at the reduced rate."
+    ),
+    N_(
+        "Your text differs by {rate} from the final text the other transcribers agreed on, "
+        "more than the bar, so it was paid at the reduced rate."
+    ),
+    N_(
+        "Your text differs by {rate} from the final text a reviewer decided, more than the "
+        "bar, so it was paid at the reduced rate."
+    ),
+    N_("Write a short {what} saying why."),
+    N_("The {what} is {length} characters long; keep it to {limit}."),
+    N_("You have no transcript with that number."),
+    N_("Only a transcript paid at the reduced rate can be appealed."),
+    N_("You already appealed this verdict; each verdict can be appealed once."),
+    N_("There is no appeal {appeal}."),
+    N_("Only reviewers decide appeals."),
+    N_("This is your own appeal; another reviewer must decide it."),
+    N_("Appeal {appeal} is already decided; the first decision stands."),
+    N_("Keep the display name to {limit} characters."),
+    N_("Give the team a name of 1 to {limit} characters."),
+    N_("You are already in a team; leave it before starting another."),
+    N_("A team called {name} already exists; choose another name."),
+    N_("That invite code belongs to no team; ask the leader for a new link."),
+    N_("You are already in a team; leave it before joining another."),
+    N_("You are not in a team."),
+    N_("A leader cannot leave their own team."),
     # Convention problems
     N_("A tag cannot sit inside another bracket or a ((guess)); close the outer one first."),
     N_("Empty []: write a tag such as [noise], or remove the brackets."),
