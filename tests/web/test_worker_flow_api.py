@@ -8,7 +8,7 @@ from decimal import Decimal
 import httpx
 from sqlalchemy import select
 
-from crowdscribe.storage.models import LedgerEntry
+from crowdscribe.storage.models import LedgerEntry, User
 from tests import review_world as world
 
 FINAL = "我哋一齊去街市買餸"
@@ -78,3 +78,16 @@ def test_the_leaderboard_shows_only_opted_in_names(database, settings, serve):
     assert body["rows"][0]["accuracy"] == 1.0 and body["since"].endswith("+00:00")
     assert monthly.json()["rows"][0]["name"] == "安仔"
     assert wrong.status_code == 422
+
+
+def test_offers_show_work_waiting_before_the_exam(database, settings, serve):
+    world.add_clip(database, settings, language="yue")
+    world.publish(database, overlap=2)
+    newcomer = world.add_person(database, "new", languages=())
+    with database.session() as session:
+        session.get(User, newcomer.person.id).languages = "yue"
+    with serve(database) as server, http(server, newcomer) as api:
+        [offer] = api.get("/api/v1/offers").json()
+    assert offer["language"] == "yue" and offer["open_clips"] == 1
+    assert offer["qualified"] is False and offer["exam_open"] is False
+    assert offer["next_price"] is None and Decimal(offer["min_price"]) > 0

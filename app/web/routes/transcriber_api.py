@@ -26,6 +26,7 @@ from app.web.transcriber_view import audio_file_for, person_standing
 from crowdscribe.errors import LeaseExpired
 from transcribe.async_queue import claim_next_clip_async, submit_transcript_async
 from transcribe.conventions import validate_transcript
+from transcribe.offers import offers_for
 from transcribe.queue import (
     Claim,
     NoWork,
@@ -274,6 +275,22 @@ def me(person: CurrentPerson, session: DbSession, settings: SettingsDep) -> MeOu
             discounted=_amount(earnings.discounted),
         ),
     )
+
+
+@router.get("/offers")
+def offers(person: CurrentPerson, session: DbSession, settings: SettingsDep) -> list[dict]:
+    """Work waiting in each of my languages, qualified or not: clips, pay range, the price of
+    the next clip (where I may take one) and whether the exam is open."""
+    qualified = person_standing(session, settings, person, _now()).qualified
+    waiting = offers_for(
+        session,
+        person.id,
+        person.languages,
+        qualified,
+        exam_clips=settings.exam_clips,
+        now=_now(),
+    )
+    return [offer.to_dict() for offer in waiting]
 
 
 @router.post("/conventions/check", response_model=CheckOut)
