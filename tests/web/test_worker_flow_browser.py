@@ -164,3 +164,30 @@ def test_a_leader_invites_a_member_by_link_and_sees_their_work(
     assert "bob" not in leader.inner_text("#leaderboard")
     assert_no_sideways_scroll(leader)
     leader.screenshot(path=artifacts_dir / "standing_leader_phone.png", full_page=True)
+
+
+def test_a_chinese_reader_on_a_phone_reads_offers_feedback_and_standing_in_chinese(
+    live_server, chromium, artifacts_dir
+):
+    database, settings = live_server.database, live_server.settings
+    _ann, bob, _cat, _rita = discounted_world(database, settings)
+    world.add_clip(database, settings, language="yue")
+    world.publish(database, overlap=2)
+    context = chromium.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    log_in(page, live_server.url, bob.token)
+    offers = page.inner_text("[data-testid=offers]")
+    assert "待做工作" in offers and "领取下一个片段" in offers
+    assert_no_sideways_scroll(page)
+    page.screenshot(path=artifacts_dir / "home_offers_zh_phone.png", full_page=True)
+    page.goto(f"{live_server.url}/earnings")
+    feedback = page.inner_text("[data-testid=feedback]")
+    assert "降价支付及原因" in feedback and "超过了标准" in feedback
+    assert_no_sideways_scroll(page)
+    page.screenshot(path=artifacts_dir / "earnings_feedback_zh_phone.png", full_page=True)
+    page.goto(f"{live_server.url}/standing")
+    assert "排行榜" in page.inner_text("[data-testid=leaderboard]")
+    assert_no_sideways_scroll(page)
+    page.screenshot(path=artifacts_dir / "standing_zh_phone.png", full_page=True)
+    context.close()
