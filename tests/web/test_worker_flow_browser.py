@@ -136,6 +136,9 @@ def test_a_reduced_payment_is_explained_appealed_and_answered(
     page.reload()
     state = page.locator("[data-testid=appeal-state]").inner_text()
     assert "upheld" in state and "錄音係講公園" in state
+    page.click("a[href='/me/accuracy']")
+    worst = page.inner_text(".worst")
+    assert "餸" in worst and "𩠌" not in worst and "公園" in worst
     context.close()
 
 

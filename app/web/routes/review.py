@@ -28,6 +28,7 @@ from review.disputes import (
     disputed_clip_audio,
     resolve_dispute,
 )
+from review.feedback import word_diff
 from transcribe.pricing import load_rate_card
 from transcribe.users import Person
 
@@ -297,12 +298,22 @@ def my_accuracy(
         standing.language: worst_recent_clips(session, person.id, standing.language, window=window)
         for standing in standings
     }
+    # Shown in the characters written (餸 stays 餸), not the simplified forms compared.
+    diffs = {
+        item.scored.submission_id: word_diff(
+            item.scored.final_text, item.scored.text, item.scored.language
+        )
+        for items in worst.values()
+        for item in items
+        if not item.scored.is_gold
+    }
     return templates.TemplateResponse(
         request,
         "accuracy.html",
         {
             "standings": standings,
             "worst": worst,
+            "diffs": diffs,
             "bar": settings.accuracy_bar,
             "window": window,
         },
