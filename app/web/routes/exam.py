@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from app.web.deps import CsrfChecked, DbSession, SettingsDep, require_role
+from app.web.i18n import _
 from app.web.security import flash
 from app.web.templating import templates
 from crowdscribe.errors import ConventionError
@@ -121,7 +122,9 @@ def finish(
 ) -> Response:
     """Score the exam; a pass qualifies the person at once."""
     result = finish_exam(session, person.id, attempt_id, _now(), settings.exam_cooldown_s)
-    flash(request, "Passed: you can take paid work now." if result.passed else "Not passed yet.")
+    flash(
+        request, _("Passed: you can take paid work now.") if result.passed else _("Not passed yet.")
+    )
     return RedirectResponse(f"/exam/{attempt_id}/result", status_code=303)
 
 
