@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Insert, Select, func, literal, select, update
@@ -23,7 +23,8 @@ ZERO = Decimal("0.00")
 
 @dataclass(frozen=True)
 class Earnings:
-    """A person's totals in one currency; ``today`` counts entries created since UTC midnight."""
+    """A person's totals in one currency; ``today`` counts entries created since the person's
+    midnight."""
 
     currency: str
     today: Decimal
@@ -210,13 +211,20 @@ def _totals_by_currency(
 
 
 def earnings_for(
-    session: Session, user_id: int, now: datetime, currency: str | None = None
+    session: Session,
+    user_id: int,
+    now: datetime,
+    currency: str | None = None,
+    *,
+    time_zone: tzinfo = UTC,
 ) -> Earnings:
-    """A person's earnings: today's (since UTC midnight of ``now``), pending, credited and
-    discounted, in ``currency``; by default that of their newest entry (the card's if none)."""
+    """A person's earnings: today's (since midnight of ``now`` in ``time_zone``, the person's
+    day), pending, credited and discounted, in ``currency``; by default that of their newest
+    entry (the card's if none)."""
     if session.get(User, user_id) is None:
         raise NotFound(f"there is no person with id {user_id}")
-    midnight = _utc(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    local = _utc(now).astimezone(time_zone)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
     totals = _totals_by_currency(session, user_id)
     today = _totals_by_currency(session, user_id, since=midnight)
     if currency is None:

@@ -35,6 +35,10 @@ def extract() -> Catalog:
     return template
 
 
+def _forms(text: str | tuple[str, ...]) -> tuple[str, ...]:
+    return text if isinstance(text, tuple) else (text,)
+
+
 def catalog_path(locale: str) -> Path:
     """Where the ``.po`` file of ``locale`` lives."""
     return LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
@@ -64,6 +68,13 @@ def _write(catalog: Catalog, locale: str) -> None:
         )
 
 
+def _convert(converter: OpenCC, text: str | tuple[str, ...]) -> str | tuple[str, ...]:
+    # Plural messages carry a tuple of forms.
+    if isinstance(text, tuple):
+        return tuple(converter.convert(form or "") for form in text)
+    return converter.convert(text or "")
+
+
 def update() -> dict[str, int]:
     """Bring every catalog in step with the code; the number of untranslated messages each
     (English needs none: its messages are the ids themselves)."""
@@ -73,7 +84,7 @@ def update() -> dict[str, int]:
         catalog = read_catalog(locale)
         catalog.update(template, no_fuzzy_matching=True)
         _write(catalog, locale)
-        untranslated[locale] = sum(1 for m in catalog if m.id and not m.string)
+        untranslated[locale] = sum(1 for m in catalog if m.id and not all(_forms(m.string)))
     simplified, traditional = read_catalog(SIMPLIFIED), read_catalog(TRADITIONAL)
     converter = OpenCC("s2hk")
     converted = Catalog(locale=TRADITIONAL, project="crowdscribe")
@@ -82,7 +93,7 @@ def update() -> dict[str, int]:
             continue
         kept = traditional.get(message.id)
         by_hand = kept is not None and kept.string and "hand" in kept.flags
-        text = kept.string if by_hand else converter.convert(message.string or "")
+        text = kept.string if by_hand else _convert(converter, message.string)
         converted.add(message.id, text, flags=kept.flags if by_hand else ())
     _write(converted, TRADITIONAL)
     untranslated[TRADITIONAL] = untranslated[SIMPLIFIED]

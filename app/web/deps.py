@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.web.i18n import LOCALE_COOKIE, choose_locale, negotiate, use_locale
+from app.web.i18n import LOCALE_COOKIE, N_, _, choose_locale, negotiate, use_locale
 from app.web.security import CSRF_FIELD, CSRF_HEADER, csrf_matches, session_user_id
 from crowdscribe.errors import Forbidden, NotAuthenticated
 from crowdscribe.settings import Settings
@@ -27,6 +27,11 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # person (or a replaced token) is refused at most this long after the change.
 TOKEN_TRUST_S = 30.0
 _TOKEN_CACHE_LIMIT = 10_000
+ROLE_NAMES = {
+    "coordinator": N_("coordinator"),
+    "transcriber": N_("transcriber"),
+    "reviewer": N_("reviewer"),
+}
 
 
 class RecentTokens:
@@ -111,7 +116,7 @@ def _person_by_id(session: Session, user_id: int) -> Person | None:
 
 def _bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _space, token = header.partition(" ")
     if scheme.lower() != "bearer":
         return None
     return token.strip() or None
@@ -127,7 +132,7 @@ def _person_for_token(database: Database, token: str) -> Person:
         with database.session() as session:
             person = authenticate_token(session, token)
         if person is None:
-            raise NotAuthenticated("That access token is not valid; ask your coordinator.")
+            raise NotAuthenticated(_("That access token is not valid; ask your coordinator."))
         recent.put(digest, person)
     return person
 
@@ -135,14 +140,14 @@ def _person_for_token(database: Database, token: str) -> Person:
 def _person_for_cookie(request: Request, database: Database) -> Person:
     user_id = session_user_id(request)
     if user_id is None:
-        raise NotAuthenticated("Please log in.")
+        raise NotAuthenticated(_("Please log in."))
     with database.session() as session:
         person = _person_by_id(session, user_id)
     if person is None:
-        raise NotAuthenticated("Please log in.")
+        raise NotAuthenticated(_("Please log in."))
     cookie_write = request.url.path.startswith("/api/") and request.method in UNSAFE_METHODS
     if cookie_write and not csrf_matches(request, request.headers.get(CSRF_HEADER)):
-        raise Forbidden("This request is missing its security token; reload the page.")
+        raise Forbidden(_("This request is missing its security token; reload the page."))
     return person
 
 
@@ -192,7 +197,10 @@ def require_role(role: str) -> Callable[..., Person]:
 
     async def dependency(person: CurrentPerson) -> Person:
         if role not in person.roles:
-            raise Forbidden(f"This page is for people with the {role} role.")
+            raise Forbidden(
+                _("This page is for people with the %(role)s role.")
+                % {"role": _(ROLE_NAMES.get(role, role))}
+            )
         return person
 
     return dependency
@@ -206,7 +214,7 @@ async def verify_csrf(request: Request) -> None:
         value = form.get(CSRF_FIELD)
         presented = value if isinstance(value, str) else None
     if not csrf_matches(request, presented):
-        raise Forbidden("This form has expired or did not come from this site; reload the page.")
+        raise Forbidden(_("This form has expired or did not come from this site; reload the page."))
 
 
 CsrfChecked = Depends(verify_csrf)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from app.web.domain_messages import translate_message
 from app.web.i18n import (
@@ -18,7 +21,9 @@ from app.web.i18n import (
     language_name,
     ngettext,
 )
+from app.web.local_time import format_local, iso_with_offset
 from app.web.security import csrf_token_for, pop_flash
+from app.web.transcriber_view import person_zone
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -26,14 +31,36 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def _page_context(request: Request) -> dict[str, Any]:
     # The nav in base.html adapts to roles; forms need the session's CSRF token.
+    person = getattr(request.state, "person", None)
+    zone = person_zone(person, request.app.state.settings)
     return {
-        "person": getattr(request.state, "person", None),
+        "person": person,
+        "time_zone": zone,
+        "time_zone_name": str(zone),
+        "script_text": _script_text(),
         "csrf_token": csrf_token_for(request),
         "flash": pop_flash(request),
         "locale": current_locale(),
         "html_lang": html_lang(current_locale()),
         "locale_labels": LOCALE_LABELS,
     }
+
+
+def _script_text() -> dict[str, str]:
+    # The words the pages' scripts write, in the page's language.
+    return {
+        "follows": gettext("✓ Follows the conventions."),
+        "characters": gettext("Characters %(first)s–%(last)s:"),
+        "empty": gettext("(empty)"),
+        "reserved": gettext("Clip reserved for you until %(time)s."),
+        "not_reserved": gettext("Could not keep this clip reserved."),
+    }
+
+
+@pass_context
+def local_time(context: Context, moment: datetime | None, style: str = "datetime") -> str:
+    """A stored (UTC) time in the reader's zone and language: ``{{ lease_end | local_time }}``."""
+    return format_local(moment, context["time_zone"], context["locale"], style)
 
 
 def money(amount: Decimal | None, currency: str | None = None) -> str:
@@ -70,6 +97,8 @@ templates.env.add_extension("jinja2.ext.i18n")
 templates.env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
 templates.env.filters["language_name"] = language_name
 templates.env.filters["domain_message"] = translate_message
+templates.env.filters["local_time"] = local_time
+templates.env.filters["iso_time"] = iso_with_offset
 templates.env.filters["money"] = money
 templates.env.filters["duration"] = duration
 templates.env.filters["money_range"] = money_range

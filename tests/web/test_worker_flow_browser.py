@@ -181,7 +181,7 @@ def test_a_chinese_reader_on_a_phone_reads_offers_feedback_and_standing_in_chine
     page.set_default_timeout(15000)
     log_in(page, live_server.url, bob.token)
     offers = page.inner_text("[data-testid=offers]")
-    assert "待做工作" in offers and "领取下一个片段" in offers
+    assert "待做工作" in offers and "领取下一段" in offers
     assert_no_sideways_scroll(page)
     page.screenshot(path=artifacts_dir / "home_offers_zh_phone.png", full_page=True)
     page.goto(f"{live_server.url}/earnings")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.web.deps import CsrfChecked, DbSession
+from app.web.i18n import _
 from app.web.security import log_in, log_out
 from app.web.templating import templates
 from transcribe.users import Person, authenticate_password, authenticate_token
@@ -56,7 +57,7 @@ def login(
             request,
             "login.html",
             {
-                "error": "Those details did not match; check them and try again.",
+                "error": _("Those details did not match; check them and try again."),
                 "name": name,
                 "next_url": _safe_next(next) or "",
             },

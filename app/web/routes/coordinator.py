@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.web.deps import DbSession, SettingsDep, require_role
+from app.web.local_time import start_of_day
 from app.web.templating import templates
+from app.web.transcriber_view import person_zone
 from crowdscribe.storage.models import Clip, Dispute, Qualification, Recording, Submission, User
 from transcribe.pricing import load_rate_card
 from transcribe.users import Person
@@ -63,10 +65,11 @@ def paused_people(session: Session) -> list[dict]:
 
 @router.get("/coordinator")
 def overview(
-    request: Request, _person: Coordinator, session: DbSession, settings: SettingsDep
+    request: Request, person: Coordinator, session: DbSession, settings: SettingsDep
 ) -> Response:
-    """Where the pipeline stands: recordings, clips, submissions today, disputes, people, rates."""
-    midnight = datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC)
+    """Where the pipeline stands: recordings, clips, submissions today (the coordinator's day),
+    disputes, people, rates."""
+    midnight = start_of_day(datetime.now(UTC), person_zone(person, settings))
     statuses, clip_rows = clip_progress(session)
     return templates.TemplateResponse(
         request,

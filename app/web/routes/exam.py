@@ -137,7 +137,9 @@ def finish(
 ) -> Response:
     """Score the exam; a pass qualifies the person at once."""
     result = finish_exam(session, person.id, attempt_id, _now(), settings.exam_cooldown_s)
-    flash(request, "Passed: you can take paid work now." if result.passed else "Not passed yet.")
+    flash(
+        request, _("Passed: you can take paid work now.") if result.passed else _("Not passed yet.")
+    )
     return RedirectResponse(f"/exam/{attempt_id}/result", status_code=303)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, Body, Form, Request
+from fastapi import APIRouter, Body, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.web.deps import CsrfChecked, CurrentPerson, DbSession
@@ -22,12 +22,11 @@ def _back_to(next_url: str) -> str:
     return next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
 
 
-@router.post("/preferences/locale", dependencies=[CsrfChecked])
+# A link, not a form: switching language changes nothing anyone else sees, and a link works on
+# every page, logged in or not, with no script.
+@router.get("/preferences/locale")
 def choose_locale_page(
-    request: Request,
-    session: DbSession,
-    locale: Annotated[str, Form()],
-    next: Annotated[str, Form()] = "/",
+    request: Request, session: DbSession, locale: str, next: str = "/"
 ) -> Response:
     """Switch the pages' language: remembered by this browser, and saved for a logged-in person."""
     if locale not in LOCALES:

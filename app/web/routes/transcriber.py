@@ -19,6 +19,7 @@ from app.web.deps import (
     SettingsDep,
     require_role,
 )
+from app.web.i18n import N_, _
 from app.web.security import flash
 from app.web.templating import templates
 from app.web.transcriber_view import person_standing
@@ -41,9 +42,9 @@ router = APIRouter(tags=["transcriber pages"], include_in_schema=False)
 Transcriber = Annotated[Person, Depends(require_role("transcriber"))]
 
 SKIP_REASONS = {
-    "bad_audio": "Bad audio (noise, distortion, cut off)",
-    "wrong_language": "Wrong language",
-    "empty": "Nobody speaks",
+    "bad_audio": N_("Bad audio (noise, distortion, cut off)"),
+    "wrong_language": N_("Wrong language"),
+    "empty": N_("Nobody speaks"),
 }
 # Tags the palette offers, in the order people reach for them.
 NO_WORK_KEY = "no_work"
@@ -57,7 +58,7 @@ def _now() -> datetime:
 def _held_assignment(session: Session, person: Person, assignment_id: str) -> Assignment:
     assignment = session.get(Assignment, assignment_id)
     if assignment is None or assignment.user_id != person.id:
-        raise NotFound("You do not hold that clip; take the next one from the start page.")
+        raise NotFound(_("You do not hold that clip; take the next one from the start page."))
     return assignment
 
 
@@ -122,7 +123,7 @@ def no_work_page(request: Request, _person: Transcriber) -> Response:
     stored = request.session.pop(NO_WORK_KEY, None) or {}
     expected = stored.get("next_expected_at")
     no_work = NoWork(
-        stored.get("message", "There are no clips for you right now."),
+        stored.get("message", _("There are no clips for you right now.")),
         datetime.fromisoformat(expected) if expected else None,
     )
     return templates.TemplateResponse(request, "no_work.html", {"no_work": no_work})
@@ -172,7 +173,7 @@ def work_page(
     """The clip being worked on: player, text box, conventions at hand."""
     assignment = _held_assignment(session, person, assignment_id)
     if assignment.state != "leased":
-        flash(request, "That clip is finished; here is what is on offer now.")
+        flash(request, _("That clip is finished; here is what is on offer now."))
         return RedirectResponse("/", status_code=303)
     return _render_work(request, assignment, session.get(Clip, assignment.clip_id))
 
@@ -204,7 +205,7 @@ def submit_page(
     if receipt.status == "late":
         flash(request, receipt.message)
     else:
-        flash(request, "Submitted. Here is the next clip.")
+        flash(request, _("Submitted. Here is the next clip."))
     return _claim_and_go(request, database, settings, person, clip.language)
 
 
@@ -223,7 +224,7 @@ def skip_page(
     language = session.get(Clip, assignment.clip_id).language
     skip_assignment(session, assignment_id, person.id, reason, _now())
     session.commit()
-    flash(request, "Skipped. Thank you for saying why.")
+    flash(request, _("Skipped. Thank you for saying why."))
     return _claim_and_go(request, database, settings, person, language)
 
 

@@ -22,6 +22,8 @@ from app.web.deps import (
     SettingsDep,
     run_database_work,
 )
+from app.web.domain_messages import translate_message, translate_problems
+from app.web.local_time import Timestamp
 from app.web.transcriber_view import audio_file_for, person_standing
 from crowdscribe.errors import LeaseExpired
 from transcribe.async_queue import claim_next_clip_async, submit_transcript_async
@@ -56,7 +58,7 @@ class ClaimOut(BaseModel):
     duration_s: float
     price: str = Field(description="Exact decimal amount paid for this clip, e.g. '0.35'.")
     currency: str
-    lease_expires_at: datetime
+    lease_expires_at: Timestamp
 
 
 class SubmitRequest(BaseModel):
@@ -84,7 +86,7 @@ class SkipOut(BaseModel):
 
 class LeaseOut(BaseModel):
     assignment_id: str
-    lease_expires_at: datetime
+    lease_expires_at: Timestamp
 
 
 class EarningsOut(BaseModel):
@@ -99,7 +101,7 @@ class ExamStatusOut(BaseModel):
     language: str
     state: str = Field(description="qualified | paused | not_taken | failed | in_progress")
     detail: str | None = None
-    retake_at: datetime | None = None
+    retake_at: Timestamp | None = None
 
 
 class MeOut(BaseModel):
@@ -120,7 +122,10 @@ class ProblemOut(BaseModel):
     start: int
     end: int
     code: str
-    message: str
+    message: str = Field(description="What is wrong and how to fix it, in the asked language.")
+    params: dict[str, str] = Field(
+        default_factory=dict, description="The varying parts of the message (tag, char...)."
+    )
 
 
 class CheckOut(BaseModel):
@@ -203,7 +208,7 @@ async def submit(
         submission_id=receipt.submission_id,
         status=receipt.status,
         duplicate=receipt.duplicate,
-        message=receipt.message,
+        message=translate_message(receipt.message),
     )
 
 
@@ -299,5 +304,5 @@ def check_conventions(payload: CheckRequest, _person: CurrentPerson) -> CheckOut
     problems = validate_transcript(payload.text, payload.language)
     return CheckOut(
         ok=not problems,
-        problems=[ProblemOut(**problem.to_dict()) for problem in problems],
+        problems=[ProblemOut(**row) for row in translate_problems(problems)],
     )
