@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path("crowdscribe-data"))
     database_url: str | None = None
     secret_key: str | None = None
+    # Session cookies only over HTTPS: on wherever the app is served behind TLS.
+    secure_cookies: bool = False
     # Collection
     max_clip_s: float = 15.0
     # Dispatch

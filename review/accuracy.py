@@ -16,7 +16,14 @@ from datetime import datetime
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from crowdscribe.storage.models import Clip, GoldClip, Qualification, Submission, User
+from crowdscribe.storage.models import (
+    Clip,
+    GoldClip,
+    Qualification,
+    QualificationStatus,
+    Submission,
+    User,
+)
 from review.agreement import Alignment, align
 from transcribe.users import pause_language
 
@@ -123,7 +130,7 @@ def recent_scores(
 def _window_start(qualification: Qualification | None) -> datetime | None:
     # A person who (re)qualified starts a fresh window; a paused one keeps the window that
     # paused them, so they (and coordinators) can see why.
-    if qualification is not None and qualification.status == "qualified":
+    if qualification is not None and qualification.status == QualificationStatus.QUALIFIED:
         return qualification.since
     return None
 
@@ -222,7 +229,8 @@ def enforce_accuracy_bar(
     for user_id in sorted(set(user_ids)):
         qualified = session.scalars(
             select(Qualification).where(
-                Qualification.user_id == user_id, Qualification.status == "qualified"
+                Qualification.user_id == user_id,
+                Qualification.status == QualificationStatus.QUALIFIED,
             )
         ).all()
         for qualification in qualified:

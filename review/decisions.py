@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
+from crowdscribe.storage.models import DisputeKind
 from review.agreement import AgreementPolicy, pairwise_error_rates
 from review.consensus import decide_consensus
 
@@ -88,7 +89,7 @@ def decide_clip(
         return Decision(
             action=DISPUTE,
             threshold=threshold,
-            dispute_kind="bad_audio",
+            dispute_kind=DisputeKind.BAD_AUDIO,
             reason=f"{bad_audio} transcribers skipped the clip as bad audio",
         )
     rates = pairwise_error_rates(list(texts), language) if len(texts) >= 2 else []
@@ -118,7 +119,7 @@ def decide_clip(
         action=DISPUTE,
         threshold=threshold,
         agreement_error=overall,
-        dispute_kind="disagreement",
+        dispute_kind=DisputeKind.DISAGREEMENT,
         reason=_disagreement_reason(texts, overall, threshold) + f" after {overlap} transcriptions",
     )
 

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
-from crowdscribe.storage.models import Clip, Recording
+from crowdscribe.storage.models import Clip, ClipStatus, Recording
 
-FINAL_STATUSES = ("agreed", "resolved")
+FINAL_STATUSES = (ClipStatus.AGREED, ClipStatus.RESOLVED)
 MANIFEST_NAME = "manifest.jsonl"
 AUDIO_DIR = "audio"
 

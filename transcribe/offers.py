@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from crowdscribe.storage.models import Assignment, Clip, GoldClip, WorkItem
+from crowdscribe.storage.models import Clip, GoldClip, WorkItem
+from transcribe.dispatch.rules import claimable
 
 
 @dataclass(frozen=True)
@@ -70,17 +71,8 @@ def gold_clip_counts(session: Session, languages: Iterable[str]) -> dict[str, in
 
 
 def _waiting_slots(user_id: int, languages: list[str], now: datetime):
-    # The claim's own condition: an open slot or a run-out lease, of a clip still published,
-    # that this person never had.
-    return and_(
-        WorkItem.language.in_(languages),
-        or_(
-            WorkItem.state == "open",
-            and_(WorkItem.state == "leased", WorkItem.lease_expires_at < now),
-        ),
-        Clip.status == "published",
-        ~exists().where(Assignment.clip_id == WorkItem.clip_id, Assignment.user_id == user_id),
-    )
+    # The claim's own rule (open or run out, published, never had), so offers match claims.
+    return and_(WorkItem.language.in_(languages), claimable(user_id, now))
 
 
 def _next_prices(

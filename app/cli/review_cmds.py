@@ -3,7 +3,6 @@ reviewer, and see each transcriber's accuracy (and who is paused, and why)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -17,6 +16,7 @@ from app.cli.output import (
     print_rows,
     rows_table,
 )
+from crowdscribe.clock import utc_now
 from review.accuracy import accuracy_report
 from review.disputes import dispute_queue
 from transcribe.users import person_by_name
@@ -69,7 +69,7 @@ def disputes(
     state: Annotated[str, typer.Option("--state", help="open or resolved.")] = "open",
 ) -> None:
     """Disputes waiting for a reviewer, oldest first."""
-    now = datetime.now(UTC)
+    now = utc_now()
     with context.database().session() as session:
         rows = [
             summary.to_dict(now)

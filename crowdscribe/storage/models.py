@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -23,16 +23,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from crowdscribe.clock import utc_now
+
 MONEY = Numeric(14, 4)
-
-
-def utcnow() -> datetime:
-    """Timezone-aware now; every timestamp in the database is UTC."""
-    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class RecordingStatus(StrEnum):
+    SEGMENTED = "segmented"
+    # Segmented, but its clips wait for a coordinator (heavy clipping) before paid work.
+    HELD = "held"
+    NO_SPEECH = "no_speech"
+    REJECTED = "rejected"
 
 
 class Recording(Base):
@@ -44,7 +49,7 @@ class Recording(Base):
     source: Mapped[str] = mapped_column(Text)
     source_path: Mapped[str] = mapped_column(Text, unique=True)
     digest: Mapped[str | None] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # RecordingStatus
     reason: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(32))
     speaker_group: Mapped[str] = mapped_column(String(32))
@@ -60,8 +65,21 @@ class Recording(Base):
     speech_ratio: Mapped[float | None] = mapped_column(Float)
     snr_db: Mapped[float | None] = mapped_column(Float)
     clip_count: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class ClipStatus(StrEnum):
+    """collected -> published -> agreed | disputed -> resolved | unusable (held: collected from a
+    recording a coordinator must release first)"""
+
+    COLLECTED = "collected"
+    HELD = "held"
+    PUBLISHED = "published"
+    AGREED = "agreed"
+    DISPUTED = "disputed"
+    RESOLVED = "resolved"
+    UNUSABLE = "unusable"
 
 
 class Clip(Base):
@@ -78,8 +96,7 @@ class Clip(Base):
     language: Mapped[str] = mapped_column(String(32), index=True)
     speaker_group: Mapped[str] = mapped_column(String(32))
     project: Mapped[str] = mapped_column(String(64), index=True)
-    # collected -> published -> agreed | disputed -> resolved | unusable
-    status: Mapped[str] = mapped_column(String(16), index=True, default="collected")
+    status: Mapped[str] = mapped_column(String(16), index=True, default=ClipStatus.COLLECTED)
     peaks: Mapped[list | None] = mapped_column(JSON)
     price: Mapped[Decimal | None] = mapped_column(MONEY)
     currency: Mapped[str | None] = mapped_column(String(3))
@@ -90,7 +107,7 @@ class Clip(Base):
     agreement_error: Mapped[float | None] = mapped_column(Float)
     decision: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class User(Base):
@@ -105,13 +122,20 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # Raised to end every signed-in browser session of this person at once (logout, revocation).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Saved reading preferences: a locale (zh_Hans, zh_Hant, en) and an IANA time zone.
     locale: Mapped[str | None] = mapped_column(String(16))
     time_zone: Mapped[str | None] = mapped_column(String(64))
     # Standing: the name shown on leaderboards, only when the person opts in.
     display_name: Mapped[str | None] = mapped_column(String(64))
     on_leaderboard: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class QualificationStatus(StrEnum):
+    QUALIFIED = "qualified"
+    PAUSED = "paused"
 
 
 class Qualification(Base):
@@ -123,9 +147,9 @@ class Qualification(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     language: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16))  # qualified | paused
+    status: Mapped[str] = mapped_column(String(16))  # QualificationStatus
     reason: Mapped[str | None] = mapped_column(Text)
-    since: Mapped[datetime] = mapped_column(default=utcnow)
+    since: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class GoldClip(Base):
@@ -135,7 +159,7 @@ class GoldClip(Base):
 
     clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"), primary_key=True)
     reference_text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class ExamAttempt(Base):
@@ -148,7 +172,7 @@ class ExamAttempt(Base):
     language: Mapped[str] = mapped_column(String(32))
     clip_ids: Mapped[list] = mapped_column(JSON)
     threshold: Mapped[float] = mapped_column(Float)
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(default=utc_now)
     finished_at: Mapped[datetime | None] = mapped_column()
     error_rate: Mapped[float | None] = mapped_column(Float)
     passed: Mapped[bool | None] = mapped_column(Boolean)
@@ -165,6 +189,14 @@ class ExamAnswer(Base):
     error_rate: Mapped[float] = mapped_column(Float)
 
 
+class SlotState(StrEnum):
+    """One of a clip's overlap slots: open to claim, leased to someone, or done."""
+
+    OPEN = "open"
+    LEASED = "leased"
+    DONE = "done"
+
+
 class WorkItem(Base):
     """One transcription slot of a published clip; a clip with overlap N has N slots."""
 
@@ -178,16 +210,16 @@ class WorkItem(Base):
             "language",
             "claim_rank",
             "id",
-            postgresql_where=text("state = 'open'"),
-            sqlite_where=text("state = 'open'"),
+            postgresql_where=text(f"state = '{SlotState.OPEN}'"),
+            sqlite_where=text(f"state = '{SlotState.OPEN}'"),
         ),
         # Leases by expiry: the ones run out (usually none) without reading the ones held.
         Index(
             "ix_work_items_leased",
             "language",
             "lease_expires_at",
-            postgresql_where=text("state = 'leased'"),
-            sqlite_where=text("state = 'leased'"),
+            postgresql_where=text(f"state = '{SlotState.LEASED}'"),
+            sqlite_where=text(f"state = '{SlotState.LEASED}'"),
         ),
     )
 
@@ -198,10 +230,17 @@ class WorkItem(Base):
     priority: Mapped[int] = mapped_column(Integer, default=0)
     # -priority: claims go by priority desc then id asc, and one ascending index serves that.
     claim_rank: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[str] = mapped_column(String(16), default="open")  # open | leased | done
+    state: Mapped[str] = mapped_column(String(16), default=SlotState.OPEN)
     assignment_id: Mapped[str | None] = mapped_column(String(32))
     lease_expires_at: Mapped[datetime | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class AssignmentState(StrEnum):
+    LEASED = "leased"
+    SUBMITTED = "submitted"
+    SKIPPED = "skipped"
+    EXPIRED = "expired"
 
 
 class Assignment(Base):
@@ -217,12 +256,19 @@ class Assignment(Base):
     work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"), index=True)
     clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    state: Mapped[str] = mapped_column(String(16), default="leased")
+    state: Mapped[str] = mapped_column(String(16), default=AssignmentState.LEASED)
     skip_reason: Mapped[str | None] = mapped_column(String(32))
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
-    leased_at: Mapped[datetime] = mapped_column(default=utcnow)
+    leased_at: Mapped[datetime] = mapped_column(default=utc_now)
     lease_expires_at: Mapped[datetime] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class SubmissionStatus(StrEnum):
+    """Counted toward agreement and pay, or late (the lease had run out; kept, not counted)."""
+
+    COUNTED = "counted"
+    LATE = "late"
 
 
 class Submission(Base):
@@ -236,10 +282,16 @@ class Submission(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     request_id: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="counted")  # counted | late
+    status: Mapped[str] = mapped_column(String(16), default=SubmissionStatus.COUNTED)
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
     error_vs_final: Mapped[float | None] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class LedgerState(StrEnum):
+    PENDING = "pending"
+    CREDITED = "credited"
+    DISCOUNTED = "discounted"
 
 
 class LedgerEntry(Base):
@@ -255,10 +307,26 @@ class LedgerEntry(Base):
     clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"))
     amount: Mapped[Decimal] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|credited|discounted
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), default=LedgerState.PENDING)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
     decided_at: Mapped[datetime | None] = mapped_column()
     adjusts_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+
+
+class DisputeKind(StrEnum):
+    DISAGREEMENT = "disagreement"
+    BAD_AUDIO = "bad_audio"
+
+
+class DisputeState(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class DisputeResolution(StrEnum):
+    ACCEPTED = "accepted"
+    EDITED = "edited"
+    UNUSABLE = "unusable"
 
 
 class Dispute(Base):
@@ -268,13 +336,13 @@ class Dispute(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))  # disagreement | bad_audio
-    state: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # DisputeKind
+    state: Mapped[str] = mapped_column(String(16), default=DisputeState.OPEN, index=True)
     agreement_error: Mapped[float | None] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
     resolved_at: Mapped[datetime | None] = mapped_column()
     resolver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    resolution: Mapped[str | None] = mapped_column(String(16))  # accepted | edited | unusable
+    resolution: Mapped[str | None] = mapped_column(String(16))  # DisputeResolution
     reason_code: Mapped[str | None] = mapped_column(String(32))
     final_text: Mapped[str | None] = mapped_column(Text)
 
@@ -296,7 +364,7 @@ class Appeal(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     note: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default=AppealState.OPEN, index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     comment: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None] = mapped_column()
@@ -312,7 +380,7 @@ class Team(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     leader_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
     invite_code: Mapped[str] = mapped_column(String(32), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class TeamMember(Base):
@@ -324,4 +392,15 @@ class TeamMember(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
-    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    joined_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class LoginFailure(Base):
+    """One failed sign-in, under the name tried and under the address it came from: recent ones
+    throttle further tries (``transcribe.access``)."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)  # "name:…" or "address:…"
+    failed_at: Mapped[datetime] = mapped_column(index=True)

@@ -18,8 +18,9 @@ from review.accuracy import (
 from review.agreement import load_policy
 from review.processing import score_gold_submissions
 from tests import review_world as world
+from transcribe.dispatch.sequences import Claim
+from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
 from transcribe.pricing import default_rate_card
-from transcribe.queue import Claim, claim_next_clip, submit_transcript
 from transcribe.users import set_qualified
 
 TRUTH = "so we went down to the the river and um we caught three fish [laugh]"

@@ -11,8 +11,9 @@ from crowdscribe.storage.models import Dispute, GoldClip, LedgerEntry, Submissio
 from review.agreement import load_policy
 from review.processing import complete_clip_ids, process_clips, score_gold_submissions
 from tests.review_world import add_clip, add_person, clip_row, publish, skip, transcribe
+from transcribe.dispatch.sequences import Claim
+from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
 from transcribe.pricing import default_rate_card
-from transcribe.queue import Claim, claim_next_clip, submit_transcript
 
 TRUTH = "so we went down to the the river and um we caught three fish [laugh]"
 DROPPED_REPETITION = "so we went down to the river and um we caught three fish [laugh]"

@@ -3,7 +3,6 @@ their appeals; the reviewers' queue of open appeals and their decisions."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -14,6 +13,7 @@ from app.web.deps import CsrfChecked, DbSession, require_role
 from app.web.i18n import _
 from app.web.security import flash
 from app.web.templating import templates
+from crowdscribe.clock import utc_now
 from crowdscribe.errors import Refusal
 from review.appeals import (
     MAX_COMMENT_CHARS,
@@ -28,10 +28,6 @@ from transcribe.users import Person
 router = APIRouter(tags=["feedback and appeals"])
 Transcriber = Annotated[Person, Depends(require_role("transcriber"))]
 Reviewer = Annotated[Person, Depends(require_role("reviewer"))]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class AppealRequest(BaseModel):
@@ -53,7 +49,7 @@ def my_feedback(person: Transcriber, session: DbSession) -> list[dict]:
 @router.post("/api/v1/appeals", status_code=201)
 def appeal(payload: AppealRequest, person: Transcriber, session: DbSession) -> dict:
     """Appeal the verdict on one of my discounted transcripts (once), with a note."""
-    filed = file_appeal(session, person.id, payload.submission_id, payload.note, _now())
+    filed = file_appeal(session, person.id, payload.submission_id, payload.note, utc_now())
     return {"id": filed.id, "submission_id": filed.submission_id, "state": filed.state}
 
 
@@ -74,7 +70,7 @@ def decide(
         reviewer.id,
         uphold=payload.uphold,
         comment=payload.comment,
-        now=_now(),
+        now=utc_now(),
     )
     return {"id": decided.id, "state": decided.state, "adjustment_id": decided.adjustment_id}
 
@@ -89,7 +85,7 @@ def appeal_page(
 ) -> Response:
     """The appeal form on the earnings page."""
     try:
-        file_appeal(session, person.id, submission_id, note, _now())
+        file_appeal(session, person.id, submission_id, note, utc_now())
     except Refusal as refusal:
         session.rollback()
         flash(request, refusal.message)
@@ -124,7 +120,7 @@ def decide_page(
             reviewer.id,
             uphold=decision == "uphold",
             comment=comment,
-            now=_now(),
+            now=utc_now(),
         )
     except Refusal as refusal:
         session.rollback()

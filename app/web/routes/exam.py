@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -10,23 +9,29 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from app.web.deps import CsrfChecked, DbSession, SettingsDep, require_role
+from app.web.edge import RowId
 from app.web.i18n import _, language_name
 from app.web.security import flash
 from app.web.templating import templates
+from crowdscribe.clock import utc_now
 from crowdscribe.errors import ConventionError
 from crowdscribe.storage.models import Clip, ExamAttempt
-from review.exam import answer_exam, exam_paper, exam_result, finish_exam, start_exam
+from review.exam import (
+    answer_exam,
+    exam_paper,
+    exam_result,
+    finish_exam,
+    hide_reference,
+    start_exam,
+)
 from transcribe.conventions import EVENT_TAGS
+from transcribe.limits import MAX_TEXT_CHARS
 from transcribe.offers import exam_is_open, gold_clip_counts
 from transcribe.users import Person
 
 router = APIRouter(tags=["exam pages"], include_in_schema=False)
 Transcriber = Annotated[Person, Depends(require_role("transcriber"))]
 PALETTE = ("noise", "breath", "laugh", "cough", "music", "unintelligible", "no-speech")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @router.post("/exam/{language}/start", dependencies=[CsrfChecked])
@@ -37,18 +42,18 @@ def start(
     session: DbSession,
     settings: SettingsDep,
 ) -> Response:
-    """Open the exam in a language (or go back to the one already open); a language without
-    enough gold clips yet sends the person home with a note instead of an error page."""
+    """Open the exam in a language (or go back to the one already open); a language of theirs
+    without enough gold clips yet sends the person home with a note instead of an error page."""
     language = language.strip().lower()
     gold = gold_clip_counts(session, [language]).get(language, 0)
-    if not exam_is_open(gold, settings.exam_clips):
+    if language in person.languages and not exam_is_open(gold, settings.exam_clips):
         message = _(
             "The {language} exam is not open yet: it needs reference clips your coordinator "
             "has not added. You will see a button here once it opens."
         )
         flash(request, message.format(language=language_name(language)))
         return RedirectResponse("/", status_code=303)
-    paper = start_exam(session, person.id, language, settings=settings, now=_now())
+    paper = start_exam(session, person.id, language, settings=settings, now=utc_now())
     return RedirectResponse(f"/exam/{paper.attempt_id}", status_code=303)
 
 
@@ -88,7 +93,7 @@ def _render_paper(
 @router.get("/exam/{attempt_id}")
 def paper_page(
     request: Request,
-    attempt_id: int,
+    attempt_id: RowId,
     person: Transcriber,
     session: DbSession,
     clip: str | None = None,
@@ -103,11 +108,11 @@ def paper_page(
 @router.post("/exam/{attempt_id}/answer", dependencies=[CsrfChecked])
 def answer(
     request: Request,
-    attempt_id: int,
+    attempt_id: RowId,
     person: Transcriber,
     session: DbSession,
-    clip_id: Annotated[str, Form()],
-    text: Annotated[str, Form()] = "",
+    clip_id: Annotated[str, Form(max_length=64)],
+    text: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
 ) -> Response:
     """Store one answer and show the next clip; a convention slip keeps the text on the page."""
     try:
@@ -130,13 +135,13 @@ def answer(
 @router.post("/exam/{attempt_id}/finish", dependencies=[CsrfChecked])
 def finish(
     request: Request,
-    attempt_id: int,
+    attempt_id: RowId,
     person: Transcriber,
     session: DbSession,
     settings: SettingsDep,
 ) -> Response:
     """Score the exam; a pass qualifies the person at once."""
-    result = finish_exam(session, person.id, attempt_id, _now(), settings.exam_cooldown_s)
+    result = finish_exam(session, person.id, attempt_id, utc_now(), settings.exam_cooldown_s)
     flash(
         request, _("Passed: you can take paid work now.") if result.passed else _("Not passed yet.")
     )
@@ -146,15 +151,16 @@ def finish(
 @router.get("/exam/{attempt_id}/result")
 def result_page(
     request: Request,
-    attempt_id: int,
+    attempt_id: RowId,
     person: Transcriber,
     session: DbSession,
     settings: SettingsDep,
 ) -> Response:
-    """Each answer word by word against the reference: substitutions, insertions, deletions."""
+    """Each answer word by word: which words were wrong, extra or missing, never the reference
+    itself (the gold clips serve other exams and quality checks)."""
     result = exam_result(session, person.id, attempt_id, settings.exam_cooldown_s)
     answers = [
-        {"answer": answer, "chunks": answer.alignment.to_dict()["chunks"]}
+        {"answer": answer, "chunks": hide_reference(answer.alignment.to_dict()["chunks"])}
         for answer in result.answers
     ]
     return templates.TemplateResponse(

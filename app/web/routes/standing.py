@@ -3,7 +3,6 @@ them, and teams (start one, invite by link, join, leave, the leader's view, team
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -14,6 +13,7 @@ from app.web.deps import CsrfChecked, CurrentPerson, DbSession, require_role
 from app.web.i18n import _
 from app.web.security import flash
 from app.web.templating import templates
+from crowdscribe.clock import utc_now
 from crowdscribe.errors import Refusal
 from crowdscribe.storage.models import User
 from transcribe.standing import (
@@ -34,10 +34,6 @@ Transcriber = Annotated[Person, Depends(require_role("transcriber"))]
 Period = Annotated[str, Query(pattern="^(week|month)$")]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class LeaderboardChoice(BaseModel):
     show: bool
     display_name: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
@@ -56,7 +52,9 @@ def get_leaderboard(
     person: CurrentPerson, session: DbSession, language: str, period: Period = "week"
 ) -> dict:
     """Opted-in people ranked in a language this week or month; ``you`` is my own place."""
-    board = leaderboard(session, language=language, period=period, now=_now(), viewer_id=person.id)
+    board = leaderboard(
+        session, language=language, period=period, now=utc_now(), viewer_id=person.id
+    )
     return board.to_dict()
 
 
@@ -72,21 +70,21 @@ def choose_leaderboard(
 @router.get("/api/v1/teams/mine")
 def my_team(person: CurrentPerson, session: DbSession, period: Period = "week") -> dict | None:
     """My team; its leader also gets the invite code and each member's figures."""
-    view = team_view(session, person.id, period=period, now=_now())
+    view = team_view(session, person.id, period=period, now=utc_now())
     return None if view is None else view.to_dict()
 
 
 @router.post("/api/v1/teams", status_code=201)
 def start_team(payload: TeamRequest, person: Transcriber, session: DbSession) -> dict:
     """Start a team that I lead."""
-    team = create_team(session, person.id, payload.name, _now())
+    team = create_team(session, person.id, payload.name, utc_now())
     return {"id": team.id, "name": team.name, "invite_code": team.invite_code}
 
 
 @router.post("/api/v1/teams/join")
 def join(payload: JoinRequest, person: Transcriber, session: DbSession) -> dict:
     """Join a team by its invite code (its leader then sees my work and earnings)."""
-    team = join_team(session, person.id, payload.invite_code, _now())
+    team = join_team(session, person.id, payload.invite_code, utc_now())
     return {"id": team.id, "name": team.name}
 
 
@@ -98,7 +96,7 @@ def get_team_ranking(
     language: str | None = None,
 ) -> list[dict]:
     """Teams ranked by clips transcribed and accuracy (no money)."""
-    rows = team_ranking(session, period=period, now=_now(), language=language)
+    rows = team_ranking(session, period=period, now=utc_now(), language=language)
     return [row.to_dict() for row in rows]
 
 
@@ -116,7 +114,7 @@ def standing_page(
     board = None
     if language is not None:
         board = leaderboard(
-            session, language=language, period=period, now=_now(), viewer_id=person.id
+            session, language=language, period=period, now=utc_now(), viewer_id=person.id
         )
     me = session.get(User, person.id)
     return templates.TemplateResponse(
@@ -129,8 +127,8 @@ def standing_page(
             "period": period,
             "periods": PERIODS,
             "me": me,
-            "team": team_view(session, person.id, period=period, now=_now()),
-            "teams": team_ranking(session, period=period, now=_now(), language=language),
+            "team": team_view(session, person.id, period=period, now=utc_now()),
+            "teams": team_ranking(session, period=period, now=utc_now(), language=language),
         },
     )
 
@@ -163,7 +161,7 @@ def start_team_page(
 ) -> Response:
     """Start a team from the page."""
     try:
-        create_team(session, person.id, name, _now())
+        create_team(session, person.id, name, utc_now())
     except Refusal as refusal:
         session.rollback()
         return _back(request, None, refusal)
@@ -185,7 +183,7 @@ def join_page(
 ) -> Response:
     """Join a team from an invite link or a typed code."""
     try:
-        join_team(session, person.id, invite_code, _now())
+        join_team(session, person.id, invite_code, utc_now())
     except Refusal as refusal:
         session.rollback()
         return _back(request, None, refusal)

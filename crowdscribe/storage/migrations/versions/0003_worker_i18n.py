@@ -4,7 +4,7 @@ Pages speak the person's saved language (zh_Hans, zh_Hant, en) and show times in
 IANA zone; both are empty until the person (or their browser) chooses.
 
 Revision ID: 0003_worker_i18n
-Revises: 0002
+Revises: 0003_security
 Create Date: 2026-12-02 19:40:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_worker_i18n"
-down_revision = "0002"
+down_revision = "0003_security"
 branch_labels = None
 depends_on = None
 
