@@ -58,6 +58,11 @@ TEMPLATES: tuple[str, ...] = (
     # Exams
     N_("You are already qualified in {language}; no exam needed."),
     N_("You can retake the {language} exam from {when} UTC."),
+    N_("You are not assigned to work in {language}; ask your coordinator to add it."),
+    N_(
+        "You have already seen every {language} exam clip there is; a retake needs new "
+        "ones, so ask your coordinator."
+    ),
     N_(
         "The {language} exam needs {needed} gold clips and only {found} exist; "
         "a coordinator can add more with `crowdscribe gold add`."
