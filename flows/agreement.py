@@ -85,6 +85,8 @@ def decide_batch(
             card=card,
             max_overlap=settings.max_overlap,
             now=utc_now(),
+            window=settings.accuracy_window,
+            scripts=settings.final_scripts,
         )
     report = summary.to_dict()
     create_markdown_artifact(

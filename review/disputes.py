@@ -189,7 +189,7 @@ def dispute_detail(session: Session, dispute_id: int, *, window: int = 50) -> Di
     ).all()
     views = []
     for number, (submission, name) in enumerate(rows, start=1):
-        rate, clips = track_record(session, submission.user_id, clip.language, window=window)
+        record = track_record(session, submission.user_id, clip.language, window=window)
         views.append(
             TranscriptView(
                 number=number,
@@ -198,8 +198,8 @@ def dispute_detail(session: Session, dispute_id: int, *, window: int = 50) -> Di
                 name=name,
                 text=submission.text,
                 status=submission.status,
-                track_error_rate=rate,
-                track_clips=clips,
+                track_error_rate=record.mean if record else None,
+                track_clips=record.clips if record else 0,
                 error_vs_final=submission.error_vs_final,
             )
         )

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.storage.models import Appeal, Clip, LedgerEntry, Submission
 from review.agreement import Alignment, align
-from review.normalize import TEXT_STEPS, UNIT_STEPS, fold_case, speech_units
+from review.normalize import UNIT_STEPS, fold_case, fold_spellings, fold_width, speech_units
 from transcribe.conventions import is_chinese, tokenize
+from transcribe.tag_input import fold_tags
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,12 @@ class Feedback:
 def written_units(text: str, language: str) -> tuple[str, ...]:
     """The units a text is compared in, but in the characters and case it was written in."""
     chinese = is_chinese(language)
-    for step in TEXT_STEPS:
+    # The comparison's steps that keep what was written: no script, spelling or case folding.
+    for step in (fold_tags, fold_width):
         text = step(text)
     units, _events = speech_units(tokenize(text))
     for unit_step in UNIT_STEPS:
-        if unit_step is not fold_case:
+        if unit_step not in (fold_case, fold_spellings):
             units = unit_step(units, chinese)
     return tuple(units)
 

@@ -10,7 +10,7 @@ with an added slot waits until that slot is done.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -30,6 +30,7 @@ from crowdscribe.storage.models import (
     SubmissionStatus,
     WorkItem,
 )
+from review.accuracy import expected_errors
 from review.agreement import AgreementPolicy
 from review.decisions import (
     ACCEPT,
@@ -38,10 +39,13 @@ from review.decisions import (
     Decision,
     decide_clip,
 )
+from review.script import final_script
 from review.settlement import score_gold_submission, settle_against_final
+from transcribe.conventions import is_chinese
 from transcribe.pricing import RateCard
 from transcribe.publishing import add_slot
 
+DEFAULT_WINDOW = 50  # scored clips in a track record, as Settings.accuracy_window
 # Upper edges of the agreement-error histogram bins; the last bin is everything above 0.50.
 HISTOGRAM_EDGES = (0.0, 0.05, 0.10, 0.20, 0.50)
 
@@ -155,8 +159,12 @@ def process_clips(
     card: RateCard,
     max_overlap: int,
     now: datetime,
+    window: int = DEFAULT_WINDOW,
+    scripts: Mapping[str, str] | None = None,
 ) -> BatchSummary:
-    """Decide every clip in ``clip_ids`` that is still complete and undecided, and apply it."""
+    """Decide every clip in ``clip_ids`` that is still complete and undecided, and apply it.
+    Writers' track records over ``window`` clips weigh their texts; Chinese final texts are
+    written in ``final_script(language, scripts)``."""
     summary = BatchSummary()
     locked = select(Clip).where(Clip.id.in_(clip_ids), _complete_condition()).order_by(Clip.id)
     if session.get_bind().dialect.name == "postgresql":
@@ -164,6 +172,11 @@ def process_clips(
     clips = list(session.scalars(locked))
     summary.skipped = len(set(clip_ids)) - len(clips)
     texts, skips, slots = _evidence(session, [clip.id for clip in clips])
+    records = expected_errors(
+        session,
+        [(s.user_id, clip.language) for clip in clips for s in texts.get(clip.id, [])],
+        window=window,
+    )
     for clip in clips:
         submissions = texts.get(clip.id, [])
         decision = decide_clip(
@@ -174,6 +187,8 @@ def process_clips(
             policy=policy,
             overlap=slots.get(clip.id, clip.overlap or 0),
             max_overlap=max_overlap,
+            expected_errors=[records[(s.user_id, clip.language)] for s in submissions],
+            script=final_script(clip.language, scripts) if is_chinese(clip.language) else None,
         )
         if not _apply(session, clip, decision, card, now):
             summary.skipped += 1

@@ -51,8 +51,16 @@ def test_states_keep_the_stored_values() -> None:
             DisputeResolution,
         )
     } == {
-        "RecordingStatus": ["segmented", "no_speech", "rejected"],
-        "ClipStatus": ["collected", "published", "agreed", "disputed", "resolved", "unusable"],
+        "RecordingStatus": ["segmented", "held", "no_speech", "rejected"],
+        "ClipStatus": [
+            "collected",
+            "held",
+            "published",
+            "agreed",
+            "disputed",
+            "resolved",
+            "unusable",
+        ],
         "QualificationStatus": ["qualified", "paused"],
         "SlotState": ["open", "leased", "done"],
         "AssignmentState": ["leased", "submitted", "skipped", "expired"],

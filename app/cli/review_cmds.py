@@ -29,7 +29,17 @@ OUTCOMES = (
 )
 DISPUTE_COLUMNS = ("id", "clip_id", "kind", "language", "project", "agreement_error", "transcripts")
 _cell = cell_format(missing="–", places=3)
-ACCURACY_COLUMNS = ("name", "language", "clips", "error_rate", "status", "reason")
+ACCURACY_COLUMNS = (
+    "name",
+    "language",
+    "clips",
+    "gold_clips",
+    "error_rate",
+    "error_low",
+    "error_high",
+    "status",
+    "reason",
+)
 
 
 def register(app: typer.Typer) -> None:

@@ -275,13 +275,17 @@ class Submission(Base):
     """A transcript as the person typed it; ``counted`` ones fill a slot, ``late`` ones are kept."""
 
     __tablename__ = "submissions"
+    # A request id is the person's own: two people choosing the same one never collide.
+    __table_args__ = (
+        UniqueConstraint("user_id", "request_id", name="uq_submissions_user_request"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assignment_id: Mapped[str] = mapped_column(ForeignKey("assignments.id"), unique=True)
     clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
-    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    request_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=SubmissionStatus.COUNTED)
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
     error_vs_final: Mapped[float | None] = mapped_column(Float)

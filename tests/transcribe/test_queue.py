@@ -15,6 +15,7 @@ from crowdscribe.errors import (
     Conflict,
     ConventionError,
     Forbidden,
+    InvalidInput,
     LeaseExpired,
     NotFound,
     NotQualified,
@@ -502,3 +503,77 @@ def test_the_overview_and_the_no_work_answer_count_only_clips_a_claim_can_take(
     assert isinstance(nothing, NoWork)
     assert "2 are held by others" in nothing.message
     assert nothing.next_expected_at == start + timedelta(seconds=300 + LEASE_S)
+
+
+def test_request_ids_belong_to_their_person(database: Database) -> None:
+    with database.session() as session:
+        add_clips(session, 1)
+        ann = add_person(session, "ann")
+        bob = add_person(session, "bob")
+    publish(database, overlap=2)
+    ann_held, bob_held = claim(database, ann), claim(database, bob)
+    first = submit(database, ann, ann_held, request_id="same-id-1")
+    second = submit(database, bob, bob_held, request_id="same-id-1")
+    assert not first.duplicate and not second.duplicate
+    assert first.submission_id != second.submission_id
+
+
+def test_the_same_request_with_another_text_is_refused_and_the_first_stands(
+    database: Database,
+) -> None:
+    with database.session() as session:
+        add_clips(session, 1)
+        ann = add_person(session, "ann")
+    publish(database, overlap=1)
+    held = claim(database, ann)
+    submit(database, ann, held, request_id="req-1", text="hello world")
+    assert submit(database, ann, held, request_id="req-1", text="hello   world").duplicate
+    with pytest.raises(Conflict, match="already stored a different transcript"):
+        submit(database, ann, held, request_id="req-1", text="goodbye world")
+    with database.session() as session:
+        assert session.scalar(select(Submission.text)) == "hello world"
+
+
+def test_a_transcript_longer_than_its_clip_allows_is_refused(database: Database) -> None:
+    with database.session() as session:
+        add_clips(session, 1)
+        ann = add_person(session, "ann")
+    publish(database, overlap=1)
+    held = claim(database, ann)
+    with pytest.raises(InvalidInput, match="characters long"):
+        submit(database, ann, held, text="word " * 400)
+    assert submit(database, ann, held, text="hello world").status == "counted"
+
+
+def test_a_submit_and_a_skip_sent_together_have_one_winner(database: Database) -> None:
+    with database.session() as session:
+        add_clips(session, 8)
+        ann = add_person(session, "ann")
+    publish(database, overlap=1)
+    for _ in range(8):
+        held = claim(database, ann)
+        start = threading.Barrier(2)
+
+        def send_submit(held=held, start=start):
+            start.wait()
+            try:
+                return submit(database, ann, held, request_id=f"r-{held.assignment_id}")
+            except Conflict:
+                return None
+
+        def send_skip(held=held, start=start):
+            start.wait()
+            try:
+                with database.session() as session:
+                    skip_assignment(session, held.assignment_id, ann.id, "other", T0)
+                return "skipped"
+            except Conflict:
+                return None
+
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = [pool.submit(send_submit), pool.submit(send_skip)]
+            won = [outcome.result() for outcome in outcomes]
+        assert sum(result is not None for result in won) == 1, won
+        with database.session() as session:
+            state = session.get(Assignment, held.assignment_id).state
+        assert state == ("submitted" if won[0] is not None else "skipped")

@@ -72,9 +72,13 @@ def skip_assignment(
         "p_now": utc_now(now),
     }
     begin_session_write(session)
+    # Slot first, then the assignment: a submit locks them in that order too. A submit that
+    # got in first leaves the assignment unskippable, and this skip is undone and refused.
     if not row.is_gold:
         session.execute(sql.REOPEN_SLOT, values)
-    session.execute(sql.MARK_SKIPPED, values)
+    if session.execute(sql.MARK_SKIPPED, values).rowcount != 1:
+        session.rollback()
+        raise Conflict(f"You already submitted clip {row.clip_id}; it cannot be skipped now.")
     session.commit()
 
 

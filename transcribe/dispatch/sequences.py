@@ -18,10 +18,11 @@ from typing import Any, TypeVar
 from sqlalchemy.sql import Executable
 
 from crowdscribe.clock import as_utc
-from crowdscribe.errors import Conflict, InvalidInput, NotFound, NotQualified
+from crowdscribe.errors import Conflict, ConventionError, InvalidInput, NotFound, NotQualified
 from transcribe.conventions import check_transcript
 from transcribe.dispatch import statements as sql
 from transcribe.ledger import check_amount
+from transcribe.limits import transcript_limit_chars
 
 T = TypeVar("T")
 
@@ -230,7 +231,7 @@ def submit_sequence(
     check_request_id(request_id)
     read = {"p_assignment": assignment_id, "p_request": request_id}
     row = held_by((yield Run(sql.HELD, read)).first(), assignment_id, user_id)
-    answered = answer_before_storing(row, request_id)
+    answered = answer_before_storing(row, request_id, text)
     if answered is not None:
         return answered
     values = store_values(row, assignment_id, user_id, text, request_id, now)
@@ -242,7 +243,7 @@ def submit_sequence(
     # Lost a race with our own retry (or a skip): answer as the winner did.
     again = held_by((yield Run(sql.HELD, read)).first(), assignment_id, user_id)
     if again.submission_id is not None:
-        return _earlier_submission(again, request_id, row.clip_id)
+        return _earlier_submission(again, request_id, text)
     raise Conflict(f"You skipped clip {row.clip_id}; it cannot be submitted any more.")
 
 
@@ -286,12 +287,13 @@ def check_request_id(request_id: str) -> None:
         raise InvalidInput("request_id must be 1 to 64 characters, the same on every retry")
 
 
-def answer_before_storing(row: Any, request_id: str) -> Receipt | None:
+def answer_before_storing(row: Any, request_id: str, text: str) -> Receipt | None:
     """What to answer without storing anything, from the ``HELD`` row: the first receipt again
-    for a retried request, a refusal (raised) for a clip already submitted or skipped or a
-    request_id spent on another clip; None when the transcript is to be stored."""
+    for a retried request, a refusal (raised) for a clip already submitted or skipped, a
+    request_id spent on another clip or on another text; None when the transcript is to be
+    stored."""
     if row.submission_id is not None:
-        return _earlier_submission(row, request_id, row.clip_id)
+        return _earlier_submission(row, request_id, text)
     if row.request_used_for is not None:
         raise Conflict(f"request_id {request_id!r} was already used for another clip")
     if row.state == "skipped":
@@ -305,6 +307,12 @@ def store_values(
     """The values that store a transcript for the held ``row``, once its text passes the
     conventions (ConventionError otherwise)."""
     price = None if row.price is None else check_amount(Decimal(row.price))
+    limit = transcript_limit_chars(row.duration_s)
+    if len(text) > limit:
+        raise InvalidInput(
+            f"This transcript is {len(text)} characters long; a {row.duration_s:.1f} s clip takes "
+            f"at most {limit}. Please write only what is said in this clip."
+        )
     return {
         "p_assignment": assignment_id,
         "p_item": row.work_item_id,
@@ -319,13 +327,26 @@ def store_values(
     }
 
 
-def _earlier_submission(row: Any, request_id: str, clip_id: str) -> Receipt:
+def _earlier_submission(row: Any, request_id: str, text: str) -> Receipt:
     if row.request_id != request_id:
         raise Conflict(
-            f"You already submitted clip {clip_id} (receipt {row.submission_id}); "
+            f"You already submitted clip {row.clip_id} (receipt {row.submission_id}); "
             "the first transcript stands."
         )
-    return _receipt(row.submission_id, row.submission_status, clip_id, duplicate=True)
+    if not _same_text(row.submitted_text, text, row.language):
+        raise Conflict(
+            f"request_id {request_id!r} already stored a different transcript of clip "
+            f"{row.clip_id} (receipt {row.submission_id}); the first transcript stands."
+        )
+    return _receipt(row.submission_id, row.submission_status, row.clip_id, duplicate=True)
+
+
+def _same_text(stored: str, text: str, language: str) -> bool:
+    # A retry sends the text as typed; what was stored is its cleaned form.
+    try:
+        return check_transcript(text, language) == stored
+    except ConventionError:
+        return False
 
 
 def _receipt(submission_id: int, status: str, clip_id: str, duplicate: bool) -> Receipt:

@@ -191,6 +191,8 @@ OVERVIEW = (
 
 # --- submit --------------------------------------------------------------------------------
 
+# The person's own earlier submission under the same request id, if any.
+_USED = S.alias("used")
 HELD = (
     select(
         A.c.user_id,
@@ -203,9 +205,11 @@ HELD = (
         C.c.currency,
         S.c.id.label("submission_id"),
         S.c.request_id,
+        S.c.text.label("submitted_text"),
         S.c.status.label("submission_status"),
-        select(S.c.assignment_id)
-        .where(S.c.request_id == bindparam("p_request"))
+        C.c.duration_s,
+        select(_USED.c.assignment_id)
+        .where(_USED.c.request_id == bindparam("p_request"), _USED.c.user_id == A.c.user_id)
         .scalar_subquery()
         .label("request_used_for"),
     )
