@@ -35,7 +35,7 @@ def test_the_readme_documents_exactly_the_settings() -> None:
         ("CROWDSCRIBE_MAX_CLIP_S", "8", 8.0),
         ("CROWDSCRIBE_LEASE_S", "120", 120.0),
         ("CROWDSCRIBE_DEFAULT_OVERLAP", "3", 3),
-        ("CROWDSCRIBE_MAX_OVERLAP", "4", 4),
+        ("CROWDSCRIBE_MAX_OVERLAP", "2", 2),
         ("CROWDSCRIBE_GOLD_RATE", "0.1", 0.1),
         ("CROWDSCRIBE_EXAM_CLIPS", "3", 3),
         ("CROWDSCRIBE_EXAM_THRESHOLD", "0.2", 0.2),
