@@ -20,6 +20,7 @@ from crowdscribe.storage.models import (
     Clip,
     GoldClip,
     LedgerEntry,
+    LedgerState,
     Submission,
     User,
 )
@@ -91,7 +92,7 @@ def file_appeal(
     state = session.scalar(
         select(LedgerEntry.state).where(LedgerEntry.submission_id == submission_id)
     )
-    if state != "discounted":
+    if state != LedgerState.DISCOUNTED:
         raise Conflict("Only a transcript paid at the reduced rate can be appealed.")
     if session.scalar(select(Appeal.id).where(Appeal.submission_id == submission_id)):
         raise Conflict("You already appealed this verdict; each verdict can be appealed once.")

@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crowdscribe.storage.models import Appeal, Clip, LedgerEntry, Submission
+from crowdscribe.storage.models import Appeal, Clip, LedgerEntry, LedgerState, Submission
 from review.agreement import Alignment, align
 from review.normalize import UNIT_STEPS, fold_case, fold_spellings, fold_width, speech_units
 from transcribe.conventions import is_chinese, tokenize
@@ -162,7 +162,7 @@ def feedback_for(session: Session, user_id: int, *, limit: int = 50) -> list[Fee
         .join(Submission, Submission.id == LedgerEntry.submission_id)
         .join(Clip, Clip.id == Submission.clip_id)
         .outerjoin(Appeal, Appeal.submission_id == Submission.id)
-        .where(LedgerEntry.user_id == user_id, LedgerEntry.state == "discounted")
+        .where(LedgerEntry.user_id == user_id, LedgerEntry.state == LedgerState.DISCOUNTED)
         .order_by(Submission.created_at.desc(), Submission.id.desc())
         .limit(limit)
     ).all()

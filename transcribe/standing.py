@@ -17,7 +17,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crowdscribe.errors import Conflict, Forbidden, InvalidInput, NotFound
-from crowdscribe.storage.models import Clip, LedgerEntry, Submission, Team, TeamMember, User
+from crowdscribe.storage.models import (
+    Clip,
+    LedgerEntry,
+    Submission,
+    SubmissionStatus,
+    Team,
+    TeamMember,
+    User,
+)
 
 PERIODS = ("week", "month")
 MAX_NAME_CHARS = 32
@@ -121,7 +129,7 @@ def person_totals(
             func.avg(Submission.error_vs_final),
         )
         .join(Clip, Clip.id == Submission.clip_id)
-        .where(Submission.created_at >= since, Submission.status == "counted")
+        .where(Submission.created_at >= since, Submission.status == SubmissionStatus.COUNTED)
         .group_by(Submission.user_id)
     )
     if language is not None:
