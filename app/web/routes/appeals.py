@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from app.web.deps import CsrfChecked, DbSession, require_role
+from app.web.edge import INT4_MAX, RowId
 from app.web.i18n import _
 from app.web.security import flash
 from app.web.templating import templates
@@ -23,6 +24,7 @@ from review.appeals import (
     file_appeal,
 )
 from review.feedback import feedback_for
+from transcribe.limits import MAX_TEXT_CHARS
 from transcribe.users import Person
 
 router = APIRouter(tags=["feedback and appeals"])
@@ -31,7 +33,7 @@ Reviewer = Annotated[Person, Depends(require_role("reviewer"))]
 
 
 class AppealRequest(BaseModel):
-    submission_id: int
+    submission_id: int = Field(ge=1, le=INT4_MAX)
     note: str = Field(max_length=MAX_NOTE_CHARS)
 
 
@@ -61,7 +63,7 @@ def open_appeals(_reviewer: Reviewer, session: DbSession) -> list[dict]:
 
 @router.post("/api/v1/appeals/{appeal_id}/decision")
 def decide(
-    appeal_id: int, payload: DecisionRequest, reviewer: Reviewer, session: DbSession
+    appeal_id: RowId, payload: DecisionRequest, reviewer: Reviewer, session: DbSession
 ) -> dict:
     """Uphold (credit the difference) or reject an appeal, with a comment the author reads."""
     decided = decide_appeal(
@@ -80,8 +82,8 @@ def appeal_page(
     request: Request,
     person: Transcriber,
     session: DbSession,
-    submission_id: Annotated[int, Form()],
-    note: Annotated[str, Form()] = "",
+    submission_id: Annotated[int, Form(ge=1, le=INT4_MAX)],
+    note: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
 ) -> Response:
     """The appeal form on the earnings page."""
     try:
@@ -106,11 +108,11 @@ def appeals_page(request: Request, _reviewer: Reviewer, session: DbSession) -> R
 @router.post("/review/appeals/{appeal_id}", dependencies=[CsrfChecked], include_in_schema=False)
 def decide_page(
     request: Request,
-    appeal_id: int,
+    appeal_id: RowId,
     reviewer: Reviewer,
     session: DbSession,
-    decision: Annotated[str, Form()],
-    comment: Annotated[str, Form()] = "",
+    decision: Annotated[str, Form(max_length=16)],
+    comment: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
 ) -> Response:
     """Uphold or reject from the queue page, then back to the queue."""
     try:

@@ -16,6 +16,7 @@ from app.web.templating import templates
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import Refusal
 from crowdscribe.storage.models import User
+from transcribe.limits import MAX_TEXT_CHARS
 from transcribe.standing import (
     MAX_NAME_CHARS,
     PERIODS,
@@ -49,7 +50,10 @@ class JoinRequest(BaseModel):
 
 @router.get("/api/v1/leaderboard")
 def get_leaderboard(
-    person: CurrentPerson, session: DbSession, language: str, period: Period = "week"
+    person: CurrentPerson,
+    session: DbSession,
+    language: Annotated[str, Query(max_length=40)],
+    period: Period = "week",
 ) -> dict:
     """Opted-in people ranked in a language this week or month; ``you`` is my own place."""
     board = leaderboard(
@@ -143,8 +147,8 @@ def choice_page(
     request: Request,
     person: Transcriber,
     session: DbSession,
-    show: Annotated[str, Form()] = "",
-    display_name: Annotated[str, Form()] = "",
+    show: Annotated[str, Form(max_length=16)] = "",
+    display_name: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
 ) -> Response:
     """Save the leaderboard opt-in from the page."""
     try:
@@ -157,7 +161,10 @@ def choice_page(
 
 @router.post("/teams", dependencies=[CsrfChecked], include_in_schema=False)
 def start_team_page(
-    request: Request, person: Transcriber, session: DbSession, name: Annotated[str, Form()] = ""
+    request: Request,
+    person: Transcriber,
+    session: DbSession,
+    name: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
 ) -> Response:
     """Start a team from the page."""
     try:
@@ -179,7 +186,7 @@ def join_page(
     request: Request,
     person: Transcriber,
     session: DbSession,
-    invite_code: Annotated[str, Form()] = "",
+    invite_code: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Join a team from an invite link or a typed code."""
     try:
