@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # Optional TOML files; defaults live in code (transcribe.pricing, review.agreement)
     rates_file: Path | None = None
     policy_file: Path | None = None
+    # People: times shown in this IANA zone until a person's browser saves theirs (the crowd is
+    # mostly in UTC+8); work languages whose readers want a given script by default.
+    default_time_zone: str = "Asia/Shanghai"
+    language_locales: dict[str, str] = Field(default_factory=lambda: {"yue": "zh_Hant"})
     # Script of stored and exported Chinese final texts, per language, over review.script's
     # defaults (cmn simplified, yue hk); JSON, e.g. {"yue": "traditional"}
     final_scripts: dict[str, str] = Field(default_factory=dict)

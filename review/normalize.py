@@ -27,6 +27,7 @@ from functools import lru_cache, partial
 from review.script import to_comparison_script
 from transcribe.conventions import NON_SPEECH_TAGS, Token, is_chinese, tokenize
 from transcribe.spoken_numbers import NUMBER_RE, spoken_number
+from transcribe.tag_input import fold_tags
 
 _DIGIT = re.compile(r"\d")
 # Each table maps a variant to the form it is compared as; tests/review/test_normalize.py has a
@@ -149,11 +150,11 @@ UNIT_STEPS: tuple[TokenStep, ...] = (fold_case, split_compounds, spell_digits, f
 def text_steps(language: str) -> tuple[TextStep, ...]:
     """The steps on the whole text for a language, before it is cut into units."""
     if not is_chinese(language):
-        return (fold_width,)
+        return (fold_tags, fold_width)
     simplified: TextStep = partial(to_comparison_script, language=language)
     if language.lower().split("-", 1)[0] == "yue":
-        return (fold_width, simplified, fold_written_cantonese)
-    return (fold_width, simplified)
+        return (fold_tags, fold_width, simplified, fold_written_cantonese)
+    return (fold_tags, fold_width, simplified)
 
 
 def speech_units(tokens: Iterable[Token]) -> tuple[list[str], list[str]]:

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(espeak-ng sox libsndfile1 chromium)
+# fonts-noto-cjk: Chinese pages in chromium (browser tests, screenshots) instead of boxes.
+apt_packages=(espeak-ng sox libsndfile1 chromium fonts-noto-cjk)
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

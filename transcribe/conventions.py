@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 from crowdscribe.errors import ConventionError
 from transcribe.spoken_numbers import NUMBER_RE, spoken_number
+from transcribe.tag_input import fold_tag_input
 
 EVENT_TAGS: frozenset[str] = frozenset(
     {"noise", "laugh", "cough", "breath", "music", "no-speech", "unintelligible"}
@@ -338,10 +339,16 @@ def tokenize(text: str) -> list[Token]:
 
 
 def validate_transcript(text: str, language: str) -> list[Problem]:
-    """Every place the text breaks the conventions, in order of position (empty if none)."""
-    scan = _Scan(text, chinese=is_chinese(language))
+    """Every place the text breaks the conventions, in order of position (empty if none).
+    Tags typed with a Chinese input method are folded first; positions are in ``text``."""
+    folded = fold_tag_input(text)
+    scan = _Scan(folded.text, chinese=is_chinese(language))
     scan.run()
-    return scan.problems
+    if folded.text == text:
+        return scan.problems
+    return [
+        Problem(*folded.original_span(p.start, p.end), p.code, p.message) for p in scan.problems
+    ]
 
 
 def normalize_whitespace(text: str) -> str:
@@ -350,7 +357,8 @@ def normalize_whitespace(text: str) -> str:
 
 
 def check_transcript(text: str, language: str) -> str:
-    """The text with whitespace normalised, or ConventionError listing every problem."""
+    """The text with tags folded to canonical form and whitespace normalised, or
+    ConventionError listing every problem."""
     problems = validate_transcript(text, language)
     if problems:
         count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
@@ -358,4 +366,4 @@ def check_transcript(text: str, language: str) -> str:
             f"The transcript breaks the conventions ({count}); first: {problems[0].message}",
             problems,
         )
-    return normalize_whitespace(text)
+    return normalize_whitespace(fold_tag_input(text).text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Insert, Select, func, literal, select, update
@@ -24,7 +24,8 @@ ZERO = Decimal("0.00")
 
 @dataclass(frozen=True)
 class Earnings:
-    """A person's totals in one currency; ``today`` counts entries created since UTC midnight."""
+    """A person's totals in one currency; ``today`` counts entries created since the person's
+    midnight."""
 
     currency: str
     today: Decimal
@@ -161,6 +162,35 @@ def settle_submission(
     return str(values["state"])
 
 
+def appeal_credit(full_price: Decimal, paid: Decimal) -> Decimal:
+    """What an upheld appeal adds: the full price less what the entry paid (never negative)."""
+    return max(_cents(full_price) - _cents(paid), ZERO)
+
+
+def credit_adjustment(
+    session: Session, entry_id: int, amount: Decimal, now: datetime
+) -> LedgerEntry:
+    """A new credited entry paying ``amount`` more for the work of entry ``entry_id`` (an upheld
+    appeal); the adjusted entry itself is never changed, so the ledger keeps its history."""
+    entry = session.get(LedgerEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"there is no ledger entry {entry_id}")
+    adjustment = LedgerEntry(
+        user_id=entry.user_id,
+        submission_id=None,
+        clip_id=entry.clip_id,
+        amount=check_amount(amount),
+        currency=entry.currency,
+        state=LedgerState.CREDITED,
+        created_at=as_utc(now),
+        decided_at=as_utc(now),
+        adjusts_entry_id=entry.id,
+    )
+    session.add(adjustment)
+    session.flush()
+    return adjustment
+
+
 def _totals_by_currency(
     session: Session, user_id: int, since: datetime | None = None
 ) -> dict[str, dict[str, Decimal]]:
@@ -178,13 +208,20 @@ def _totals_by_currency(
 
 
 def earnings_for(
-    session: Session, user_id: int, now: datetime, currency: str | None = None
+    session: Session,
+    user_id: int,
+    now: datetime,
+    currency: str | None = None,
+    *,
+    time_zone: tzinfo = UTC,
 ) -> Earnings:
-    """A person's earnings: today's (since UTC midnight of ``now``), pending, credited and
-    discounted, in ``currency``; by default that of their newest entry (the card's if none)."""
+    """A person's earnings: today's (since midnight of ``now`` in ``time_zone``, the person's
+    day), pending, credited and discounted, in ``currency``; by default that of their newest
+    entry (the card's if none)."""
     if session.get(User, user_id) is None:
         raise NotFound(f"there is no person with id {user_id}")
-    midnight = as_utc(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    local = as_utc(now).astimezone(time_zone)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
     totals = _totals_by_currency(session, user_id)
     today = _totals_by_currency(session, user_id, since=midnight)
     if currency is None:

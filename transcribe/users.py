@@ -44,6 +44,8 @@ class Person:
     name: str
     roles: frozenset[str]
     languages: tuple[str, ...]
+    locale: str | None = None  # saved reading language; None: the browser's
+    time_zone: str | None = None  # saved IANA zone; None: the project's default
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
@@ -96,12 +98,15 @@ def normalise_roles(roles: Iterable[str]) -> frozenset[str]:
 
 
 def person_from_row(user: User) -> Person:
-    """The ``Person`` record for a ``users`` row (or a row of its id, name, roles, languages)."""
+    """The ``Person`` record for a ``users`` row (or a row of its id, name, roles, languages,
+    locale and time zone)."""
     return Person(
         id=user.id,
         name=user.name,
         roles=frozenset(role for role in user.roles.split(",") if role),
         languages=tuple(code for code in user.languages.split(",") if code),
+        locale=user.locale,
+        time_zone=user.time_zone,
     )
 
 
@@ -161,9 +166,9 @@ def person_by_name(session: Session, name: str) -> Person:
 
 
 # Built once: every API request authenticates (plain columns, no ORM identity map).
-_BY_TOKEN = select(User.id, User.name, User.roles, User.languages).where(
-    User.token_digest == bindparam("p_digest"), User.active.is_(True)
-)
+_BY_TOKEN = select(
+    User.id, User.name, User.roles, User.languages, User.locale, User.time_zone
+).where(User.token_digest == bindparam("p_digest"), User.active.is_(True))
 
 
 def authenticate_token(session: Session, token: str) -> Person | None:

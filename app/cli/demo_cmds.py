@@ -18,7 +18,10 @@ DEMO_PEOPLE = (
     ("ada", ("transcriber",)),
     ("bo", ("transcriber",)),
     ("rev", ("reviewer",)),
+    ("cai", ("transcriber",)),
 )
+# A newcomer: in every language, qualified in none, to try the exams on the gold clips.
+NEWCOMER = "cai"
 
 
 def register(app: typer.Typer) -> None:
@@ -55,6 +58,8 @@ def demo(
     console.rule("dispatch")
     summary = dispatch(project=DEMO_PROJECT, overlap=overlap)
     console.print(summary)
+    console.rule("gold clips")
+    console.print(rows_table(_add_gold(samples, folders), ("language", "gold clips")))
     _print_people(_ensure_people(sorted({m["language"] for m in folders.values()})))
     home = context.settings().home_dir
     console.print(
@@ -63,6 +68,40 @@ def demo(
         "with a token above;\n"
         "`.venv/bin/crowdscribe clips --format table` lists the clips."
     )
+
+
+def pair_clips_with_sentences(clip_ids: list[str], sentences: list[str]) -> list[tuple[str, str]]:
+    """(clip id, sentence) for a file whose clips (in time order) are one sentence each; none
+    when segmentation merged or split sentences, since then no clip's text is known."""
+    if len(clip_ids) != len(sentences):
+        return []
+    return list(zip(clip_ids, sentences, strict=True))
+
+
+def _add_gold(samples: Path, folders: dict) -> list[dict[str, str]]:
+    """Make the sample clips whose spoken text is known gold, so the exams can open."""
+    from sqlalchemy import select
+
+    from crowdscribe.storage.models import Clip, Recording
+    from review.gold import add_gold
+    from transcribe.pricing import load_rate_card
+
+    card = load_rate_card(context.settings().rates_file)
+    counts: dict[str, int] = {}
+    with context.database().session() as session:
+        for folder, meta in folders.items():
+            for name, sentences in meta.get("texts", {}).items():
+                source = str((samples / folder / name).resolve())
+                clip_ids = session.scalars(
+                    select(Clip.id)
+                    .join(Recording, Recording.id == Clip.recording_id)
+                    .where(Recording.source_path == source)
+                    .order_by(Clip.start_s)
+                ).all()
+                for clip_id, sentence in pair_clips_with_sentences(list(clip_ids), sentences):
+                    add_gold(session, clip_id, sentence, card)
+                    counts[meta["language"]] = counts.get(meta["language"], 0) + 1
+    return [{"language": language, "gold clips": str(n)} for language, n in counts.items()]
 
 
 def _ensure_people(languages: list[str]) -> list[dict[str, str]]:
@@ -79,7 +118,7 @@ def _ensure_people(languages: list[str]) -> list[dict[str, str]]:
             if name in existing:
                 rows.append(_person_row(name, roles, "(created earlier; token shown then)"))
                 continue
-            qualified = languages if "transcriber" in roles else ()
+            qualified = languages if "transcriber" in roles and name != NEWCOMER else ()
             _, token = create_user(session, name, roles, languages, qualified=qualified)
             rows.append(_person_row(name, roles, token))
     return rows

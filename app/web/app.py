@@ -15,10 +15,22 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 from starlette.middleware.sessions import SessionMiddleware
 
+from app.web.domain_messages import convention_summary, translate_message, translate_problems
 from app.web.edge import GuardInput
 from app.web.failures import handle_database_error, handle_invalid_request
+from app.web.i18n import LocaleFromBrowser
 from app.web.recycling import RecycleConnections
-from app.web.routes import auth, coordinator, exam, review, transcriber, transcriber_api
+from app.web.routes import (
+    appeals,
+    auth,
+    coordinator,
+    exam,
+    preferences,
+    review,
+    standing,
+    transcriber,
+    transcriber_api,
+)
 from app.web.security import SESSION_COOKIE, SESSION_MAX_AGE_S
 from app.web.templating import STATIC_DIR, templates
 from crowdscribe.errors import ConventionError, NotAuthenticated, Refusal
@@ -29,11 +41,14 @@ from transcribe.limits import MAX_PROBLEMS_SHOWN
 
 async def handle_refusal(request: Request, refusal: Refusal) -> Response:
     """The one place refusals become responses: JSON under /api/, a page (or login) elsewhere."""
+    conventions = isinstance(refusal, ConventionError) and refusal.problems
+    message = (
+        convention_summary(refusal.problems) if conventions else translate_message(refusal.message)
+    )
     if request.url.path.startswith("/api/"):
-        body: dict = {"detail": refusal.message}
+        body: dict = {"detail": message}
         if isinstance(refusal, ConventionError):
-            shown = refusal.problems[:MAX_PROBLEMS_SHOWN]
-            body["problems"] = [problem.to_dict() for problem in shown]
+            body["problems"] = translate_problems(refusal.problems[:MAX_PROBLEMS_SHOWN])
             body["problem_count"] = len(refusal.problems)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(refusal, NotAuthenticated) else None
         return JSONResponse(body, status_code=refusal.http_status, headers=headers)
@@ -43,7 +58,7 @@ async def handle_refusal(request: Request, refusal: Refusal) -> Response:
     return templates.TemplateResponse(
         request,
         "error.html",
-        {"message": refusal.message, "status": refusal.http_status},
+        {"message": message, "status": refusal.http_status},
         status_code=refusal.http_status,
     )
 
@@ -86,6 +101,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.add_middleware(RecycleConnections)
     app.add_middleware(GuardInput)
+    # Outermost, so that even the edge's refusals are in the reader's language.
+    app.add_middleware(LocaleFromBrowser)
     app.add_exception_handler(Refusal, handle_refusal)
     app.add_exception_handler(RequestValidationError, handle_invalid_request)
     for error in (DBAPIError, psycopg.Error, psycopg_pool.PoolTimeout):
@@ -93,6 +110,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     # The JSON API first: routes are matched in order, and its claims and submits are most of
     # the requests.
-    for module in (transcriber_api, auth, transcriber, exam, coordinator, review):
+    for module in (
+        transcriber_api,
+        auth,
+        transcriber,
+        exam,
+        coordinator,
+        review,
+        preferences,
+        appeals,
+        standing,
+    ):
         app.include_router(module.router)
     return app

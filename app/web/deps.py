@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.web.i18n import LOCALE_COOKIE, N_, _, choose_locale, negotiate, use_locale
 from app.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -25,6 +26,11 @@ from transcribe.users import Person, authenticate_token, person_from_row
 
 T = TypeVar("T")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ROLE_NAMES = {
+    "coordinator": N_("coordinator"),
+    "transcriber": N_("transcriber"),
+    "reviewer": N_("reviewer"),
+}
 
 
 async def get_database(request: Request) -> Database:
@@ -82,7 +88,7 @@ def _person_by_id(session: Session, user_id: int, version: int | None) -> Person
 
 def _bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _space, token = header.partition(" ")
     if scheme.lower() != "bearer":
         return None
     return token.strip() or None
@@ -92,21 +98,21 @@ def _person_for_token(database: Database, token: str) -> Person:
     with database.session() as session:
         person = authenticate_token(session, token)
     if person is None:
-        raise NotAuthenticated("That access token is not valid; ask your coordinator.")
+        raise NotAuthenticated(_("That access token is not valid; ask your coordinator."))
     return person
 
 
 def _person_for_cookie(request: Request, database: Database) -> Person:
     user_id = session_user_id(request)
     if user_id is None:
-        raise NotAuthenticated("Please log in.")
+        raise NotAuthenticated(_("Please log in."))
     with database.session() as session:
         person = _person_by_id(session, user_id, session_version_of(request))
     if person is None:
-        raise NotAuthenticated("Please log in.")
+        raise NotAuthenticated(_("Please log in."))
     cookie_write = request.url.path.startswith("/api/") and request.method in UNSAFE_METHODS
     if cookie_write and not csrf_matches(request, request.headers.get(CSRF_HEADER)):
-        raise Forbidden("This request is missing its security token; reload the page.")
+        raise Forbidden(_("This request is missing its security token; reload the page."))
     return person
 
 
@@ -128,7 +134,23 @@ async def current_person(request: Request) -> Person:
     else:
         person = await run_in_threadpool(_person_for_cookie, request, database)
     request.state.person = person
+    _serve_in_their_locale(request, person)
     return person
+
+
+def _serve_in_their_locale(request: Request, person: Person) -> None:
+    # The API answers in the language its client asks for; pages in the one the person chose.
+    accept_language = request.headers.get("accept-language")
+    asked = request.url.path.startswith("/api/") and negotiate(accept_language) is not None
+    use_locale(
+        choose_locale(
+            saved=None if asked else person.locale,
+            cookie=None if asked else request.cookies.get(LOCALE_COOKIE),
+            accept_language=accept_language,
+            languages=person.languages,
+            language_locales=request.app.state.settings.language_locales,
+        )
+    )
 
 
 CurrentPerson = Annotated[Person, Depends(current_person)]
@@ -139,7 +161,10 @@ def require_role(role: str) -> Callable[..., Person]:
 
     async def dependency(person: CurrentPerson) -> Person:
         if role not in person.roles:
-            raise Forbidden(f"This page is for people with the {role} role.")
+            raise Forbidden(
+                _("This page is for people with the %(role)s role.")
+                % {"role": _(ROLE_NAMES.get(role, role))}
+            )
         return person
 
     return dependency
@@ -153,7 +178,7 @@ async def verify_csrf(request: Request) -> None:
         value = form.get(CSRF_FIELD)
         presented = value if isinstance(value, str) else None
     if not csrf_matches(request, presented):
-        raise Forbidden("This form has expired or did not come from this site; reload the page.")
+        raise Forbidden(_("This form has expired or did not come from this site; reload the page."))
 
 
 CsrfChecked = Depends(verify_csrf)

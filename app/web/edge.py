@@ -16,6 +16,8 @@ from urllib.parse import unquote_to_bytes
 from fastapi import Path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.web.i18n import N_, _
+
 # A transcript of the longest clip is a few kilobytes; forms and JSON calls are smaller still.
 DEFAULT_BODY_LIMIT_BYTES = 64 * 1024
 # Control characters other than tab, newline and carriage return; NUL first among them.
@@ -61,7 +63,7 @@ def refusal_of_query(scope: Scope) -> str | None:
     raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogatepass")
     query = scope.get("query_string", b"").replace(b"+", b" ")
     if _bad_text(unquote_to_bytes(raw_path)) or _bad_text(unquote_to_bytes(query)):
-        return "The address holds characters that are not text (NUL, control or invalid UTF-8)."
+        return N_("The address holds characters that are not text (NUL, control or invalid UTF-8).")
     return None
 
 
@@ -72,7 +74,9 @@ def refusal_of_body(body: bytes, content_type: str) -> str | None:
     elif content_type.startswith("multipart/"):
         return None  # parsed by the form parser; no route takes files
     if _bad_text(body) or (content_type.startswith("application/json") and _bad_json_escape(body)):
-        return "The request holds characters that are not text (NUL, control or lone surrogates)."
+        return N_(
+            "The request holds characters that are not text (NUL, control or lone surrogates)."
+        )
     return None
 
 
@@ -83,8 +87,13 @@ async def _answer(send: Send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _too_large(limit: int) -> str:
+    return _("The request body is larger than %(size)s KiB.") % {"size": limit // 1024}
+
+
 class GuardInput:
-    """ASGI middleware: 413 for a body over its route's limit, 400 for text that is not text."""
+    """ASGI middleware: 413 for a body over its route's limit, 400 for text that is not text,
+    in the reader's language (``LocaleFromBrowser`` runs outside it)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -95,7 +104,7 @@ class GuardInput:
             return
         refusal = refusal_of_query(scope)
         if refusal is not None:
-            await _answer(send, 400, refusal)
+            await _answer(send, 400, _(refusal))
             return
         if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
@@ -104,7 +113,7 @@ class GuardInput:
         headers = dict(scope.get("headers", ()))
         declared = headers.get(b"content-length", b"0")
         if not declared.isdigit() or int(declared) > limit:
-            await _answer(send, 413, f"The request body is larger than {limit // 1024} KiB.")
+            await _answer(send, 413, _too_large(limit))
             return
         chunks: list[bytes] = []
         size = 0
@@ -116,14 +125,14 @@ class GuardInput:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await _answer(send, 413, f"The request body is larger than {limit // 1024} KiB.")
+                await _answer(send, 413, _too_large(limit))
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
         refusal = refusal_of_body(body, headers.get(b"content-type", b"").decode("latin-1"))
         if refusal is not None:
-            await _answer(send, 400, refusal)
+            await _answer(send, 400, _(refusal))
             return
         replayed = False
 

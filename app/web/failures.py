@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from app.web.i18n import _
 from app.web.templating import templates
 
 RETRY_AFTER_S = 5
@@ -52,7 +53,11 @@ async def handle_invalid_request(request: Request, error: RequestValidationError
     return templates.TemplateResponse(
         request,
         "error.html",
-        {"message": f"This request had values we could not take ({fields}).", "status": 422},
+        {
+            "message": _("This request had values we could not take (%(fields)s).")
+            % {"fields": fields},
+            "status": 422,
+        },
         status_code=422,
     )
 
@@ -70,7 +75,7 @@ async def handle_database_error(request: Request, error: Exception) -> Response:
     """503 with ``Retry-After`` while the database is away; anything else stays a 500."""
     if not is_unavailable(error):
         raise error
-    message = "The service is briefly unavailable; please try again in a few seconds."
+    message = _("The service is briefly unavailable; please try again in a few seconds.")
     headers = {"Retry-After": str(RETRY_AFTER_S)}
     if _is_api(request):
         return JSONResponse({"detail": message}, status_code=503, headers=headers)

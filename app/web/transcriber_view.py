@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from app.web.i18n import N_, _
+from app.web.local_time import zone_named
 from crowdscribe.errors import Forbidden, NotFound
 from crowdscribe.settings import Settings
 from review.standing import ExamStanding, ExamState, exam_standings
@@ -15,7 +17,7 @@ from transcribe.dispatch.holding import held_clip_path
 from transcribe.ledger import Earnings, earnings_for
 from transcribe.users import Person
 
-NO_SUCH_CLIP = "You do not hold a clip with that id; take one from the start page."
+NO_SUCH_CLIP = N_("You do not hold a clip with that id; take one from the start page.")
 
 
 @dataclass(frozen=True)
@@ -25,17 +27,22 @@ class Standing:
     earnings: Earnings
 
 
+def person_zone(person: Person | None, settings: Settings) -> tzinfo:
+    """The zone a person reads times in: their saved one, else the project's default."""
+    return zone_named(person.time_zone if person else None, settings.default_time_zone)
+
+
 def person_standing(
     session: Session, settings: Settings, person: Person, now: datetime
 ) -> Standing:
-    """Qualified languages, exam standings and earnings of one person."""
+    """Qualified languages, exam standings and earnings of one person ("today" is their day)."""
     standings = exam_standings(
         session, person.id, person.languages, cooldown_s=settings.exam_cooldown_s, now=now
     )
     return Standing(
         qualified=[s.language for s in standings if s.state == ExamState.QUALIFIED],
         exams=standings,
-        earnings=earnings_for(session, person.id, now),
+        earnings=earnings_for(session, person.id, now, time_zone=person_zone(person, settings)),
     )
 
 
@@ -45,8 +52,8 @@ def audio_file_for(session: Session, settings: Settings, user_id: int, clip_id: 
     try:
         relative = held_clip_path(session, user_id, clip_id)
     except (Forbidden, NotFound):
-        raise NotFound(NO_SUCH_CLIP) from None
+        raise NotFound(_(NO_SUCH_CLIP)) from None
     path = (settings.home_dir / relative).resolve()
     if not path.is_file():
-        raise NotFound("The audio of this clip is missing on the server; tell your coordinator.")
+        raise NotFound(_("The audio of this clip is missing on the server; tell your coordinator."))
     return path

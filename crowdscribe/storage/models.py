@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -124,6 +125,12 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     # Raised to end every signed-in browser session of this person at once (logout, revocation).
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Saved reading preferences: a locale (zh_Hans, zh_Hant, en) and an IANA time zone.
+    locale: Mapped[str | None] = mapped_column(String(16))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    # Standing: the name shown on leaderboards, only when the person opts in.
+    display_name: Mapped[str | None] = mapped_column(String(64))
+    on_leaderboard: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class QualificationStatus(StrEnum):
@@ -299,13 +306,15 @@ class LedgerEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    # None for an adjustment: it credits more for the submission of the entry it adjusts.
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), unique=True)
     clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"))
     amount: Mapped[Decimal] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
     state: Mapped[str] = mapped_column(String(16), default=LedgerState.PENDING)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     decided_at: Mapped[datetime | None] = mapped_column()
+    adjusts_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
 
 
 class DisputeKind(StrEnum):
@@ -340,6 +349,54 @@ class Dispute(Base):
     resolution: Mapped[str | None] = mapped_column(String(16))  # DisputeResolution
     reason_code: Mapped[str | None] = mapped_column(String(32))
     final_text: Mapped[str | None] = mapped_column(Text)
+
+
+class AppealState(StrEnum):
+    OPEN = "open"
+    UPHELD = "upheld"
+    REJECTED = "rejected"
+
+
+class Appeal(Base):
+    """A transcriber contesting the verdict on one of their transcripts, once, with a note; a
+    reviewer upholds (the difference is credited as a ledger adjustment) or rejects it."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    note: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default=AppealState.OPEN, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    comment: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column()
+    adjustment_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+
+
+class Team(Base):
+    """People who work together under a leader; members join with the team's invite code."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    invite_code: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class TeamMember(Base):
+    """One person in one team (a person is in at most one); joining lets the leader see
+    their accuracy and earnings."""
+
+    __tablename__ = "team_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    joined_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class LoginFailure(Base):

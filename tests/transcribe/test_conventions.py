@@ -113,7 +113,7 @@ def test_full_width_digits_are_digits_too() -> None:
         ("[", ["unclosed_bracket"]),
         ("(maybe) yes", ["single_parenthesis", "single_parenthesis"]),
         ("[] yes", ["empty_tag"]),
-        ("（（猜））", ["disallowed_character"] * 4),
+        ("（猜）", ["disallowed_character"] * 2),
         ("a -- b", ["stray_hyphen"]),
         ("a {b} #c *d", ["disallowed_character"] * 4),
     ],

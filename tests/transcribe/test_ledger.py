@@ -6,6 +6,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -182,6 +183,21 @@ def test_today_starts_at_utc_midnight(database: Database) -> None:
         assert earnings_for(session, user_id, just_before_midnight).today == Decimal("0.58")
         assert earnings_for(session, user_id, next_day).today == Decimal("0.00")
         assert earnings_for(session, user_id, next_day).pending == Decimal("0.58")
+
+
+def test_today_is_the_persons_own_day(database: Database) -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    # 23:30 on the 14th in Shanghai, 15:30 UTC; "now" is 01:00 on the 15th there, 17:00 UTC.
+    late_evening = datetime(2025, 3, 14, 15, 30, tzinfo=UTC)
+    after_midnight = datetime(2025, 3, 14, 17, 0, tzinfo=UTC)
+    with database.session() as session:
+        user_id, _ = counted_work(session, "lam", ["c1"])
+        session.execute(LedgerEntry.__table__.update().values(created_at=late_evening))
+    with database.session() as session:
+        assert earnings_for(session, user_id, after_midnight).today == Decimal("0.58")
+        in_shanghai = earnings_for(session, user_id, after_midnight, time_zone=shanghai)
+    assert in_shanghai.today == Decimal("0.00")
+    assert in_shanghai.pending == Decimal("0.58")
 
 
 def test_a_person_without_work_has_zero_earnings(database: Database) -> None:

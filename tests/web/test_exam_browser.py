@@ -27,7 +27,7 @@ def test_a_new_transcriber_passes_the_exam_and_sees_the_alignment(
     page = browser_page
     page.goto(f"{live_server.url}/login")
     page.fill("input[name=token]", token)
-    page.click("button[type=submit]")
+    page.click("form[action='/login'] button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
     assert "exam not taken" in page.inner_text("main")
     page.click("text=Take the exam")

@@ -121,6 +121,6 @@ def test_the_overview_counts_progress_and_lists_paused_people(
         pause_language(session, paused.id, "en", "accuracy 31% over the last 50 clips")
     logged_in(client, boss)
     page = client.get("/coordinator").text
-    assert re.search(r"<td>en</td><td>webtest</td>\s*<td class=\"num\">2</td>", page)
+    assert re.search(r"<td>English</td><td>webtest</td>\s*<td class=\"num\">2</td>", page)
     assert "accuracy 31% over the last 50 clips" in page and "<td>pat</td>" in page
     assert "minimum 0.10 CNY per clip" in page

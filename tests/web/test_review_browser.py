@@ -138,6 +138,6 @@ def test_reviewer_resolves_disputes_with_the_keyboard(
     log_in(page, url, people["bob"].token)
     page.goto(f"{url}/me/accuracy")
     cells = page.locator("#standings tr[data-language='en'] td").all_inner_texts()
-    assert cells[:2] == ["en", "2"]
+    assert cells[:2] == ["English", "2"]
     assert page.locator(".worst .tok.substitute").count() >= 2
     page.screenshot(path=str(artifacts_dir / "my_accuracy.png"), full_page=True)

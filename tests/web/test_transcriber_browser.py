@@ -22,7 +22,7 @@ def log_in_with_token(page, url: str, token: str, lands_on: str = "/") -> None:
     page.goto(f"{url}/")
     assert "/login" in page.url
     page.fill("input[name=token]", token)
-    page.click("button[type=submit]")
+    page.click("form[action='/login'] button[type=submit]")
     page.wait_for_url(f"{url}{lands_on}")
 
 
@@ -30,7 +30,7 @@ def log_in_with_password(page, url: str, name: str, password: str) -> None:
     page.goto(f"{url}/login")
     page.fill("input[name=name]", name)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    page.click("form[action='/login'] button[type=submit]")
     page.wait_for_url(f"{url}/")
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.web.deps import CsrfChecked, DbSession
+from app.web.i18n import _
 from app.web.security import log_in, log_out, session_user_id
 from app.web.templating import templates
 from crowdscribe.clock import utc_now
@@ -59,7 +60,8 @@ def login(
         wait_min = math.ceil(throttle.retry_after_s / 60)
         return _login_again(
             request,
-            f"Too many failed sign-ins; try again in {wait_min} minutes.",
+            _("Too many failed sign-ins; try again in %(minutes)s minutes.")
+            % {"minutes": wait_min},
             name,
             next,
             status_code=429,
@@ -72,7 +74,7 @@ def login(
         person = authenticate_password(session, name.strip(), password)
     if person is None:
         record_failure(session, tried_name, address, now)
-        message = "Those details did not match; check them and try again."
+        message = _("Those details did not match; check them and try again.")
         return _login_again(request, message, name, next, status_code=401)
     forget_failures(session, person.name)
     log_in(request, person.id, session.get(User, person.id).session_version)

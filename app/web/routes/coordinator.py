@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from app.web.deps import DbSession, SettingsDep, require_role
+from app.web.local_time import start_of_day
 from app.web.templating import templates
+from app.web.transcriber_view import person_zone
 from crowdscribe.clock import utc_now
 from review.progress import (
     clip_progress,
@@ -27,10 +28,11 @@ Coordinator = Annotated[Person, Depends(require_role("coordinator"))]
 
 @router.get("/coordinator")
 def overview(
-    request: Request, _person: Coordinator, session: DbSession, settings: SettingsDep
+    request: Request, person: Coordinator, session: DbSession, settings: SettingsDep
 ) -> Response:
-    """Where the pipeline stands: recordings, clips, submissions today, disputes, people, rates."""
-    midnight = datetime.combine(utc_now().date(), time.min, tzinfo=UTC)
+    """Where the pipeline stands: recordings, clips, submissions today (the coordinator's day),
+    disputes, people, rates."""
+    midnight = start_of_day(utc_now(), person_zone(person, settings))
     statuses, clip_rows = clip_progress(session)
     return templates.TemplateResponse(
         request,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.web.deps import CsrfChecked, DbSession, SettingsDep, require_role
 from app.web.edge import RowId
+from app.web.i18n import _, language_name
 from app.web.security import flash
 from app.web.templating import templates
 from crowdscribe.clock import utc_now
@@ -25,6 +26,7 @@ from review.exam import (
 )
 from transcribe.conventions import EVENT_TAGS
 from transcribe.limits import MAX_TEXT_CHARS
+from transcribe.offers import exam_is_open, gold_clip_counts
 from transcribe.users import Person
 
 router = APIRouter(tags=["exam pages"], include_in_schema=False)
@@ -34,9 +36,23 @@ PALETTE = ("noise", "breath", "laugh", "cough", "music", "unintelligible", "no-s
 
 @router.post("/exam/{language}/start", dependencies=[CsrfChecked])
 def start(
-    language: str, person: Transcriber, session: DbSession, settings: SettingsDep
+    request: Request,
+    language: str,
+    person: Transcriber,
+    session: DbSession,
+    settings: SettingsDep,
 ) -> Response:
-    """Open the exam in a language (or go back to the one already open)."""
+    """Open the exam in a language (or go back to the one already open); a language of theirs
+    without enough gold clips yet sends the person home with a note instead of an error page."""
+    language = language.strip().lower()
+    gold = gold_clip_counts(session, [language]).get(language, 0)
+    if language in person.languages and not exam_is_open(gold, settings.exam_clips):
+        message = _(
+            "The {language} exam is not open yet: it needs reference clips your coordinator "
+            "has not added. You will see a button here once it opens."
+        )
+        flash(request, message.format(language=language_name(language)))
+        return RedirectResponse("/", status_code=303)
     paper = start_exam(session, person.id, language, settings=settings, now=utc_now())
     return RedirectResponse(f"/exam/{paper.attempt_id}", status_code=303)
 
@@ -126,7 +142,9 @@ def finish(
 ) -> Response:
     """Score the exam; a pass qualifies the person at once."""
     result = finish_exam(session, person.id, attempt_id, utc_now(), settings.exam_cooldown_s)
-    flash(request, "Passed: you can take paid work now." if result.passed else "Not passed yet.")
+    flash(
+        request, _("Passed: you can take paid work now.") if result.passed else _("Not passed yet.")
+    )
     return RedirectResponse(f"/exam/{attempt_id}/result", status_code=303)
 
 

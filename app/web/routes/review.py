@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.web.deps import CsrfChecked, CurrentPerson, DbSession, SettingsDep, require_role
 from app.web.edge import INT4_MAX, RowId
+from app.web.i18n import N_, _
 from app.web.security import flash
 from app.web.templating import templates
 from crowdscribe.clock import utc_now
@@ -29,6 +30,7 @@ from review.disputes import (
     open_dispute_facets,
     resolve_dispute,
 )
+from review.feedback import word_diff
 from transcribe.limits import MAX_TEXT_CHARS
 from transcribe.pricing import load_rate_card
 from transcribe.users import Person
@@ -37,13 +39,18 @@ router = APIRouter(tags=["review"])
 MAX_AGE_S = 100 * 365 * 86400.0
 Reviewer = Annotated[Person, Depends(require_role("reviewer"))]
 
-AGE_CHOICES = {"": "any age", "3600": "over 1 hour", "86400": "over 1 day", "604800": "over 1 week"}
+AGE_CHOICES = {
+    "": N_("any age"),
+    "3600": N_("over 1 hour"),
+    "86400": N_("over 1 day"),
+    "604800": N_("over 1 week"),
+}
 REASON_LABELS = {
-    "bad_audio": "bad audio",
-    "wrong_language": "wrong language",
-    "no_speech": "no speech",
-    "crosstalk": "crosstalk",
-    "other": "other",
+    "bad_audio": N_("bad audio"),
+    "wrong_language": N_("wrong language"),
+    "no_speech": N_("no speech"),
+    "crosstalk": N_("crosstalk"),
+    "other": N_("other"),
 }
 
 
@@ -161,7 +168,7 @@ def dispute_audio(
         raise NotFound(f"there is no dispute {dispute_id}")
     path = (settings.home_dir / disputed_clip_audio(session, dispute.clip_id)).resolve()
     if not path.is_file():
-        raise NotFound("The audio of this clip is missing on the server; tell your coordinator.")
+        raise NotFound(_("The audio of this clip is missing on the server; tell your coordinator."))
     return FileResponse(path, media_type="audio/flac")
 
 
@@ -258,7 +265,7 @@ def resolve_page(
         "unusable": {"unusable": True, "reason_code": reason},
     }
     if action not in choices:
-        raise InvalidInput("choose accept, edit or unusable")
+        raise InvalidInput(_("Choose accept, edit or unusable."))
     try:
         resolution = _resolve(session, settings, dispute_id, reviewer, **choices[action])
     except ConventionError as error:
@@ -274,11 +281,12 @@ def resolve_page(
         )
     session.commit()
     done = {
-        "accepted": "accepted a transcript",
-        "edited": "saved your final text",
-        "unusable": f"marked the clip unusable ({resolution.reason_code})",
+        "accepted": _("Dispute %(id)s: accepted a transcript."),
+        "edited": _("Dispute %(id)s: saved your final text."),
+        "unusable": _("Dispute %(id)s: marked the clip unusable (%(reason)s)."),
     }
-    flash(request, f"Dispute {dispute_id}: {done[resolution.resolution]}.")
+    reason = _(REASON_LABELS.get(resolution.reason_code or "", "")) or resolution.reason_code
+    flash(request, done[resolution.resolution] % {"id": dispute_id, "reason": reason})
     following = dispute_queue(session, limit=1)
     target = f"/review/disputes/{following[0].id}" if following else "/review"
     return RedirectResponse(target, status_code=303)
@@ -300,12 +308,21 @@ def my_accuracy(
         ]
         for standing in standings
     }
+    # Shown in the characters written (餸 stays 餸), not the simplified forms compared.
+    diffs = {
+        item.scored.submission_id: word_diff(
+            item.scored.final_text, item.scored.text, item.scored.language
+        )
+        for items in worst.values()
+        for item in items
+    }
     return templates.TemplateResponse(
         request,
         "accuracy.html",
         {
             "standings": standings,
             "worst": worst,
+            "diffs": diffs,
             "bar": settings.accuracy_bar,
             "window": window,
         },

@@ -18,6 +18,7 @@ from app.web.deps import (
     SettingsDep,
     require_role,
 )
+from app.web.i18n import N_, _
 from app.web.security import flash
 from app.web.templating import templates
 from app.web.transcriber_view import person_standing
@@ -31,12 +32,13 @@ from crowdscribe.storage.models import (
     Clip,
     SubmissionStatus,
 )
+from review.feedback import feedback_for
 from transcribe.conventions import EVENT_TAGS
 from transcribe.dispatch.holding import skip_assignment
-from transcribe.dispatch.overview import work_overview
 from transcribe.dispatch.sequences import NoWork
 from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
 from transcribe.limits import MAX_TEXT_CHARS
+from transcribe.offers import offers_for
 from transcribe.own_work import held_assignment, recent_submissions
 from transcribe.users import Person
 
@@ -44,9 +46,9 @@ router = APIRouter(tags=["transcriber pages"], include_in_schema=False)
 Transcriber = Annotated[Person, Depends(require_role("transcriber"))]
 
 SKIP_REASONS = {
-    "bad_audio": "Bad audio (noise, distortion, cut off)",
-    "wrong_language": "Wrong language",
-    "empty": "Nobody speaks",
+    "bad_audio": N_("Bad audio (noise, distortion, cut off)"),
+    "wrong_language": N_("Wrong language"),
+    "empty": N_("Nobody speaks"),
 }
 # Tags the palette offers, in the order people reach for them.
 NO_WORK_KEY = "no_work"
@@ -56,7 +58,7 @@ PALETTE = ("noise", "breath", "laugh", "cough", "music", "unintelligible", "no-s
 def _held_assignment(session: Session, person: Person, assignment_id: str) -> Assignment:
     assignment = session.get(Assignment, assignment_id)
     if assignment is None or assignment.user_id != person.id:
-        raise NotFound("You do not hold that clip; take the next one from the start page.")
+        raise NotFound(_("You do not hold that clip; take the next one from the start page."))
     return assignment
 
 
@@ -68,14 +70,24 @@ def home(
     if "transcriber" not in person.roles:
         target = "/review" if "reviewer" in person.roles else "/coordinator"
         return RedirectResponse(target, status_code=303)
-    standing = person_standing(session, settings, person, utc_now())
-    held = held_assignment(session, person.id, utc_now())
+    now = utc_now()
+    standing = person_standing(session, settings, person, now)
+    held = held_assignment(session, person.id, now)
+    offers = offers_for(
+        session,
+        person.id,
+        person.languages,
+        standing.qualified,
+        exam_clips=settings.exam_clips,
+        now=now,
+    )
     return templates.TemplateResponse(
         request,
         "home.html",
         {
             "standing": standing,
-            "offers": work_overview(session, person.id, utc_now()),
+            "offers": offers,
+            "exam_open": {offer.language: offer.exam_open for offer in offers},
             "held": held,
         },
     )
@@ -106,7 +118,7 @@ def no_work_page(request: Request, _person: Transcriber) -> Response:
     stored = request.session.pop(NO_WORK_KEY, None) or {}
     expected = stored.get("next_expected_at")
     no_work = NoWork(
-        stored.get("message", "There are no clips for you right now."),
+        stored.get("message", _("There are no clips for you right now.")),
         datetime.fromisoformat(expected) if expected else None,
     )
     return templates.TemplateResponse(request, "no_work.html", {"no_work": no_work})
@@ -156,7 +168,7 @@ def work_page(
     """The clip being worked on: player, text box, conventions at hand."""
     assignment = _held_assignment(session, person, assignment_id)
     if assignment.state != AssignmentState.LEASED:
-        flash(request, "That clip is finished; here is what is on offer now.")
+        flash(request, _("That clip is finished; here is what is on offer now."))
         return RedirectResponse("/", status_code=303)
     return _render_work(request, assignment, session.get(Clip, assignment.clip_id))
 
@@ -188,7 +200,7 @@ def submit_page(
     if receipt.status == SubmissionStatus.LATE:
         flash(request, receipt.message)
     else:
-        flash(request, "Submitted. Here is the next clip.")
+        flash(request, _("Submitted. Here is the next clip."))
     return _claim_and_go(request, database, settings, person, clip.language)
 
 
@@ -207,7 +219,7 @@ def skip_page(
     language = session.get(Clip, assignment.clip_id).language
     skip_assignment(session, assignment_id, person.id, reason, utc_now())
     session.commit()
-    flash(request, "Skipped. Thank you for saying why.")
+    flash(request, _("Skipped. Thank you for saying why."))
     return _claim_and_go(request, database, settings, person, language)
 
 
@@ -219,5 +231,11 @@ def earnings_page(
     standing = person_standing(session, settings, person, utc_now())
     rows = recent_submissions(session, person.id)
     return templates.TemplateResponse(
-        request, "earnings.html", {"earnings": standing.earnings, "rows": rows}
+        request,
+        "earnings.html",
+        {
+            "earnings": standing.earnings,
+            "rows": rows,
+            "feedback": feedback_for(session, person.id),
+        },
     )

@@ -7,7 +7,6 @@ cookie instead, with the CSRF token in ``X-CSRF-Token`` (checked in ``current_pe
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -23,7 +22,9 @@ from app.web.deps import (
     require_role,
     run_database_work,
 )
+from app.web.domain_messages import translate_message, translate_problems
 from app.web.edge import TextId
+from app.web.local_time import Timestamp
 from app.web.transcriber_view import audio_file_for, person_standing
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import LeaseExpired
@@ -34,6 +35,7 @@ from transcribe.dispatch.holding import renew_lease, skip_assignment
 from transcribe.dispatch.sequences import Claim, NoWork, Receipt
 from transcribe.dispatch.sync_runner import claim_next_clip, submit_in_own_session
 from transcribe.limits import MAX_PROBLEMS_SHOWN, MAX_TEXT_CHARS
+from transcribe.offers import offers_for
 from transcribe.users import Person
 
 router = APIRouter(prefix="/api/v1", tags=["transcriber"])
@@ -56,7 +58,7 @@ class ClaimOut(BaseModel):
     duration_s: float
     price: str = Field(description="Exact decimal amount paid for this clip, e.g. '0.35'.")
     currency: str
-    lease_expires_at: datetime
+    lease_expires_at: Timestamp
 
 
 class SubmitRequest(BaseModel):
@@ -87,7 +89,7 @@ class SkipOut(BaseModel):
 
 class LeaseOut(BaseModel):
     assignment_id: str
-    lease_expires_at: datetime
+    lease_expires_at: Timestamp
 
 
 class EarningsOut(BaseModel):
@@ -102,7 +104,7 @@ class ExamStatusOut(BaseModel):
     language: str
     state: str = Field(description="qualified | paused | not_taken | failed | in_progress")
     detail: str | None = None
-    retake_at: datetime | None = None
+    retake_at: Timestamp | None = None
 
 
 class MeOut(BaseModel):
@@ -123,7 +125,10 @@ class ProblemOut(BaseModel):
     start: int
     end: int
     code: str
-    message: str
+    message: str = Field(description="What is wrong and how to fix it, in the asked language.")
+    params: dict[str, str] = Field(
+        default_factory=dict, description="The varying parts of the message (tag, char...)."
+    )
 
 
 class CheckOut(BaseModel):
@@ -203,7 +208,7 @@ async def submit(
         submission_id=receipt.submission_id,
         status=receipt.status,
         duplicate=receipt.duplicate,
-        message=receipt.message,
+        message=translate_message(receipt.message),
     )
 
 
@@ -277,12 +282,24 @@ def me(person: CurrentPerson, session: DbSession, settings: SettingsDep) -> MeOu
     )
 
 
+@router.get("/offers")
+def offers(person: CurrentPerson, session: DbSession, settings: SettingsDep) -> list[dict]:
+    """Work waiting in each of my languages, qualified or not: clips, pay range, the price of
+    the next clip (where I may take one) and whether the exam is open."""
+    now = utc_now()
+    qualified = person_standing(session, settings, person, now).qualified
+    waiting = offers_for(
+        session, person.id, person.languages, qualified, exam_clips=settings.exam_clips, now=now
+    )
+    return [offer.to_dict() for offer in waiting]
+
+
 @router.post("/conventions/check", response_model=CheckOut)
 def check_conventions(payload: CheckRequest, _person: CurrentPerson) -> CheckOut:
     """Every convention problem in a text, with its position, without submitting anything."""
     problems = validate_transcript(payload.text, payload.language)
     return CheckOut(
         ok=not problems,
-        problems=[ProblemOut(**problem.to_dict()) for problem in problems[:MAX_PROBLEMS_SHOWN]],
+        problems=[ProblemOut(**row) for row in translate_problems(problems[:MAX_PROBLEMS_SHOWN])],
         problem_count=len(problems),
     )

@@ -1,5 +1,6 @@
-// Clip player: waveform from precomputed peaks, play/pause, replay 3 s, loop, speed, shortcuts.
-// Shortcuts use Esc, Ctrl or Alt so plain letters always type into the text box.
+// Clip player: waveform from precomputed peaks, play/pause, replay 3 s, loop, speed, volume,
+// shortcuts. Shortcuts use Esc, Ctrl or Alt so plain letters always type into the text box, and
+// wait while an input method composes. Speed, loop and volume carry over to the next clip.
 (function () {
   "use strict";
   const root = document.querySelector("[data-player]");
@@ -10,10 +11,30 @@
   const replayButton = root.querySelector("#replay");
   const loopButton = root.querySelector("#loop");
   const speedSelect = root.querySelector("#speed");
+  const volumeInput = root.querySelector("#volume");
   const timeLabel = root.querySelector("#time");
   const peaks = JSON.parse(canvas.dataset.peaks || "[]");
   const REPLAY_S = 3;
   const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5];
+  const SETTINGS_KEY = "crowdscribe.player";
+
+  // The person's last speed, loop and volume, kept by this browser across clips and pages.
+  function savedSettings() {
+    try {
+      return JSON.parse(localStorage.getItem(SETTINGS_KEY)) || {};
+    } catch (error) {
+      return {};
+    }
+  }
+
+  function saveSettings() {
+    const settings = { speed: audio.playbackRate, loop: audio.loop, volume: audio.volume };
+    try {
+      localStorage.setItem(SETTINGS_KEY, JSON.stringify(settings));
+    } catch (error) {
+      // Private mode or storage full: the settings simply last for this clip.
+    }
+  }
 
   function duration() {
     return Number.isFinite(audio.duration) && audio.duration > 0 ? audio.duration : 0;
@@ -64,30 +85,43 @@
     draw();
   }
 
+  function setLoop(on) {
+    audio.loop = on;
+    setPressed(loopButton, on);
+  }
+
   function toggleLoop() {
-    audio.loop = !audio.loop;
-    setPressed(loopButton, audio.loop);
+    setLoop(!audio.loop);
+    saveSettings();
   }
 
   function setSpeed(rate) {
     audio.playbackRate = rate;
+    // A fresh <audio> resets its rate when it loads; this keeps the chosen one.
+    audio.defaultPlaybackRate = rate;
     speedSelect.value = String(rate);
+  }
+
+  function setVolume(level) {
+    audio.volume = Math.max(0, Math.min(1, level));
+    volumeInput.value = String(audio.volume);
   }
 
   function stepSpeed(direction) {
     const index = SPEEDS.indexOf(audio.playbackRate);
     const next = SPEEDS[Math.max(0, Math.min(SPEEDS.length - 1, (index < 0 ? 2 : index) + direction))];
     setSpeed(next);
+    saveSettings();
   }
 
   audio.addEventListener("play", () => {
-    playButton.textContent = "❚❚ Pause";
+    playButton.textContent = playButton.dataset.labelPause;
     setPressed(playButton, true);
     root.dataset.state = "playing";
     requestAnimationFrame(tick);
   });
   audio.addEventListener("pause", () => {
-    playButton.textContent = "▶ Play";
+    playButton.textContent = playButton.dataset.labelPlay;
     setPressed(playButton, false);
     root.dataset.state = "paused";
     draw();
@@ -100,7 +134,8 @@
   playButton.addEventListener("click", toggle);
   replayButton.addEventListener("click", replay);
   loopButton.addEventListener("click", toggleLoop);
-  speedSelect.addEventListener("change", () => setSpeed(Number(speedSelect.value)));
+  speedSelect.addEventListener("change", () => { setSpeed(Number(speedSelect.value)); saveSettings(); });
+  volumeInput.addEventListener("input", () => { setVolume(Number(volumeInput.value)); saveSettings(); });
   canvas.addEventListener("click", (event) => {
     const rect = canvas.getBoundingClientRect();
     if (duration()) audio.currentTime = ((event.clientX - rect.left) / rect.width) * duration();
@@ -108,6 +143,8 @@
   });
 
   document.addEventListener("keydown", (event) => {
+    // Esc and the rest belong to the input method while it composes (keyCode 229 in Chromium).
+    if (event.isComposing || event.keyCode === 229) return;
     let handled = true;
     if (event.key === "Escape" || (event.ctrlKey && event.code === "Space")) toggle();
     else if (event.altKey && event.code === "KeyR") replay();
@@ -118,6 +155,10 @@
     if (handled) event.preventDefault();
   });
 
+  const saved = savedSettings();
+  if (SPEEDS.includes(saved.speed)) setSpeed(saved.speed);
+  setLoop(saved.loop === true);
+  if (typeof saved.volume === "number") setVolume(saved.volume);
   root.dataset.state = "paused";
   draw();
 })();

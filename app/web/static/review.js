@@ -52,6 +52,7 @@
   });
 
   document.addEventListener("keydown", (event) => {
+    if (window.crowdscribe.composing(event)) return;
     if (event.ctrlKey && event.key === "Enter") {
       if (document.activeElement === textarea) { event.preventDefault(); editForm.requestSubmit(); }
       else if (document.activeElement === reasonSelect) { event.preventDefault(); submitOnce(unusableForm); }

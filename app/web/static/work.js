@@ -8,7 +8,8 @@
   const textarea = document.getElementById("transcript");
   const problemList = document.getElementById("problems");
   const leaseStatus = document.getElementById("lease-status");
-  const { post, checkConventions, showProblems } = window.crowdscribe;
+  const { post, checkConventions, showProblems, text, composing } = window.crowdscribe;
+  const zone = document.querySelector('meta[name="time-zone"]').content;
   const assignmentId = page.dataset.assignment;
   const language = page.dataset.language;
   const RENEW_EVERY_MS = 120000;
@@ -54,15 +55,21 @@
     checkTimer = setTimeout(check, 350);
   }
 
+  // A time as the page shows times: 24-hour, in the person's zone.
+  function clock(moment) {
+    return moment.toLocaleTimeString(document.documentElement.lang, {
+      timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    });
+  }
+
   async function renew() {
     const response = await post(`/api/v1/assignments/${assignmentId}/renew`);
     if (response.ok) {
       const lease = await response.json();
-      const until = new Date(lease.lease_expires_at);
-      leaseStatus.textContent = `Clip reserved for you until ${until.toLocaleTimeString()}.`;
+      leaseStatus.textContent = text("reserved", { time: clock(new Date(lease.lease_expires_at)) });
     } else {
       const problem = await response.json().catch(() => ({}));
-      leaseStatus.textContent = problem.detail || "Could not keep this clip reserved.";
+      leaseStatus.textContent = problem.detail || text("not_reserved");
     }
   }
 
@@ -77,6 +84,7 @@
   });
   textarea.addEventListener("input", () => { lastTypedAt = Date.now(); scheduleCheck(); });
   textarea.addEventListener("keydown", (event) => {
+    if (composing(event)) return;
     if (event.ctrlKey && event.key === "Enter") {
       event.preventDefault();
       form.requestSubmit();
@@ -97,8 +105,4 @@
   setInterval(() => {
     if (document.hasFocus() || Date.now() - lastTypedAt < RENEW_EVERY_MS) renew();
   }, RENEW_EVERY_MS);
-  const expires = new Date(page.dataset.leaseExpires);
-  if (!Number.isNaN(expires.getTime())) {
-    leaseStatus.textContent = `Clip reserved for you until ${expires.toLocaleTimeString()}.`;
-  }
 })();

@@ -1,0 +1,190 @@
+"""Why a transcript was paid less: the reason in words, and where it differs from the final
+text word by word (character by character for Chinese), shown in the characters each side
+wrote, not the simplified forms they are compared in (餸 stays 餸).
+
+A gold clip's reference is never shown to transcribers: feedback on a check clip gives its
+error rate and the person's own text, without the alignment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crowdscribe.storage.models import Appeal, Clip, LedgerEntry, LedgerState, Submission
+from review.agreement import Alignment, align
+from review.normalize import UNIT_STEPS, fold_case, fold_spellings, fold_width, speech_units
+from transcribe.conventions import is_chinese, tokenize
+from transcribe.tag_input import fold_tags
+
+
+@dataclass(frozen=True)
+class DiffPiece:
+    """One stretch of the alignment: ``equal``, ``substitute`` (the person wrote ``own`` where
+    the final has ``final``), ``insert`` (only the person) or ``delete`` (only the final)."""
+
+    kind: str
+    own: tuple[str, ...]
+    final: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {"type": self.kind, "own": list(self.own), "final": list(self.final)}
+
+
+@dataclass(frozen=True)
+class AppealView:
+    """An appeal as its author sees it."""
+
+    id: int
+    state: str
+    note: str
+    comment: str | None
+    credited: Decimal | None
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "state": self.state,
+            "note": self.note,
+            "comment": self.comment,
+            "credited": None if self.credited is None else str(self.credited),
+        }
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A discounted transcript: what was written, the verdict, the pay, and any appeal."""
+
+    submission_id: int
+    clip_id: str
+    language: str
+    submitted_at: datetime
+    own_text: str
+    final_text: str | None  # None for a gold clip: its reference stays hidden
+    error_rate: float | None
+    is_gold: bool
+    paid: Decimal
+    full_price: Decimal
+    currency: str
+    reason: str
+    diff: tuple[DiffPiece, ...]
+    appeal: AppealView | None
+
+    def to_dict(self) -> dict:
+        return {
+            "submission_id": self.submission_id,
+            "clip_id": self.clip_id,
+            "language": self.language,
+            "submitted_at": self.submitted_at.isoformat(),
+            "own_text": self.own_text,
+            "final_text": self.final_text,
+            "error_rate": self.error_rate,
+            "is_gold": self.is_gold,
+            "paid": str(self.paid),
+            "full_price": str(self.full_price),
+            "currency": self.currency,
+            "reason": self.reason,
+            "diff": [piece.to_dict() for piece in self.diff],
+            "appeal": None if self.appeal is None else self.appeal.to_dict(),
+        }
+
+
+def written_units(text: str, language: str) -> tuple[str, ...]:
+    """The units a text is compared in, but in the characters and case it was written in."""
+    chinese = is_chinese(language)
+    # The comparison's steps that keep what was written: no script, spelling or case folding.
+    for step in (fold_tags, fold_width):
+        text = step(text)
+    units, _events = speech_units(tokenize(text))
+    for unit_step in UNIT_STEPS:
+        if unit_step not in (fold_case, fold_spellings):
+            units = unit_step(units, chinese)
+    return tuple(units)
+
+
+def _as_written(compared: tuple[str, ...], text: str, language: str) -> tuple[str, ...]:
+    written = written_units(text, language)
+    # Script conversion keeps one unit per unit; should it ever not, show the compared form.
+    return written if len(written) == len(compared) else compared
+
+
+def word_diff(final_text: str, own_text: str, language: str) -> tuple[DiffPiece, ...]:
+    """The alignment of the person's text against the final text, in written characters."""
+    alignment: Alignment = align(final_text, own_text, language)
+    final = _as_written(alignment.reference_tokens, final_text, language)
+    own = _as_written(alignment.hypothesis_tokens, own_text, language)
+    return tuple(
+        DiffPiece(
+            chunk.type,
+            own[chunk.hyp_start_idx : chunk.hyp_end_idx],
+            final[chunk.ref_start_idx : chunk.ref_end_idx],
+        )
+        for chunk in alignment.chunks
+    )
+
+
+def verdict_reason(error_rate: float | None, is_gold: bool, decision: str | None) -> str:
+    """Why the transcript was paid at the reduced rate, in a sentence the person can act on."""
+    rate = "an unknown amount" if error_rate is None else f"{error_rate:.0%}"
+    if is_gold:
+        return (
+            f"This was a check clip with a known transcript; your text differs from it by "
+            f"{rate}, more than the bar, so it was paid at the reduced rate."
+        )
+    if decision and decision.startswith("consensus"):
+        return (
+            f"Your text differs by {rate} from the final text the other transcribers agreed "
+            "on, more than the bar, so it was paid at the reduced rate."
+        )
+    return (
+        f"Your text differs by {rate} from the final text a reviewer decided, more than the "
+        "bar, so it was paid at the reduced rate."
+    )
+
+
+def _appeal_view(appeal: Appeal | None, session: Session) -> AppealView | None:
+    if appeal is None:
+        return None
+    credited = None
+    if appeal.adjustment_id is not None:
+        credited = Decimal(session.get(LedgerEntry, appeal.adjustment_id).amount)
+    return AppealView(appeal.id, appeal.state, appeal.note, appeal.comment, credited)
+
+
+def feedback_for(session: Session, user_id: int, *, limit: int = 50) -> list[Feedback]:
+    """The person's discounted transcripts, newest first, each with its reason and alignment."""
+    rows = session.execute(
+        select(LedgerEntry, Submission, Clip, Appeal)
+        .join(Submission, Submission.id == LedgerEntry.submission_id)
+        .join(Clip, Clip.id == Submission.clip_id)
+        .outerjoin(Appeal, Appeal.submission_id == Submission.id)
+        .where(LedgerEntry.user_id == user_id, LedgerEntry.state == LedgerState.DISCOUNTED)
+        .order_by(Submission.created_at.desc(), Submission.id.desc())
+        .limit(limit)
+    ).all()
+    items = []
+    for entry, submission, clip, appeal in rows:
+        shown_final = None if submission.is_gold else clip.final_text
+        items.append(
+            Feedback(
+                submission_id=submission.id,
+                clip_id=clip.id,
+                language=clip.language,
+                submitted_at=submission.created_at,
+                own_text=submission.text,
+                final_text=shown_final,
+                error_rate=submission.error_vs_final,
+                is_gold=submission.is_gold,
+                paid=Decimal(entry.amount),
+                full_price=Decimal(clip.price if clip.price is not None else entry.amount),
+                currency=entry.currency,
+                reason=verdict_reason(submission.error_vs_final, submission.is_gold, clip.decision),
+                diff=word_diff(shown_final, submission.text, clip.language) if shown_final else (),
+                appeal=_appeal_view(appeal, session),
+            )
+        )
+    return items

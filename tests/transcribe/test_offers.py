@@ -1,0 +1,72 @@
+"""What the home page offers: clips waiting in each language, their pay range, the price of the
+clip "Take next clip" opens, and whether the exam is open."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from crowdscribe.storage.db import Database
+from crowdscribe.storage.models import GoldClip
+from tests.transcribe.seed import T0, add_clips, add_person
+from transcribe.dispatch.sync_runner import claim_next_clip
+from transcribe.offers import exam_is_open, offers_for
+from transcribe.pricing import default_rate_card
+from transcribe.publishing import publish_clips
+
+
+def _publish(database: Database) -> None:
+    with database.session() as session:
+        publish_clips(session, project=None, overlap=2, card=default_rate_card(), now=T0)
+
+
+def _offers(database: Database, person, qualified: tuple[str, ...]) -> dict:
+    with database.session() as session:
+        offers = offers_for(session, person.id, person.languages, qualified, exam_clips=2, now=T0)
+    return {offer.language: offer for offer in offers}
+
+
+def test_work_waits_with_its_pay_range_before_the_exam(database: Database) -> None:
+    with database.session() as session:
+        add_clips(session, 2, language="yue", duration_s=30.0)
+        add_clips(session, 1, language="yue", duration_s=60.0, priority=1)
+        newcomer = add_person(session, "new", qualified=(), languages=("yue", "cmn"))
+    _publish(database)
+    offers = _offers(database, newcomer, ())
+    yue, cmn = offers["yue"], offers["cmn"]
+    assert yue.open_clips == 3 and yue.currency == "CNY"
+    assert yue.price_range == (Decimal("1.17"), Decimal("2.33"))
+    assert yue.next_price is None and not yue.qualified
+    assert (cmn.open_clips, cmn.price_range) == (0, None)
+
+
+def test_the_button_price_is_that_of_the_clip_the_claim_opens(database: Database) -> None:
+    with database.session() as session:
+        add_clips(session, 2, language="yue", duration_s=30.0)
+        add_clips(session, 1, language="yue", duration_s=60.0, priority=1)
+        ann = add_person(session, "ann", qualified=("yue",))
+    _publish(database)
+    offered = _offers(database, ann, ("yue",))["yue"].next_price
+    claimed = claim_next_clip(database, ann.id, language="yue", now=T0)
+    assert offered == claimed.price == Decimal("2.33")
+    # The next one is a 30 s clip; a clip already had is not offered again.
+    after = _offers(database, ann, ("yue",))["yue"]
+    assert after.next_price == Decimal("1.17") and after.open_clips == 2
+    # Once a lease runs out the slot waits again, for others.
+    later = T0 + timedelta(hours=1)
+    with database.session() as session:
+        bob = add_person(session, "bob", qualified=("yue",))
+        offers = offers_for(session, bob.id, ("yue",), ("yue",), exam_clips=2, now=later)
+    assert offers[0].open_clips == 3
+
+
+def test_the_exam_opens_with_enough_gold_clips(database: Database) -> None:
+    with database.session() as session:
+        clip_ids = add_clips(session, 2, language="cmn")
+        newcomer = add_person(session, "new", qualified=(), languages=("cmn",))
+        session.add(GoldClip(clip_id=clip_ids[0], reference_text="你好"))
+    assert not _offers(database, newcomer, ())["cmn"].exam_open
+    with database.session() as session:
+        session.add(GoldClip(clip_id=clip_ids[1], reference_text="再见"))
+    assert _offers(database, newcomer, ())["cmn"].exam_open
+    assert not exam_is_open(0, 0)
