@@ -14,7 +14,7 @@ from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, GoldClip, LedgerEntry, Submission
 from review.appeals import appeal_queue, decide_appeal, file_appeal
 from review.feedback import feedback_for, word_diff
-from tests.transcribe.seed import T0, add_clips, add_person, add_submitted
+from tests.builders import T0, add_clips, add_person, add_submitted
 from transcribe.ledger import accrue, earnings_for, settle_submission
 from transcribe.pricing import default_rate_card
 from transcribe.users import create_user

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import GoldClip
-from tests.transcribe.seed import T0, add_clips, add_person
+from tests.builders import T0, add_clips, add_person
 from transcribe.dispatch.sync_runner import claim_next_clip
 from transcribe.offers import exam_is_open, offers_for
 from transcribe.pricing import default_rate_card

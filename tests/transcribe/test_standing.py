@@ -10,7 +10,7 @@ import pytest
 from crowdscribe.errors import Conflict, Forbidden, NotFound
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, Submission
-from tests.transcribe.seed import T0, add_clips, add_person, add_submitted
+from tests.builders import T0, add_clips, add_person, add_submitted
 from transcribe.ledger import accrue
 from transcribe.standing import (
     create_team,
