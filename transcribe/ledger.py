@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.errors import InvalidInput, NotFound
 from crowdscribe.storage.models import LedgerEntry, User
+from transcribe.payouts import paid_amount
 from transcribe.pricing import CENT, RateCard, default_rate_card, rejected_amount
 
 STATES = ("pending", "credited", "discounted")
@@ -23,18 +24,25 @@ ZERO = Decimal("0.00")
 
 @dataclass(frozen=True)
 class Earnings:
-    """A person's totals in one currency; ``today`` counts entries created since UTC midnight."""
+    """A person's totals in one currency; ``today`` counts entries created since UTC midnight;
+    ``paid`` is what payouts have sent of the settled amount."""
 
     currency: str
     today: Decimal
     pending: Decimal
     credited: Decimal
     discounted: Decimal
+    paid: Decimal = ZERO
 
     @property
     def settled(self) -> Decimal:
         """What review has decided so far: credited plus discounted."""
         return self.credited + self.discounted
+
+    @property
+    def unpaid(self) -> Decimal:
+        """Settled work no payout has paid yet."""
+        return self.settled - self.paid
 
     def to_dict(self) -> dict[str, str]:
         return {
@@ -44,6 +52,8 @@ class Earnings:
             "credited": str(self.credited),
             "discounted": str(self.discounted),
             "settled": str(self.settled),
+            "paid": str(self.paid),
+            "unpaid": str(self.unpaid),
         }
 
 
@@ -207,6 +217,7 @@ def earnings_for(
         pending=states["pending"],
         credited=states["credited"],
         discounted=states["discounted"],
+        paid=paid_amount(session, user_id, currency),
     )
 
 

@@ -24,12 +24,14 @@ def _register_commands() -> None:
         collect_cmds,
         demo_cmds,
         pay_cmds,
+        payout_cmds,
         people_cmds,
         review_cmds,
         work_cmds,
     )
 
-    for module in (collect_cmds, people_cmds, work_cmds, review_cmds, pay_cmds, demo_cmds):
+    commands = (collect_cmds, people_cmds, work_cmds, review_cmds, pay_cmds, payout_cmds)
+    for module in (*commands, demo_cmds):
         module.register(app)
 
 

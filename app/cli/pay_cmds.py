@@ -83,7 +83,8 @@ def earnings(
     name: Annotated[str, typer.Argument(help="The person's user name.")],
     output: JsonFormat = TableOrJson.table,
 ) -> None:
-    """Show what a person has earned: today, pending review, credited and discounted."""
+    """Show what a person has earned: today, pending review, credited and discounted, and how
+    much of the settled work payouts have paid."""
     with context.database().session() as session:
         user_id = session.scalar(select(User.id).where(User.name == name))
         if user_id is None:
@@ -92,7 +93,7 @@ def earnings(
     if output is TableOrJson.json:
         print_json({"name": name, **totals.to_dict()})
         return
-    columns = ("today", "pending", "credited", "discounted", "settled")
+    columns = ("today", "pending", "credited", "discounted", "settled", "paid", "unpaid")
     print_rows(
         [totals.to_dict()],
         output,

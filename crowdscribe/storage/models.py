@@ -267,3 +267,31 @@ class Dispute(Base):
     resolution: Mapped[str | None] = mapped_column(String(16))  # accepted | edited | unusable
     reason_code: Mapped[str | None] = mapped_column(String(32))
     final_text: Mapped[str | None] = mapped_column(Text)
+
+
+class Payout(Base):
+    """One payout batch in one currency: settled, unpaid ledger entries up to ``until_at``,
+    written to a file for the payment run; its items say which entries it paid."""
+
+    __tablename__ = "payouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    until_at: Mapped[datetime] = mapped_column()
+    total: Mapped[Decimal] = mapped_column(MONEY)
+    entries: Mapped[int] = mapped_column(Integer)
+    people: Mapped[int] = mapped_column(Integer)
+    file_path: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PayoutItem(Base):
+    """One ledger entry paid by a payout, at the amount it had then; an entry is paid once."""
+
+    __tablename__ = "payout_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payout_id: Mapped[int] = mapped_column(ForeignKey("payouts.id"), index=True)
+    ledger_entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(MONEY)

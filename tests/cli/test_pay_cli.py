@@ -123,6 +123,8 @@ def test_earnings_shows_a_persons_totals(run, db, home) -> None:
         "credited": "1.16",
         "discounted": "0.00",
         "settled": "1.16",
+        "paid": "0.00",
+        "unpaid": "1.16",
     }
     table = run("earnings", "jun")
     assert table.exit_code == 0, table.output

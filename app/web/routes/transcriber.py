@@ -27,6 +27,7 @@ from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, Clip, LedgerEntry, Submission
 from transcribe.conventions import EVENT_TAGS
+from transcribe.payouts import paid_entry_ids
 from transcribe.queue import (
     NoWork,
     claim_next_clip,
@@ -221,7 +222,8 @@ def skip_page(
 def earnings_page(
     request: Request, person: Transcriber, session: DbSession, settings: SettingsDep
 ) -> Response:
-    """Today's, pending, credited and discounted earnings, and recent submissions."""
+    """Today's, pending, credited and discounted earnings, paid and unpaid apart, and recent
+    submissions (each marked once paid)."""
     standing = person_standing(session, settings, person, _now())
     rows = session.execute(
         select(Submission, Clip, LedgerEntry)
@@ -231,6 +233,9 @@ def earnings_page(
         .order_by(Submission.created_at.desc(), Submission.id.desc())
         .limit(50)
     ).all()
+    paid_ids = paid_entry_ids(session, [entry.id for _s, _c, entry in rows if entry])
     return templates.TemplateResponse(
-        request, "earnings.html", {"earnings": standing.earnings, "rows": rows}
+        request,
+        "earnings.html",
+        {"earnings": standing.earnings, "rows": rows, "paid_ids": paid_ids},
     )
