@@ -4,6 +4,7 @@ owed, and the finished dataset."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +23,7 @@ from app.cli.output import (
 )
 from crowdscribe.errors import InvalidInput, NotFound
 from crowdscribe.storage.models import User
+from review.dataset_split import parse_ratios
 from review.export import export_dataset
 from transcribe.ledger import earnings_for, settlement_report
 from transcribe.pricing import load_rate_card
@@ -128,19 +130,71 @@ def settle(
     )
 
 
+class ExportFormat(str, Enum):
+    jsonl = "jsonl"
+    nemo = "nemo"
+    kaldi = "kaldi"
+    hf = "hf"
+    lhotse = "lhotse"
+
+
+class Script(str, Enum):
+    simplified = "simplified"
+    traditional = "traditional"
+    as_typed = "as-typed"
+
+
 def export(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write (replaced if an export).")],
     project: Annotated[
         str | None, typer.Option("--project", help="Only clips of this project.")
     ] = None,
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="jsonl, nemo, kaldi, hf (audiofolder) or lhotse."),
+    ] = ExportFormat.jsonl,
+    split: Annotated[
+        str,
+        typer.Option("--split", help="train,dev,test shares of the audio, e.g. 0.8,0.1,0.1."),
+    ] = "0.8,0.1,0.1",
+    script: Annotated[
+        Script | None,
+        typer.Option(
+            "--script",
+            help="Chinese text in simplified or traditional characters, or as typed; "
+            "default: the project's (CROWDSCRIBE_PROJECT_SCRIPTS), else as typed.",
+        ),
+    ] = None,
 ) -> None:
-    """Write the finished dataset: manifest.jsonl plus audio/ of every agreed or resolved clip."""
+    """Write the finished dataset of every agreed or resolved clip, split into train, dev and
+    test so that no recording is in two splits."""
     settings = context.settings()
+    ratios = parse_ratios(split)
+    chosen = None if script in (None, Script.as_typed) else script.value
+
+    def script_for(project_name: str) -> str | None:
+        # --script for every project, else each project's setting (a projects table later).
+        if script is not None:
+            return chosen
+        return settings.project_scripts.get(project_name)
+
     with context.database().session() as session:
-        summary = export_dataset(session, settings.home_dir, out_dir, project=project)
+        summary = export_dataset(
+            session,
+            settings.home_dir,
+            out_dir,
+            project=project,
+            fmt=fmt.value,
+            ratios=ratios,
+            script_for=script_for,
+        )
+    parts = ", ".join(
+        f"{name} {totals['clips']} ({totals['duration_s'] / 60:.1f} min)"
+        for name, totals in summary.splits.items()
+    )
     console.print(
         f"exported {summary.clips} clips ({summary.duration_s / 60:.1f} min of audio) "
-        f"to {summary.out_dir}; manifest {summary.manifest_path.name}"
+        f"as {summary.fmt} to {summary.out_dir}: {parts}"
     )
 
 
