@@ -27,11 +27,12 @@ def _register_commands() -> None:
         payout_cmds,
         people_cmds,
         review_cmds,
+        status_cmds,
         work_cmds,
     )
 
     commands = (collect_cmds, people_cmds, work_cmds, review_cmds, pay_cmds, payout_cmds)
-    for module in (*commands, demo_cmds):
+    for module in (*commands, status_cmds, demo_cmds):
         module.register(app)
 
 

@@ -1,4 +1,5 @@
-"""The coordinator's overview: progress counts, paused people and the rate card in force."""
+"""The coordinator's dashboard: the campaign's figures (``review.campaign_status``) as numbers
+and server-side SVG plots, clips per language and project, and the rate card in force."""
 
 from __future__ import annotations
 
@@ -8,20 +9,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.web.deps import DbSession, SettingsDep, require_role
+from app.web.svg_plots import PALETTE, Series, bar_chart, line_chart, share_bar
 from app.web.templating import templates
-from crowdscribe.storage.models import Clip, Dispute, Qualification, Recording, Submission, User
+from crowdscribe.storage.models import Clip, Dispute, Recording, Submission
+from review.campaign_status import CLIP_STATUSES, CampaignStatus, status_of_campaign
 from transcribe.pricing import load_rate_card
 from transcribe.users import Person
 
 router = APIRouter(tags=["coordinator pages"], include_in_schema=False)
 Coordinator = Annotated[Person, Depends(require_role("coordinator"))]
-
-# Clip statuses in pipeline order, so the table reads left to right.
-CLIP_STATUSES = ("collected", "published", "agreed", "disputed", "resolved", "unusable")
 
 
 def _counts_by(session: Session, column) -> dict[str, int]:
@@ -47,31 +48,65 @@ def clip_progress(session: Session) -> tuple[list[str], list[dict]]:
     ]
 
 
-def paused_people(session: Session) -> list[dict]:
-    """Everyone paused in a language, with the reason they were given."""
-    rows = session.execute(
-        select(User.name, Qualification.language, Qualification.reason, Qualification.since)
-        .join(User, User.id == Qualification.user_id)
-        .where(Qualification.status == "paused")
-        .order_by(User.name, Qualification.language)
-    )
-    return [
-        {"name": name, "language": language, "reason": reason, "since": since}
-        for name, language, reason, since in rows
-    ]
+def dashboard_plots(status: CampaignStatus) -> dict[str, Markup]:
+    """The dashboard's SVG plots, drawn from the same figures as its numbers."""
+    days = [f"{day:%d %b}" for day, _count in status.progress]
+    plots = {
+        "states": share_bar("Clips by state", list(status.clips_by_state.items())),
+        "progress": line_chart(
+            "Final clips over time",
+            days,
+            [Series("final clips", [count for _day, count in status.progress])],
+        ),
+        "throughput": bar_chart(
+            "Transcripts submitted per day",
+            days,
+            [count for _day, count, _minutes in status.throughput],
+        ),
+    }
+    for spend in status.spend:
+        spent = [float(amount) for _day, amount in spend.cumulative]
+        projection: list[float | None] = [None] * (len(spent) - 1) + [spent[-1]]
+        labels = list(days)
+        if spend.remaining_cost > 0:
+            labels.append("end" if spend.projected_end is None else f"{spend.projected_end:%d %b}")
+            spent.append(None)  # type: ignore[arg-type]
+            projection.append(float(spend.projected_total))
+        level = (f"budget {spend.budget}", float(spend.budget)) if spend.budget else None
+        plots[f"spend-{spend.project}-{spend.currency}"] = line_chart(
+            f"Spend in {spend.project} ({spend.currency})",
+            labels,
+            [
+                Series("spent", spent),
+                Series("projected", projection, color=PALETTE[1], dashed=True),
+            ],
+            level=level,
+        )
+    return plots
 
 
 @router.get("/coordinator")
 def overview(
-    request: Request, _person: Coordinator, session: DbSession, settings: SettingsDep
+    request: Request, person: Coordinator, session: DbSession, settings: SettingsDep
 ) -> Response:
-    """Where the pipeline stands: recordings, clips, submissions today, disputes, people, rates."""
+    """The coordinator's dashboard: progress, clips by state, spend against budget, agreement
+    per language, throughput, reviewer backlog, paused people, rates; plots beside numbers."""
     midnight = datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC)
     statuses, clip_rows = clip_progress(session)
+    status = status_of_campaign(
+        session,
+        now=datetime.now(UTC),
+        budgets=settings.project_budgets,
+        card=load_rate_card(settings.rates_file),
+        default_overlap=settings.default_overlap,
+    )
     return templates.TemplateResponse(
         request,
         "coordinator.html",
         {
+            "status": status,
+            "plots": dashboard_plots(status),
+            "is_reviewer": person.has_role("reviewer"),
             "recordings": _counts_by(session, Recording.status),
             "clip_statuses": statuses,
             "clip_rows": clip_rows,
@@ -83,7 +118,6 @@ def overview(
             "open_disputes": session.scalar(
                 select(func.count()).select_from(Dispute).where(Dispute.state == "open")
             ),
-            "paused": paused_people(session),
             "card": load_rate_card(settings.rates_file),
         },
     )
