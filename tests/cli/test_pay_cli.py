@@ -175,3 +175,21 @@ def test_export_writes_the_final_clips(run, db, home, tmp_path) -> None:
     records = [json.loads(line) for line in (out_dir / "manifest.jsonl").read_text().splitlines()]
     assert [record["clip_id"] for record in records] == ["clip-0", "clip-1"]
     assert all((out_dir / record["audio_path"]).is_file() for record in records)
+
+
+def test_export_in_kaldi_layout_with_a_split(run, db, home, tmp_path) -> None:
+    paid_work(db, home)
+    out_dir = tmp_path / "kaldi"
+    result = run("export", str(out_dir), "--format", "kaldi", "--split", "0,1,0")
+    assert result.exit_code == 0, result.output
+    assert "as kaldi" in result.output and "dev 2" in result.output
+    utt2spk = (out_dir / "data" / "dev" / "utt2spk").read_text().splitlines()
+    assert [line.split()[0].split("-", 1)[1] for line in utt2spk] == ["clip-0", "clip-1"]
+    assert not (out_dir / "data" / "train").exists()
+
+
+def test_export_refuses_a_bad_split(run, db, tmp_path) -> None:
+    result = run("export", str(tmp_path / "out"), "--split", "0.9,0.2,0.1")
+    assert isinstance(result.exception, InvalidInput)
+    assert "must add up to 1" in str(result.exception)
+    assert not (tmp_path / "out").exists()

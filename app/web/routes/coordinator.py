@@ -21,6 +21,15 @@ from review.campaign_status import CLIP_STATUSES, CampaignStatus, status_of_camp
 from transcribe.pricing import load_rate_card
 from transcribe.users import Person
 
+# Colours that read at a glance: done is green, waiting on people blue or amber, lost red.
+STATE_COLORS = {
+    "collected": "#9ca3af",
+    "published": "#2563eb",
+    "agreed": "#16a34a",
+    "disputed": "#d97706",
+    "resolved": "#0d9488",
+    "unusable": "#dc2626",
+}
 router = APIRouter(tags=["coordinator pages"], include_in_schema=False)
 Coordinator = Annotated[Person, Depends(require_role("coordinator"))]
 
@@ -52,7 +61,9 @@ def dashboard_plots(status: CampaignStatus) -> dict[str, Markup]:
     """The dashboard's SVG plots, drawn from the same figures as its numbers."""
     days = [f"{day:%d %b}" for day, _count in status.progress]
     plots = {
-        "states": share_bar("Clips by state", list(status.clips_by_state.items())),
+        "states": share_bar(
+            "Clips by state", list(status.clips_by_state.items()), colors=STATE_COLORS
+        ),
         "progress": line_chart(
             "Final clips over time",
             days,
