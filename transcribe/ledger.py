@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from crowdscribe.errors import InvalidInput, NotFound
-from crowdscribe.storage.models import LedgerEntry, User
+from crowdscribe.storage.models import LedgerEntry, PayoutItem, User
 from transcribe.payouts import paid_amount
 from transcribe.pricing import CENT, RateCard, default_rate_card, rejected_amount
 
@@ -68,10 +68,16 @@ class PayoutLine:
     credited: Decimal
     discounted: Decimal
     pending: Decimal = field(default=ZERO)
+    paid: Decimal = field(default=ZERO)
 
     @property
     def owed(self) -> Decimal:
         return self.credited + self.discounted
+
+    @property
+    def unpaid(self) -> Decimal:
+        """What of ``owed`` no payout has paid yet."""
+        return self.owed - self.paid
 
     def to_dict(self) -> dict[str, str | int]:
         return {
@@ -83,6 +89,8 @@ class PayoutLine:
             "discounted": str(self.discounted),
             "owed": str(self.owed),
             "pending": str(self.pending),
+            "paid": str(self.paid),
+            "unpaid": str(self.unpaid),
         }
 
 
@@ -222,8 +230,9 @@ def earnings_for(
 
 
 def settlement_report(session: Session, since: datetime | None = None) -> list[PayoutLine]:
-    """What each person is owed for settled work (credited + discounted), one line per person
-    and currency, ordered by name; ``since`` keeps work decided at or after that moment."""
+    """What each person is owed for settled work (credited + discounted), and how much of it
+    payouts have paid, one line per person and currency, ordered by name; ``since`` keeps work
+    decided at or after that moment."""
     settled = (
         select(
             LedgerEntry.user_id,
@@ -237,8 +246,15 @@ def settlement_report(session: Session, since: datetime | None = None) -> list[P
         .where(LedgerEntry.state.in_(("credited", "discounted")))
         .group_by(LedgerEntry.user_id, User.name, LedgerEntry.currency, LedgerEntry.state)
     )
+    paid = (
+        select(LedgerEntry.user_id, LedgerEntry.currency, func.sum(PayoutItem.amount))
+        .join(PayoutItem, PayoutItem.ledger_entry_id == LedgerEntry.id)
+        .where(LedgerEntry.state.in_(("credited", "discounted")))
+        .group_by(LedgerEntry.user_id, LedgerEntry.currency)
+    )
     if since is not None:
         settled = settled.where(LedgerEntry.decided_at >= _utc(since))
+        paid = paid.where(LedgerEntry.decided_at >= _utc(since))
     pending = (
         select(LedgerEntry.user_id, LedgerEntry.currency, func.sum(LedgerEntry.amount))
         .where(LedgerEntry.state == "pending")
@@ -252,6 +268,7 @@ def settlement_report(session: Session, since: datetime | None = None) -> list[P
         line["entries"] += count
         line[state] = _cents(amount)
     pending_totals = {(u, c): _cents(amount) for u, c, amount in session.execute(pending)}
+    paid_totals = {(u, c): _cents(amount) for u, c, amount in session.execute(paid)}
     report = [
         PayoutLine(
             user_id,
@@ -259,6 +276,7 @@ def settlement_report(session: Session, since: datetime | None = None) -> list[P
             currency,
             **values,
             pending=pending_totals.get((user_id, currency), ZERO),
+            paid=paid_totals.get((user_id, currency), ZERO),
         )
         for (user_id, name, currency), values in lines.items()
     ]

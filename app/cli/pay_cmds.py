@@ -36,6 +36,8 @@ _REPORT_FIELDS = [
     "credited",
     "discounted",
     "owed",
+    "paid",
+    "unpaid",
     "pending",
 ]
 
@@ -112,7 +114,8 @@ def settle(
     ] = None,
     output: ReportFormat = TableCsvOrJson.table,
 ) -> None:
-    """The payout report: per person, credited plus discounted work owed (pending shown apart)."""
+    """The settlement report: per person, credited plus discounted work owed, how much of it
+    payouts have paid and what is unpaid (pending review shown apart)."""
     since_at = _parse_date(since) if since else None
     with context.database().session() as session:
         lines = settlement_report(session, since=since_at)

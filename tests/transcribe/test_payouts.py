@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from crowdscribe.storage.db import MIGRATIONS_DIR, Database
 from crowdscribe.storage.models import Clip, LedgerEntry, Payout, PayoutItem, User
 from tests.transcribe.seed import add_recording, add_submitted
-from transcribe.ledger import accrue, earnings_for, settle_submission
+from transcribe.ledger import accrue, earnings_for, settle_submission, settlement_report
 from transcribe.payouts import (
     create_payouts,
     end_of_day,
@@ -32,6 +32,11 @@ from transcribe.pricing import default_rate_card
 CARD = default_rate_card()
 MONDAY = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 UNTIL_MONDAY = end_of_day(MONDAY)
+
+
+def settlement_report_of(database: Database):
+    with database.session() as session:
+        return settlement_report(session)
 
 
 def seed_work(session: Session) -> dict[str, int]:
@@ -106,6 +111,10 @@ def test_payout_pays_settled_unpaid_work_once_per_currency(
         amounts_after = dict(session.execute(select(LedgerEntry.id, LedgerEntry.amount)).all())
         states = set(session.scalars(select(LedgerEntry.state)))
         mei = earnings_for(session, users["mei"], MONDAY, currency="CNY")
+    report = {(line.name, line.currency): line for line in settlement_report_of(database)}
+    assert report[("mei", "CNY")].unpaid == Decimal("0.00")
+    assert report[("jun", "CNY")].paid == jun_discounted
+    assert report[("jun", "CNY")].unpaid == Decimal("1.20")  # Wednesday's, after --until
     assert amounts_after == amounts_before
     assert states == {"pending", "credited", "discounted"}
     assert (mei.paid, mei.unpaid, mei.pending) == (
