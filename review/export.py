@@ -25,13 +25,11 @@ from sqlalchemy.orm import Session
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
 from crowdscribe.storage.models import Clip, Recording
 from review.dataset_split import SPLIT_NAMES, SplitItem, assign_splits
-from review.export_formats import WRITERS
+from review.export_formats import AUDIO_DIR, MANIFEST_NAME, WRITERS
 from transcribe.conventions import is_chinese
 
 FINAL_STATUSES = ("agreed", "resolved")
-MANIFEST_NAME = "manifest.jsonl"
 SUMMARY_NAME = "export.json"
-AUDIO_DIR = "audio"
 # The script of exported Chinese text, and the OpenCC conversion to it.
 SCRIPTS = {"simplified": "t2s", "traditional": "s2t"}
 DEFAULT_RATIOS = (0.8, 0.1, 0.1)
@@ -73,10 +71,10 @@ class ExportItem:
 
 @dataclass(frozen=True)
 class ExportSummary:
-    """What an export wrote: its format, clips and audio per split, and the manifest (jsonl)."""
+    """What an export wrote: its format, clips and audio per split, and (jsonl) the manifest."""
 
     out_dir: Path
-    manifest_path: Path
+    manifest_path: Path | None
     fmt: str
     clips: int
     duration_s: float
@@ -148,7 +146,7 @@ def export_dataset(
         raise
     return ExportSummary(
         out_dir=out_dir,
-        manifest_path=out_dir / MANIFEST_NAME,
+        manifest_path=out_dir / MANIFEST_NAME if fmt == "jsonl" else None,
         fmt=fmt,
         clips=len(items),
         duration_s=sum(item.record.duration_s for item in items),

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from review.export import ExportItem
 
 AUDIO_DIR = "audio"
+MANIFEST_NAME = "manifest.jsonl"
 
 
 def link_or_copy(source: Path, target: Path) -> None:
@@ -61,7 +62,7 @@ def write_jsonl(staging: Path, _final_dir: Path, items: list[ExportItem]) -> Non
     """One manifest of every record (lhotse-style JSONL) beside ``audio/``."""
     (staging / AUDIO_DIR).mkdir()
     _place_audio(staging, items)
-    with (staging / "manifest.jsonl").open("w", encoding="utf-8") as manifest:
+    with (staging / MANIFEST_NAME).open("w", encoding="utf-8") as manifest:
         manifest.writelines(_json_line(item.record.to_dict()) for item in items)
 
 
