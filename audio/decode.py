@@ -1,15 +1,19 @@
 """Decode any audio file libsndfile reads to 16 kHz mono float32, streaming in blocks.
 
-The file is never held at its source rate: each block is mixed to mono and fed through
-a soxr HQ resampling stream, so memory is bounded by the 16 kHz output. Peak and
-clipping are measured on the source samples, before resampling smears them.
+Each block is mixed to mono and fed through a soxr HQ resampling stream and handed on
+(``stream_audio``), so nothing here grows with the recording's length; ``load_audio``
+keeps the whole 16 kHz signal for callers that want it in memory. Peak and clipping are
+measured on the source samples, before resampling smears them.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +21,7 @@ import soundfile as sf
 import soxr
 
 from audio.errors import UnreadableAudio
+from audio.mpeg import mpeg_truncation, parse_header
 
 TARGET_RATE_HZ = 16000
 BLOCK_FRAMES = 1 << 16
@@ -37,14 +42,20 @@ _FORMAT_NAMES = {
 # Formats whose header frame count is exact, so a short read means a truncated file.
 _EXACT_LENGTH = {"WAV", "WAVEX", "RF64", "FLAC", "AIFF", "W64", "CAF"}
 _CLIP_LEVEL = 0.9999
+_SPECIAL_KINDS = {
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a folder",
+}
 _DATA_LENGTH = re.compile(r"data\s*:\s*(\d+)\s*\(should be (\d+)\)")
 
 
 @dataclass(frozen=True)
-class DecodedAudio:
-    """Mono float32 samples at ``sample_rate_hz`` plus what the source file was."""
+class SourceInfo:
+    """What a decoded file was, and how long it is at ``sample_rate_hz``."""
 
-    samples: np.ndarray
     sample_rate_hz: int
     source_rate_hz: int
     channels: int
@@ -56,21 +67,55 @@ class DecodedAudio:
     """Share of source samples (all channels) at full scale."""
 
 
-def load_audio(
-    path: Path,
-    target_rate_hz: int = TARGET_RATE_HZ,
-    on_block: Callable[[np.ndarray], None] | None = None,
-) -> DecodedAudio:
-    """Decode ``path`` to mono at ``target_rate_hz``; raise UnreadableAudio saying why not.
+@dataclass(frozen=True, kw_only=True)
+class DecodedAudio(SourceInfo):
+    """Mono float32 samples at ``sample_rate_hz`` plus what the source file was."""
 
-    ``on_block`` sees each decoded block as it is made (to analyse while decoding).
-    OSError (missing file, permissions, I/O) propagates so callers can retry it.
+    samples: np.ndarray
+
+
+def load_audio(path: Path, target_rate_hz: int = TARGET_RATE_HZ) -> DecodedAudio:
+    """Decode ``path`` to mono at ``target_rate_hz``, whole, in memory (tests, benchmarks)."""
+    pieces: list[np.ndarray] = []
+    info = stream_audio(path, pieces.append, target_rate_hz)
+    samples = np.concatenate(pieces).astype(np.float32, copy=False)
+    return DecodedAudio(samples=samples, **asdict(info))
+
+
+def refuse_special_file(path: Path) -> None:
+    """Raise UnreadableAudio for anything but a regular file, without opening it.
+
+    Opening a FIFO blocks until someone writes to it; a device may never end.
+    """
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        kind = _SPECIAL_KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        raise UnreadableAudio(
+            f"not a regular file: {Path(path).name} is {kind}; copy the audio to a file"
+        )
+
+
+def stream_audio(
+    path: Path,
+    on_block: Callable[[np.ndarray], None],
+    target_rate_hz: int = TARGET_RATE_HZ,
+) -> SourceInfo:
+    """Decode ``path`` to mono at ``target_rate_hz``, handing each block to ``on_block``.
+
+    Raises UnreadableAudio saying why a file cannot be used; OSError (missing file,
+    permissions, I/O) propagates so callers can retry it.
     """
     path = Path(path)
+    refuse_special_file(path)
     with open(path, "rb") as handle:
         head = handle.read(64)
         if not head:
             raise UnreadableAudio("empty file (0 bytes)")
+        if head.startswith(b"ID3") or parse_header(head) is not None:
+            # MP3 states no length, so libsndfile would decode a cut file as a short one.
+            truncation = mpeg_truncation(handle, os.fstat(handle.fileno()).st_size)
+            if truncation:
+                raise UnreadableAudio(truncation)
         handle.seek(0)
         try:
             sound = sf.SoundFile(handle)
@@ -81,8 +126,8 @@ def load_audio(
 
 
 def _decode_stream(
-    sound: sf.SoundFile, target_rate_hz: int, on_block: Callable[[np.ndarray], None] | None
-) -> DecodedAudio:
+    sound: sf.SoundFile, target_rate_hz: int, on_block: Callable[[np.ndarray], None]
+) -> SourceInfo:
     rate, channels, declared = sound.samplerate, sound.channels, sound.frames
     if declared <= 0:
         raise UnreadableAudio("no audio: the file has a header but no samples (empty or truncated)")
@@ -95,8 +140,7 @@ def _decode_stream(
         if rate != target_rate_hz
         else None
     )
-    pieces: list[np.ndarray] = []
-    peak, clipped, frames_read = 0.0, 0, 0
+    peak, clipped, frames_read, length = 0.0, 0, 0, 0
     while True:
         try:
             block = sound.read(BLOCK_FRAMES, dtype=dtype, always_2d=True)
@@ -105,31 +149,42 @@ def _decode_stream(
         frames_read += len(block)
         last = len(block) < BLOCK_FRAMES
         if len(block):
-            peak = max(peak, max(float(block.max()), -float(block.min())) * scale)
+            block_peak = max(float(block.max()), -float(block.min())) * scale
+            if not math.isfinite(block_peak):
+                raise UnreadableAudio(_non_finite(block, frames_read - len(block), rate))
+            peak = max(peak, block_peak)
             level = _CLIP_LEVEL / scale
             clipped += int(np.count_nonzero(block >= level) + np.count_nonzero(block <= -level))
             mono = (block @ mix if dtype == "int16" or channels > 1 else block)[:, 0]
         else:
             mono = np.zeros(0, dtype=np.float32)
-        pieces.append(stream.resample_chunk(mono, last=last) if stream else mono.copy())
-        if on_block is not None and len(pieces[-1]):
-            on_block(pieces[-1])
+        resampled = stream.resample_chunk(mono, last=last) if stream else mono.copy()
+        if len(resampled):
+            length += len(resampled)
+            on_block(resampled)
         if last:
             break
     if sound.format in _EXACT_LENGTH and frames_read < declared * 0.99:
         raise UnreadableAudio(_truncated(frames_read, declared, rate, None))
-    samples = np.concatenate(pieces).astype(np.float32, copy=False)
-    if not len(samples):
+    if not length:
         raise UnreadableAudio("no audio: the file has a header but no samples")
-    return DecodedAudio(
-        samples=samples,
+    return SourceInfo(
         sample_rate_hz=target_rate_hz,
         source_rate_hz=rate,
         channels=channels,
         format=_FORMAT_NAMES.get(sound.format, sound.format.lower()),
-        duration_s=len(samples) / target_rate_hz,
+        duration_s=length / target_rate_hz,
         source_peak=min(peak, 1.0) if dtype == "int16" else peak,
         clipped_fraction=clipped / max(frames_read * channels, 1),
+    )
+
+
+def _non_finite(block: np.ndarray, first_frame: int, rate: int) -> str:
+    bad = ~np.isfinite(block).all(axis=1)
+    at_s = (first_frame + int(np.argmax(bad))) / rate
+    return (
+        f"corrupt: {int(bad.sum())} sample frame(s) are not numbers (NaN or infinity), "
+        f"the first at {at_s:.2f} s; re-export the recording from its source"
     )
 
 

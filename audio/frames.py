@@ -1,6 +1,12 @@
-"""Framing a 16 kHz signal once: webrtcvad decisions and frame energies as numpy arrays."""
+"""Framing a 16 kHz signal once: webrtcvad decisions and frame energies as numpy arrays.
+
+``FrameMeter`` takes the signal block by block as it is decoded, so the measures of a
+recording of any length are made without holding its samples.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import _webrtcvad
 import numpy as np
@@ -78,6 +84,78 @@ class VoiceDetector:
     def voiced(self) -> np.ndarray:
         """Decisions for every whole frame fed so far."""
         return np.concatenate(self._decisions) if self._decisions else np.zeros(0, dtype=bool)
+
+
+@dataclass(frozen=True)
+class SignalFrames:
+    """Per-frame measures of a whole signal: all segmentation and quality need from it."""
+
+    voiced: np.ndarray
+    """webrtcvad decision per 30 ms frame."""
+    power: np.ndarray
+    """Mean square per 10 ms frame."""
+    edge_power: np.ndarray
+    """Mean square of the first difference per 10 ms frame (pre-emphasised level)."""
+    length: int
+    """Samples in the signal."""
+
+
+class FrameMeter:
+    """Measures ``SignalFrames`` of a signal fed in blocks of any size, as it is decoded.
+
+    Gives exactly what measuring the whole signal at once would: frames are counted from
+    the start and a partial frame waits for the next block.
+    """
+
+    def __init__(self, sample_rate_hz: int, aggressiveness: int) -> None:
+        self.sample_rate_hz = sample_rate_hz
+        self._detector = VoiceDetector(sample_rate_hz, aggressiveness)
+        self._hop = int(round(sample_rate_hz * ENERGY_HOP_S))
+        # Samples from the first frame whose edge power is not yet known; the first
+        # ``_measured`` frames of it already have their power.
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._measured = 0
+        self._power: list[np.ndarray] = []
+        self._edge_power: list[np.ndarray] = []
+        self._length = 0
+
+    def feed(self, samples: np.ndarray) -> None:
+        """Measure the whole frames now available."""
+        self._detector.feed(samples)
+        self._length += len(samples)
+        hop = self._hop
+        signal = np.concatenate((self._pending, samples))
+        whole = len(signal) // hop
+        self._power.append(
+            frame_power(signal[self._measured * hop : whole * hop], self.sample_rate_hz)
+        )
+        # A frame's first difference needs the first sample of the next frame.
+        edged = max(len(signal) - 1, 0) // hop
+        diff = np.diff(signal[: edged * hop + 1])
+        self._edge_power.append(frame_power(diff, self.sample_rate_hz))
+        self._pending = signal[edged * hop :]
+        self._measured = whole - edged
+
+    def frames(self) -> SignalFrames:
+        """The measures of everything fed so far."""
+        return SignalFrames(
+            voiced=self._detector.voiced(),
+            power=_joined(self._power, np.float64),
+            edge_power=_joined(self._edge_power, np.float64),
+            length=self._length,
+        )
+
+
+def measure_frames(samples: np.ndarray, sample_rate_hz: int, aggressiveness: int) -> SignalFrames:
+    """``SignalFrames`` of a signal held in memory (measured in blocks, as when streaming)."""
+    meter = FrameMeter(sample_rate_hz, aggressiveness)
+    for start in range(0, len(samples), _PCM_BLOCK):
+        meter.feed(samples[start : start + _PCM_BLOCK])
+    return meter.frames()
+
+
+def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
 def frame_power(

@@ -8,24 +8,23 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from audio.clips import ClipFile, write_clips
-from audio.decode import TARGET_RATE_HZ, DecodedAudio, load_audio
+from audio.decode import TARGET_RATE_HZ, SourceInfo, refuse_special_file, stream_audio
 from audio.errors import UnreadableAudio
-from audio.frames import VoiceDetector
-from audio.quality import QualityReport, assess_quality
+from audio.frames import FrameMeter, SignalFrames
+from audio.quality import QualityReport, assess_quality, hold_reason
 from audio.segment import SegmentConfig, analyse_speech
+from audio.spill import SpilledSignal
 
 _DIGEST_BLOCK = 1 << 20
-_QUEUED_BLOCKS = 64  # ~90 s of 16 kHz audio waiting for the VAD at most
+_QUEUED_BLOCKS = 8  # decoded blocks waiting for the VAD: at most 2 MiB
 
 
 @dataclass(frozen=True)
 class RecordingOutcome:
     """What became of one recording: segmented into clips, no speech, or rejected (why)."""
 
-    status: str  # 'segmented' | 'no_speech' | 'rejected'
+    status: str  # 'segmented' | 'held' | 'no_speech' | 'rejected'
     reason: str | None
     digest: str | None
     format: str | None
@@ -60,21 +59,22 @@ def file_digest(path: Path) -> str:
 
 
 class _Rejected(Exception):
-    def __init__(self, reason: str, digest: str) -> None:
+    def __init__(self, reason: str, digest: str | None) -> None:
         self.reason, self.digest = reason, digest
 
 
-def _decode_hash_and_detect(
-    path: Path, aggressiveness: int
-) -> tuple[str, DecodedAudio, np.ndarray]:
-    """Hash, decode and run webrtcvad at once: libsndfile, soxr and hashlib release the GIL,
-    so decoding and hashing run on other cores while this thread runs the VAD on each block."""
+def _decode_hash_and_measure(
+    path: Path, aggressiveness: int, spill: SpilledSignal
+) -> tuple[str, SourceInfo, SignalFrames]:
+    """Hash, decode and measure at once: libsndfile, soxr and hashlib release the GIL, so
+    decoding and hashing run on other cores while this thread runs the VAD on each block
+    and spills it to disk. Memory holds a bounded queue of blocks, never the recording."""
     blocks: queue.Queue = queue.Queue(maxsize=_QUEUED_BLOCKS)
-    detector = VoiceDetector(TARGET_RATE_HZ, aggressiveness)
+    meter = FrameMeter(TARGET_RATE_HZ, aggressiveness)
 
-    def decode() -> DecodedAudio:
+    def decode() -> SourceInfo:
         try:
-            return load_audio(path, TARGET_RATE_HZ, on_block=blocks.put)
+            return stream_audio(path, blocks.put, TARGET_RATE_HZ)
         finally:
             blocks.put(None)
 
@@ -82,51 +82,66 @@ def _decode_hash_and_detect(
         pending_digest = pool.submit(file_digest, path)
         decoding = pool.submit(decode)
         while (block := blocks.get()) is not None:
-            detector.feed(block)
+            meter.feed(block)
+            spill.append(block)
         try:
-            decoded = decoding.result()
+            info = decoding.result()
         except UnreadableAudio as refusal:
             raise _Rejected(refusal.reason, pending_digest.result()) from None
-        return pending_digest.result(), decoded, detector.voiced()
+        return pending_digest.result(), info, meter.frames()
 
 
 def process_recording(path: Path, clips_dir: Path, config: SegmentConfig) -> RecordingOutcome:
     """Turn one recording into clip files under ``clips_dir``; the collect flow's one call.
 
-    Unusable audio gives status 'rejected' with a reason; OSError propagates for retries.
-    Re-running on the same file writes nothing new and returns the same clip ids.
+    Unusable audio gives status 'rejected' with a reason, heavily clipped audio 'held'
+    (clips written, kept from paid work until released); OSError propagates for retries.
+    Memory does not grow with the recording: the 16 kHz signal is spilled to an unnamed
+    file in ``clips_dir`` and read back by stretches. Re-running on the same file writes
+    nothing new and returns the same clip ids.
     """
-    path = Path(path)
+    path, clips_dir = Path(path), Path(clips_dir)
+    clips_dir.mkdir(parents=True, exist_ok=True)
     try:
-        digest, decoded, voiced = _decode_hash_and_detect(path, config.aggressiveness)
-    except _Rejected as rejected:
-        return RecordingOutcome(
-            status="rejected",
-            reason=rejected.reason,
-            digest=rejected.digest,
-            format=None,
-            source_rate_hz=None,
-            channels=None,
-            duration_s=None,
-            quality=None,
+        refuse_special_file(path)
+    except UnreadableAudio as refusal:
+        return _rejected(refusal.reason, None)
+    with SpilledSignal(clips_dir) as spill:
+        try:
+            digest, info, frames = _decode_hash_and_measure(path, config.aggressiveness, spill)
+        except _Rejected as rejected:
+            return _rejected(rejected.reason, rejected.digest)
+        analysis = analyse_speech(spill, info.sample_rate_hz, config, frames)
+        quality = assess_quality(
+            spill,
+            info.sample_rate_hz,
+            analysis,
+            source_peak=info.source_peak,
+            clipped_fraction=info.clipped_fraction,
         )
-    analysis = analyse_speech(decoded.samples, decoded.sample_rate_hz, config, voiced)
-    quality = assess_quality(
-        decoded.samples,
-        decoded.sample_rate_hz,
-        analysis,
-        source_peak=decoded.source_peak,
-        clipped_fraction=decoded.clipped_fraction,
-    )
-    clips = write_clips(decoded.samples, analysis.spans, digest, clips_dir)
+        clips = write_clips(spill, analysis.spans, digest, clips_dir)
+    held = hold_reason(quality) if clips else None
     return RecordingOutcome(
-        status="segmented" if clips else "no_speech",
-        reason=None if clips else "no speech found",
+        status="held" if held else "segmented" if clips else "no_speech",
+        reason=held or (None if clips else "no speech found"),
         digest=digest,
-        format=decoded.format,
-        source_rate_hz=decoded.source_rate_hz,
-        channels=decoded.channels,
-        duration_s=round(decoded.duration_s, 3),
+        format=info.format,
+        source_rate_hz=info.source_rate_hz,
+        channels=info.channels,
+        duration_s=round(info.duration_s, 3),
         quality=quality,
         clips=clips,
+    )
+
+
+def _rejected(reason: str, digest: str | None) -> RecordingOutcome:
+    return RecordingOutcome(
+        status="rejected",
+        reason=reason,
+        digest=digest,
+        format=None,
+        source_rate_hz=None,
+        channels=None,
+        duration_s=None,
+        quality=None,
     )

@@ -8,10 +8,13 @@ import numpy as np
 
 from audio.frames import ENERGY_HOP_S, VAD_FRAME_S, power_db
 from audio.segment import SpeechAnalysis
+from audio.speechlike import Samples
 
 _SNR_CEILING_DB = 100.0  # digital silence between words would otherwise make SNR infinite
 _MIN_NOISE_S = 0.5  # below this much non-speech, estimate noise from pauses inside speech
 _SPEECH_EDGE_S = 0.1  # frames this close to speech carry its onset/decay, not noise
+HEAVY_CLIPPING_RATIO = 0.01
+"""From this share of samples at full scale, words are distorted: a person decides first."""
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,18 @@ class QualityReport:
         return asdict(self)
 
 
+def hold_reason(quality: QualityReport) -> str | None:
+    """Why a recording's clips should wait for a coordinator before paid work, if they should."""
+    if quality.clipping_ratio >= HEAVY_CLIPPING_RATIO:
+        return (
+            f"heavy clipping: {quality.clipping_ratio:.1%} of samples at full scale; "
+            "listen, then release it (crowdscribe recordings release SOURCE) or leave it held"
+        )
+    return None
+
+
 def assess_quality(
-    samples: np.ndarray,
+    samples: Samples,
     sample_rate_hz: int,
     analysis: SpeechAnalysis,
     *,
@@ -44,9 +57,11 @@ def assess_quality(
 ) -> QualityReport:
     """Quality of ``samples`` given its segmentation; peak and clipping from the source if known."""
     duration_s = len(samples) / sample_rate_hz
-    peak = float(np.abs(samples).max()) if source_peak is None else source_peak
-    if clipped_fraction is None:
-        clipped_fraction = float(np.count_nonzero(np.abs(samples) >= 0.9999)) / max(len(samples), 1)
+    if source_peak is None or clipped_fraction is None:
+        magnitude = np.abs(np.asarray(samples[:]))
+        source_peak = float(magnitude.max())
+        clipped_fraction = float(np.count_nonzero(magnitude >= 0.9999)) / max(len(samples), 1)
+    peak = source_peak
     speech, noise = _speech_and_noise_frames(analysis, len(analysis.power))
     power = analysis.power
     speech_s = sum(span.duration_s for span in analysis.speech_spans)

@@ -11,17 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d
 
-from audio.frames import (
-    ENERGY_HOP_S,
-    VAD_FRAME_S,
-    frame_power,
-    power_db,
-    to_pcm16,
-    voiced_frames,
-)
-from audio.speechlike import SpeechCriteria, speech_evidence
+from audio.frames import ENERGY_HOP_S, VAD_FRAME_S, SignalFrames, measure_frames, power_db
+from audio.speechlike import Samples, SpeechCriteria, speech_evidence
 
 _GRID_S = 0.5  # fallback cut candidates, so a legal split always exists
 _CUT_PENALTY_DB = 3.0  # each extra cut costs this much: fewer clips when cuts are equal
@@ -86,24 +78,26 @@ class SpeechAnalysis:
     """Unpadded speech segments (before splitting), for speech ratio and SNR."""
 
 
-def segment_speech(samples: np.ndarray, sample_rate_hz: int, config: SegmentConfig) -> list[Span]:
+def segment_speech(samples: Samples, sample_rate_hz: int, config: SegmentConfig) -> list[Span]:
     """Clip spans of speech in ``samples``: padded, non-overlapping, none over max_clip_s."""
     return analyse_speech(samples, sample_rate_hz, config).spans
 
 
 def analyse_speech(
-    samples: np.ndarray,
+    samples: Samples,
     sample_rate_hz: int,
     config: SegmentConfig,
-    voiced: np.ndarray | None = None,
+    frames: SignalFrames | None = None,
 ) -> SpeechAnalysis:
     """Segment ``samples`` and keep the frame-level arrays the quality report needs.
 
-    ``voiced`` are webrtcvad's decisions if already made (while decoding); else made here.
+    ``frames`` are the signal's measures if already made (while decoding); else made here.
+    Only the stretches webrtcvad calls voiced are read from ``samples`` again, a batch at a
+    time, so a recording spilled to disk is never loaded whole.
     """
-    if voiced is None:
-        voiced = voiced_frames(to_pcm16(samples), sample_rate_hz, config.aggressiveness)
-    power = frame_power(samples, sample_rate_hz)
+    if frames is None:
+        frames = measure_frames(np.asarray(samples), sample_rate_hz, config.aggressiveness)
+    voiced = frames.voiced
     pieces = collect_voiced(voiced, config)
     pieces = merge_close(pieces, int(round(config.merge_gap_s / VAD_FRAME_S)))
     min_voiced = config.min_speech_s / VAD_FRAME_S
@@ -112,7 +106,7 @@ def analyse_speech(
         if voiced[a:b].sum() < min_voiced:
             continue
         frame = int(sample_rate_hz * VAD_FRAME_S)
-        evidence = speech_evidence(samples[a * frame : b * frame], sample_rate_hz)
+        evidence = speech_evidence(samples, sample_rate_hz, a * frame, b * frame)
         if config.criteria.accepts(evidence):
             # A music bed running on before or after the talk is not sent to transcribers.
             head = int(evidence.steady_head_s / VAD_FRAME_S)
@@ -122,12 +116,12 @@ def analyse_speech(
     limit_s = config.max_clip_s - 2 * config.pad_s
     clips: list[Span] = []
     for span in speech_spans:
-        clips.extend(split_long(span, samples, sample_rate_hz, limit_s, config))
-    total_s = len(samples) / sample_rate_hz
+        clips.extend(split_long(span, frames.edge_power, limit_s, config))
+    total_s = frames.length / sample_rate_hz
     return SpeechAnalysis(
         spans=pad_spans(clips, config.pad_s, total_s),
         voiced=voiced,
-        power=power,
+        power=frames.power,
         speech_spans=speech_spans,
     )
 
@@ -172,7 +166,7 @@ def merge_close(pieces: list[tuple[int, int]], max_gap: int) -> list[tuple[int, 
 
 
 def split_long(
-    span: Span, samples: np.ndarray, sample_rate_hz: int, limit_s: float, config: SegmentConfig
+    span: Span, edge_power: np.ndarray, limit_s: float, config: SegmentConfig
 ) -> list[Span]:
     """Split ``span`` into pieces of at most ``limit_s``, cutting only in the quietest runs.
 
@@ -184,7 +178,7 @@ def split_long(
     """
     if span.duration_s <= limit_s:
         return [span]
-    positions_s, costs_db, range_db = _cut_candidates(span, samples, sample_rate_hz, config)
+    positions_s, costs_db, range_db = _cut_candidates(span, edge_power, config)
     min_piece_s = min(config.min_piece_s, limit_s / 2)
     # A cut's price is in proportion to how far speech stands above the floor: in 5 dB
     # SNR noise or under hum a word's quietest run is only ~1 dB above a pause, and a
@@ -196,19 +190,17 @@ def split_long(
 
 
 def _cut_candidates(
-    span: Span, samples: np.ndarray, sample_rate_hz: int, config: SegmentConfig
+    span: Span, edge_power: np.ndarray, config: SegmentConfig
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Times (s) of quiet-run centres inside ``span``, their level above the quietest (dB),
     and the span's range: its loud runs (90th percentile) above its quietest (dB)."""
     run = max(2, int(round(config.pause_s / ENERGY_HOP_S)))
     first = int(np.ceil(span.start_s / ENERGY_HOP_S))
-    hop = int(round(sample_rate_hz * ENERGY_HOP_S))
     # Levels of the first difference (pre-emphasis, +6 dB/octave): hum and rumble drop
     # out and a word's quiet consonants rise above the pause between words.
-    stretch = samples[first * hop : int(span.end_s / ENERGY_HOP_S) * hop + 1]
-    levels = power_db(frame_power(np.diff(stretch), sample_rate_hz))
+    levels = power_db(edge_power[first : int(span.end_s / ENERGY_HOP_S)])
     run_db = np.convolve(levels, np.ones(run) / run, mode="valid")
-    quiet = minimum_filter1d(run_db, size=2 * run + 1, mode="nearest") == run_db
+    quiet = _local_minimum(run_db, run) == run_db
     grid = np.zeros_like(quiet)
     grid[:: int(round(_GRID_S / ENERGY_HOP_S))] = True
     # Runs of digital silence tie; keep the middle of each tied stretch, the pause's centre.
@@ -224,6 +216,12 @@ def _cut_candidates(
     costs_db = (run_db[index_array] - floor_db + wide_db[index_array] - wide_floor_db) / 2
     range_db = float(np.percentile(run_db, 90) - floor_db)
     return positions_s, costs_db, range_db
+
+
+def _local_minimum(values: np.ndarray, reach: int) -> np.ndarray:
+    """Minimum of each value's neighbourhood of ``reach`` either side (edges repeated)."""
+    padded = np.pad(values, reach, mode="edge")
+    return np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1).min(axis=1)
 
 
 def _centres_of_stretches(indices: np.ndarray) -> set[int]:

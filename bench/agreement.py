@@ -17,7 +17,8 @@ from collections.abc import Callable
 
 from review.agreement import pairwise_error_rates
 from review.consensus import decide_consensus
-from review.normalize import _t2s, normalize
+from review.normalize import normalize
+from review.script import convert
 
 ENGLISH = [
     "i",
@@ -131,7 +132,7 @@ def generate_clips(count: int, seed: int = 1) -> list[tuple[str, list[str]]]:
 
 def _cold() -> None:
     normalize.cache_clear()
-    _t2s.cache_clear()
+    convert.cache_clear()
 
 
 def _timed(action: Callable[[], None], prepare: Callable[[], None]) -> float:

@@ -16,7 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, text, update
@@ -24,8 +24,10 @@ from sqlalchemy import insert, text, update
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.dispatch import Scratch  # noqa: E402
+from crowdscribe.clock import utc_now
 from crowdscribe.storage.models import Assignment, WorkItem  # noqa: E402
-from transcribe.queue import Claim, claim_next_clip  # noqa: E402
+from transcribe.dispatch.sequences import Claim  # noqa: E402
+from transcribe.dispatch.sync_runner import claim_next_clip  # noqa: E402
 from transcribe.users import create_user  # noqa: E402
 
 CLAIMERS = 50
@@ -34,7 +36,7 @@ CLAIMS = 400
 
 def seed_history(scratch: Scratch, user_id: int, clip_ids: list[str]) -> None:
     """``user_id`` transcribed each of ``clip_ids`` long ago: slots done, assignments submitted."""
-    now = datetime.now(UTC) - timedelta(days=30)
+    now = utc_now() - timedelta(days=30)
     with scratch.database.engine.begin() as connection:
         connection.execute(
             update(WorkItem).where(WorkItem.clip_id.in_(clip_ids)).values(state="done")

@@ -32,17 +32,19 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from crowdscribe.clock import utc_now
 from crowdscribe.storage.db import Database, open_database  # noqa: E402
 from crowdscribe.storage.models import Clip, Recording  # noqa: E402
+from transcribe.dispatch.sequences import NoWork  # noqa: E402
+from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript  # noqa: E402
 from transcribe.pricing import default_rate_card  # noqa: E402
-from transcribe.queue import NoWork, claim_next_clip, publish_clips, submit_transcript  # noqa: E402
+from transcribe.publishing import publish_clips  # noqa: E402
 from transcribe.users import create_user  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -88,7 +90,7 @@ class Scratch:
         self.people = self._seed(clips, people)
 
     def _seed(self, clips: int, people: int) -> list[tuple[int, str]]:
-        now = datetime.now(UTC)
+        now = utc_now()
         with self.database.session() as session:
             recording = Recording(
                 source="bench",
@@ -153,7 +155,7 @@ def domain_pair(database: Database, user_id: int, number: int) -> tuple[float, f
     claimed = time.perf_counter()
     with database.session() as session:
         submit_transcript(
-            session, claim.assignment_id, user_id, TEXT, f"r{user_id}-{number}", datetime.now(UTC)
+            session, claim.assignment_id, user_id, TEXT, f"r{user_id}-{number}", utc_now()
         )
     return (claimed - started) * 1000, (time.perf_counter() - claimed) * 1000
 

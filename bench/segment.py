@@ -1,6 +1,7 @@
-"""Segmentation and collect-chain speed against the naive py-webrtcvad example collector.
+"""Segmentation and collect-chain speed and memory against the naive py-webrtcvad example.
 
     .venv/bin/python bench/segment.py [--minutes 30] [--runs 3]
+    .venv/bin/python bench/segment.py --memory [--hours 3]
 
 Builds (once, cached under /tmp/crowdscribe-bench) a long recording of espeak-ng
 utterances with pauses, background noise, a hum stretch and a music bed, as a 44.1 kHz
@@ -8,12 +9,16 @@ stereo WAV (to exercise decoding and resampling), plus a 16 kHz mono copy for th
 collector, which cannot read anything else: it gets that conversion for free.
 Prints real-time factors (audio seconds per wall second, median of --runs) and where
 the time goes.
+
+``--memory`` builds, with sox in a temporary folder, a recording of --hours at 48 kHz
+stereo and four 30-minute 16 kHz mono WAVs (the only kind the example reads), then runs
+each collector in a fresh process per run and prints its peak resident memory (VmHWM),
+wall time and CPU time: ours on the long file, ours and the example on the four files.
 """
 
 from __future__ import annotations
 
 import argparse
-import collections
 import io
 import os
 import shutil
@@ -22,16 +27,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import wave
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import soxr
-import webrtcvad
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from webrtcvad_example import naive_collector  # noqa: E402
 
 from audio.clips import write_clips  # noqa: E402
 from audio.decode import load_audio  # noqa: E402
@@ -39,8 +44,8 @@ from audio.frames import to_pcm16, voiced_frames  # noqa: E402
 from audio.pipeline import file_digest, process_recording  # noqa: E402
 from audio.quality import assess_quality  # noqa: E402
 from audio.segment import SegmentConfig, analyse_speech  # noqa: E402
-from crowdscribe.storage.catalog import CollectRequest, save_outcome  # noqa: E402
 from crowdscribe.storage.db import open_database  # noqa: E402
+from transcribe.collection import CollectRequest, save_outcome  # noqa: E402
 
 CACHE = Path("/tmp/crowdscribe-bench")
 RATE_HZ = 16000
@@ -117,75 +122,6 @@ def _add_non_speech(signal: np.ndarray, position: int, rng: np.random.Generator)
     return length + RATE_HZ
 
 
-# -- (a) the naive collector, as py-webrtcvad's example.py describes it ----------------------
-
-
-class Frame:
-    """A 30 ms piece of PCM with its timestamp, as in the example."""
-
-    def __init__(self, data: bytes, timestamp: float, duration: float) -> None:
-        self.bytes = data
-        self.timestamp = timestamp
-        self.duration = duration
-
-
-def frame_generator(frame_ms: int, audio: bytes, rate: int):
-    """Successive 30 ms frames of 16-bit PCM, as in the example."""
-    n = int(rate * (frame_ms / 1000.0) * 2)
-    offset, timestamp, duration = 0, 0.0, (float(n) / rate) / 2.0
-    while offset + n < len(audio):
-        yield Frame(audio[offset : offset + n], timestamp, duration)
-        timestamp += duration
-        offset += n
-
-
-def vad_collector(rate: int, frame_ms: int, padding_ms: int, vad, frames):
-    """Yield voiced chunks: trigger at >90% voiced in the ring, release at >90% unvoiced."""
-    ring: collections.deque = collections.deque(maxlen=padding_ms // frame_ms)
-    triggered, voiced = False, []
-    for frame in frames:
-        is_speech = vad.is_speech(frame.bytes, rate)
-        if not triggered:
-            ring.append((frame, is_speech))
-            if len([f for f, speech in ring if speech]) > 0.9 * ring.maxlen:
-                triggered = True
-                voiced.extend(f for f, _ in ring)
-                ring.clear()
-        else:
-            voiced.append(frame)
-            ring.append((frame, is_speech))
-            if len([f for f, speech in ring if not speech]) > 0.9 * ring.maxlen:
-                triggered = False
-                yield b"".join(f.bytes for f in voiced)
-                ring.clear()
-                voiced = []
-    if voiced:
-        yield b"".join(f.bytes for f in voiced)
-
-
-def naive_collector(mono_wav: Path, out_dir: Path, aggressiveness: int = 2) -> int:
-    """py-webrtcvad's example.py, written from its description: read 16 kHz mono PCM with
-    ``wave``, 30 ms frames, 300 ms ring buffer, write each chunk as a WAV. Returns chunks."""
-    with wave.open(str(mono_wav), "rb") as reader:
-        rate = reader.getframerate()
-        audio = reader.readframes(reader.getnframes())
-    vad = webrtcvad.Vad(aggressiveness)
-    chunks = 0
-    for chunks, chunk in enumerate(
-        vad_collector(rate, 30, 300, vad, frame_generator(30, audio, rate)), 1
-    ):
-        _write_wav(out_dir / f"chunk-{chunks:05d}.wav", chunk, rate)
-    return chunks
-
-
-def _write_wav(path: Path, pcm: bytes, rate: int) -> None:
-    with wave.open(str(path), "wb") as writer:
-        writer.setnchannels(1)
-        writer.setsampwidth(2)
-        writer.setframerate(rate)
-        writer.writeframes(pcm)
-
-
 # -- (b) our chain, stage by stage and end to end ------------------------------------------
 
 
@@ -215,7 +151,7 @@ def full_chain(source: Path, work: Path, config: SegmentConfig) -> tuple[float, 
     start = time.perf_counter()
     outcome = process_recording(source, home / "clips", config)
     processed = time.perf_counter() - start
-    request = CollectRequest(language="en", speaker_group="child", project="bench")
+    request = CollectRequest("en", "child", config.max_clip_s, project="bench")
     with database.session() as session:
         save_outcome(session, str(source), source, request, outcome, home / "clips")
     stored = time.perf_counter() - start - processed
@@ -233,12 +169,116 @@ def _median(runs: int, measure: Callable[[], float]) -> float:
     return statistics.median(measure() for _ in range(runs))
 
 
+# -- memory: each collector in a fresh process ---------------------------------------------
+
+
+def _sox_recording(folder: Path, name: str, minutes: float, rate: int, channels: int) -> Path:
+    """``minutes`` of the bench talk at ``rate`` and ``channels``, chained by sox from
+    10-minute 16 kHz pieces (never held in memory whole)."""
+    _, piece = build_recording(10)
+    parts = [str(piece)] * int(np.ceil(minutes / 10))
+    out = folder / name
+    subprocess.run(
+        [
+            "sox",
+            *parts,
+            "-r",
+            str(rate),
+            "-c",
+            str(channels),
+            "-b",
+            "16",
+            str(out),
+            "trim",
+            "0",
+            str(minutes * 60),
+        ],
+        check=True,
+    )
+    return out
+
+
+OURS_CHILD = """
+import resource, sys, tempfile
+from pathlib import Path
+from audio.pipeline import process_recording
+from audio.segment import SegmentConfig
+from webrtcvad_example import peak_rss_kib
+with tempfile.TemporaryDirectory() as clips:
+    for path in sys.argv[1:]:
+        process_recording(Path(path), Path(clips), SegmentConfig())
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(peak_rss_kib(), usage.ru_utime + usage.ru_stime)
+"""
+
+
+def _peak_in_child(which: str, paths: list[Path]) -> tuple[float, float, float]:
+    """(peak RSS MiB, wall s, CPU s) of a fresh process running collector ``which``: ours
+    imports only the audio package, the example only webrtcvad."""
+    here = Path(__file__).resolve().parent
+    command = (
+        [sys.executable, "-c", OURS_CHILD]
+        if which == "ours"
+        else [sys.executable, str(here / "webrtcvad_example.py")]
+    )
+    env = {**os.environ, "PYTHONPATH": f"{here.parent}:{here}"}
+    start = time.perf_counter()
+    done = subprocess.run(
+        [*command, *map(str, paths)], check=True, capture_output=True, text=True, env=env
+    )
+    wall_s = time.perf_counter() - start
+    peak_kib, cpu_s = done.stdout.split()[-2:]
+    return int(peak_kib) / 1024, wall_s, float(cpu_s)
+
+
+def memory_report(hours: float, runs: int) -> None:
+    """Peak memory, wall and CPU time of ours on one long file and of both on four files."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=CACHE) as scratch:
+        folder = Path(scratch)
+        quarter = [
+            _sox_recording(folder, f"part{n}_16k_mono.wav", 30, RATE_HZ, 1) for n in range(4)
+        ]
+        cases = [
+            ("ours, 4 x 30 min 16 kHz mono WAV", "ours", quarter, 4 * 1800),
+            ("py-webrtcvad example, same 4 files", "naive", quarter, 4 * 1800),
+        ]
+        if hours:
+            long_file = _sox_recording(folder, "long_48k_stereo.wav", hours * 60, 48000, 2)
+            size_mib = long_file.stat().st_size >> 20
+            label = f"ours, {hours:g} h 48 kHz stereo WAV ({size_mib} MiB)"
+            cases.append((label, "ours", [long_file], hours * 3600))
+        print(
+            f"{'collector, files':52s} {'peak MiB':>8s} {'wall s':>7s} {'CPU s':>7s} "
+            f"{'x real time/core':>16s}",
+            flush=True,
+        )
+        peaks = {}
+        for label, which, paths, audio_s in cases:
+            figures = [_peak_in_child(which, paths) for _ in range(runs)]
+            peak = max(f[0] for f in figures)
+            wall_s = statistics.median(f[1] for f in figures)
+            cpu_s = statistics.median(f[2] for f in figures)
+            peaks[label] = peak
+            print(
+                f"{label:52s} {peak:8.0f} {wall_s:7.1f} {cpu_s:7.1f} {audio_s / cpu_s:16.0f}",
+                flush=True,
+            )
+        ours, naive = peaks[cases[0][0]], peaks[cases[1][0]]
+        print(f"ours on the four files: {ours / naive:.0%} of the example's peak")
+
+
 def main() -> None:
     """Build or reuse the recording, run (a), (b), (c) and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--memory", action="store_true", help="peak memory, fresh processes")
+    parser.add_argument("--hours", type=float, default=3.0, help="long file for --memory (0: none)")
     args = parser.parse_args()
+    if args.memory:
+        memory_report(args.hours, args.runs)
+        return
     source, mono = build_recording(args.minutes)
     config = SegmentConfig()
     duration_s = sf.info(str(mono)).duration

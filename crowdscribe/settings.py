@@ -7,7 +7,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path("crowdscribe-data"))
     database_url: str | None = None
     secret_key: str | None = None
+    # Session cookies only over HTTPS: on wherever the app is served behind TLS.
+    secure_cookies: bool = False
     # Collection
     max_clip_s: float = 15.0
     # Dispatch
@@ -41,6 +43,23 @@ class Settings(BaseSettings):
     # Optional TOML files; defaults live in code (transcribe.pricing, review.agreement)
     rates_file: Path | None = None
     policy_file: Path | None = None
+    # Script of stored and exported Chinese final texts, per language, over review.script's
+    # defaults (cmn simplified, yue hk); JSON, e.g. {"yue": "traditional"}
+    final_scripts: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _overlap_can_decide(self) -> Settings:
+        """Refuse an overlap limit no decision can use: past the first limit at which no two
+        texts agreeing is still possible, one more text can never complete a majority."""
+        limit = deciding_overlap_limit(self.default_overlap)
+        if not 1 <= self.default_overlap <= self.max_overlap <= limit:
+            raise ValueError(
+                f"MAX_OVERLAP={self.max_overlap} with DEFAULT_OVERLAP={self.default_overlap} "
+                f"cannot work: the limit must be between the default overlap and {limit}, the "
+                f"most transcriptions that can still form an agreeing majority (more are paid "
+                f"for but can never change the outcome)"
+            )
+        return self
 
     @property
     def home_dir(self) -> Path:
@@ -70,6 +89,18 @@ class Settings(BaseSettings):
             key_file.write_text(secrets.token_hex(32))
             key_file.chmod(0o600)
         return key_file.read_text().strip()
+
+
+def deciding_overlap_limit(default_overlap: int) -> int:
+    """The most transcriptions a clip starting at ``default_overlap`` can usefully reach: one
+    more helps only while the largest possible non-majority group plus the new text would be a
+    strict majority (after 3 texts of which no two agree, a 4th cannot make 3 of 4)."""
+    count = max(default_overlap, 1)
+    group = max(count // 2, 1)
+    while 2 * (group + 1) > count + 1:
+        count += 1
+        group = min(group + 1, count // 2)
+    return count
 
 
 @lru_cache(maxsize=1)

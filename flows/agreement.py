@@ -8,13 +8,13 @@ Every step is idempotent, so a re-run only decides what is newly complete.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from crowdscribe.clock import utc_now
 from crowdscribe.settings import Settings, settings_for
 from flows._runtime import migrated_url, task_database
 from review.accuracy import enforce_accuracy_bar
@@ -84,7 +84,9 @@ def decide_batch(
             policy=policy,
             card=card,
             max_overlap=settings.max_overlap,
-            now=datetime.now(UTC),
+            now=utc_now(),
+            window=settings.accuracy_window,
+            scripts=settings.final_scripts,
         )
     report = summary.to_dict()
     create_markdown_artifact(
@@ -103,7 +105,7 @@ def score_gold(database_url: str, project: str | None, settings: Settings) -> li
             session,
             policy=load_policy(settings.policy_file),
             card=load_rate_card(settings.rates_file),
-            now=datetime.now(UTC),
+            now=utc_now(),
             project=project,
         )
     return sorted(scored)

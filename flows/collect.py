@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -19,12 +20,14 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from audio.clips import remove_stale_temporaries
 from audio.pipeline import file_digest, process_recording
 from audio.segment import SegmentConfig
 from crowdscribe.settings import settings_for
 from crowdscribe.storage import catalog
-from crowdscribe.storage.catalog import CollectRequest
 from flows._runtime import migrated_url, task_database
+from transcribe import collection
+from transcribe.collection import CollectRequest
 
 ProgressHook = Callable[[dict[str, Any]], None]
 
@@ -54,13 +57,16 @@ def collect_recording(
     """Segment one recording and commit it with its clips, unless this content is already in."""
     database = task_database(database_url)
     with database.session() as session:
-        if catalog.is_collected(session, source_path, file_digest(source_path)):
+        # is_file: a FIFO or device is never opened (process_recording refuses it with why).
+        if source_path.is_file() and catalog.is_collected(
+            session, source_path, file_digest(source_path)
+        ):
             return {**catalog.recording_row(session, source_path), "already_collected": True}
     outcome = process_recording(
         source_path, clips_dir, SegmentConfig(max_clip_s=request.max_clip_s)
     )
     with database.session() as session:
-        catalog.save_outcome(session, source, source_path, request, outcome, clips_dir)
+        collection.save_outcome(session, source, source_path, request, outcome, clips_dir)
         return {**catalog.recording_row(session, source_path), "already_collected": False}
 
 
@@ -78,7 +84,7 @@ def collect(
     speaker_group: str,
     project: str = "default",
     consent_ref: str | None = None,
-    max_clip_s: float = 15.0,
+    max_clip_s: float | None = None,
     home: str | None = None,
     database_url: str | None = None,
     on_progress: ProgressHook | None = None,
@@ -86,13 +92,23 @@ def collect(
     """Collect every recording under ``paths`` into the catalog and return counts per status.
 
     ``home``/``database_url`` override the settings (tests, scripts); ``on_progress`` is called
-    with each recording's row as it finishes (the CLI's progress bar)."""
+    with each recording's row as it finishes (the CLI's progress bar); ``max_clip_s`` defaults
+    to ``Settings.max_clip_s``."""
     logger = get_run_logger()
-    request = CollectRequest(language, speaker_group, project, consent_ref, max_clip_s)
-    inputs = catalog.find_recordings(paths)
     settings = settings_for(home)
+    request = CollectRequest(
+        language,
+        speaker_group,
+        max_clip_s if max_clip_s is not None else settings.max_clip_s,
+        project,
+        consent_ref,
+    )
+    inputs = collection.find_recordings(paths)
     url = migrated_url(settings, database_url)
     logger.info("collecting %d recording(s) into %s", len(inputs), settings.home_dir)
+    stale = remove_stale_temporaries(settings.clips_dir, now_s=time.time())
+    if stale:
+        logger.info("removed %d half-written clip file(s) left by a killed run", len(stale))
 
     futures = {
         collect_recording.submit(source, source_path, request, url, settings.clips_dir): source

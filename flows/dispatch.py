@@ -6,18 +6,18 @@ so once the flow returns the clips are claimable.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from crowdscribe.clock import utc_now
 from crowdscribe.errors import InvalidInput
 from crowdscribe.settings import settings_for
 from flows._runtime import migrated_url, task_database
 from transcribe.pricing import load_rate_card
-from transcribe.queue import publish_clips
+from transcribe.publishing import publish_clips
 
 
 @task(name="publish-clips", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
@@ -27,21 +27,22 @@ def publish_batch(
     """Publish every collected clip (of one project, if given) and commit."""
     card = load_rate_card(rates_file)
     with task_database(database_url).session() as session:
-        summary = publish_clips(
-            session, project=project, overlap=overlap, card=card, now=datetime.now(UTC)
-        )
+        summary = publish_clips(session, project=project, overlap=overlap, card=card, now=utc_now())
     return summary.to_dict()
 
 
 @flow(name="dispatch")
 def dispatch(
     project: str | None = None,
-    overlap: int = 2,
+    overlap: int | None = None,
     home: str | None = None,
     database_url: str | None = None,
 ) -> dict[str, Any]:
-    """Publish collected clips as work and return what was published, per language."""
+    """Publish collected clips as work and return what was published, per language;
+    ``overlap`` defaults to ``Settings.default_overlap``."""
     settings = settings_for(home)
+    if overlap is None:
+        overlap = settings.default_overlap
     if not 1 <= overlap <= settings.max_overlap:
         raise InvalidInput(f"overlap must be between 1 and {settings.max_overlap}, not {overlap}")
     url = migrated_url(settings, database_url)

@@ -9,6 +9,7 @@ Edge cases: both empty -> 0.0; reference empty but hypothesis not -> 1.0. Non-sp
 from __future__ import annotations
 
 import tomllib
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,21 +19,24 @@ from jiwer import AlignmentChunk
 from rapidfuzz.distance import Levenshtein
 
 from crowdscribe.errors import InvalidInput
-from review.normalize import normalize
-from transcribe.conventions import is_chinese
+from review.normalize import NormalizedText, normalize
+from transcribe.conventions import FILLED_PAUSES, is_chinese
 
 __all__ = [
     "AgreementPolicy",
     "Alignment",
     "AlignmentChunk",
+    "Comparison",
     "align",
     "clip_agreement",
+    "compare_transcripts",
     "error_rate",
     "event_error_rate",
     "is_chinese",
     "load_policy",
     "pairwise_error_rates",
     "unit_error_rate",
+    "verbatim_differences",
 ]
 
 DEFAULT_WER = 0.10
@@ -79,6 +83,64 @@ def pairwise_error_rates(texts: Sequence[str], language: str) -> list[list[float
         for j in range(i + 1, count):
             rates[i][j] = rates[j][i] = _pair_rate(units[i], units[j])
     return rates
+
+
+def lexical_units(form: NormalizedText) -> tuple[str, ...]:
+    """The words (characters) of a transcript without its verbatim events: fillers, cut-offs and
+    immediate repetitions are compared apart (``verbatim_events``)."""
+    kept: list[str] = []
+    for unit in form.units:
+        if unit in FILLED_PAUSES or unit.endswith("-") or (kept and kept[-1] == unit):
+            continue
+        kept.append(unit)
+    return tuple(kept)
+
+
+def verbatim_events(form: NormalizedText) -> tuple[str, ...]:
+    """The verbatim events of a transcript in order: fillers, cut-offs, repetitions (``i×2``)
+    and non-speech tags (``[noise]``)."""
+    found: list[str] = []
+    previous = ""
+    for unit in form.units:
+        if unit in FILLED_PAUSES or unit.endswith("-"):
+            found.append(unit)
+        elif unit == previous:
+            found.append(f"{unit}×2")
+        previous = unit if not unit.endswith("-") else previous
+    return (*found, *(f"[{event}]" for event in form.events))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Every pair of a clip's transcripts compared twice: ``lexical`` error rates over the words
+    alone, and ``verbatim`` counts of fillers, repetitions, cut-offs and tags that differ."""
+
+    lexical: list[list[float]]
+    verbatim: list[list[int]]
+
+
+def compare_transcripts(texts: Sequence[str], language: str) -> Comparison:
+    """Words and verbatim events compared apart, so that a missed filler is neither hidden
+    inside a word-error threshold nor taken for a mishearing."""
+    forms = [normalize(text, language) for text in texts]
+    words = [lexical_units(form) for form in forms]
+    events = [verbatim_events(form) for form in forms]
+    count = len(forms)
+    lexical = [[0.0] * count for _ in range(count)]
+    verbatim = [[0] * count for _ in range(count)]
+    for i in range(count):
+        for j in range(i + 1, count):
+            lexical[i][j] = lexical[j][i] = _pair_rate(words[i], words[j])
+            verbatim[i][j] = verbatim[j][i] = Levenshtein.distance(events[i], events[j])
+    return Comparison(lexical, verbatim)
+
+
+def verbatim_differences(texts: Sequence[str], language: str) -> tuple[str, ...]:
+    """The verbatim events some of ``texts`` have and others lack (``um``, ``i×2``, ``[noise]``),
+    for the decision record and the reviewer."""
+    counts = [Counter(verbatim_events(normalize(text, language))) for text in texts]
+    every = set().union(*counts) if counts else set()
+    return tuple(sorted(e for e in every if len({c[e] for c in counts}) > 1))
 
 
 def clip_agreement(texts: Sequence[str], language: str) -> float:
@@ -131,11 +193,22 @@ def align(reference: str, hypothesis: str, language: str) -> Alignment:
     return align_units(normalize(reference, language).units, normalize(hypothesis, language).units)
 
 
+ESCALATIONS = ("benefit", "transcribe", "review")
+DEFAULT_REVIEW_COST = 2.0  # a review costs about two transcriptions of the clip
+DEFAULT_ERROR_PRICE = 60.0  # transcription-equivalents a clip's final error of 1.0 is worth
+DEFAULT_MAX_VERBATIM_DIFFERENCES = 3
+
+
 @dataclass(frozen=True)
 class AgreementPolicy:
-    """Largest pairwise error rate at which transcripts count as agreeing. Lookup order: an
-    override for (language, speaker_group), for the language alone, the speaker group's
-    default (children are harder to hear), then the WER/CER default."""
+    """Largest pairwise error rate at which transcripts count as agreeing, and how a clip that
+    does not agree is escalated. Threshold lookup order: an override for (language,
+    speaker_group), for the language alone, the speaker group's default (children are harder to
+    hear), then the WER/CER default.
+
+    ``escalation``: ``benefit`` weighs a further transcription against a review by expected
+    cost and error (review.decisions); ``transcribe`` asks more people up to the overlap limit
+    first (the old rule); ``review`` sends every disagreement to a reviewer."""
 
     wer: float = DEFAULT_WER
     cer: float = DEFAULT_CER
@@ -143,6 +216,10 @@ class AgreementPolicy:
         default_factory=lambda: {"child": (CHILD_WER, CHILD_CER)}
     )
     overrides: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    escalation: str = "benefit"
+    review_cost: float = DEFAULT_REVIEW_COST
+    error_price: float = DEFAULT_ERROR_PRICE
+    max_verbatim_differences: int = DEFAULT_MAX_VERBATIM_DIFFERENCES
 
     def threshold_for(self, language: str, speaker_group: str) -> float:
         """The agreement threshold for a clip's language and speaker group."""
@@ -174,6 +251,11 @@ def load_policy(path: Path | None) -> AgreementPolicy:
     language = "cmn-shaanxi"
     speaker_group = "elderly"   # optional; any group when left out
     threshold = 0.12
+    [escalation]
+    rule = "benefit"            # benefit | transcribe | review
+    review_cost = 2.0           # in transcriptions of the clip
+    error_price = 60.0          # transcriptions a final error rate of 1.0 is worth
+    max_verbatim_differences = 3
     ```
     """
     if path is None:
@@ -197,4 +279,27 @@ def load_policy(path: Path | None) -> AgreementPolicy:
             raise InvalidInput(f"{path}: override #{number} needs a language and a threshold")
         key = (str(entry["language"]).lower(), str(entry.get("speaker_group", "*")))
         overrides[key] = _rate(entry["threshold"], f"{path}: override #{number} threshold")
-    return AgreementPolicy(wer=wer, cer=cer, group_rates=groups, overrides=overrides)
+    return AgreementPolicy(
+        wer=wer, cer=cer, group_rates=groups, overrides=overrides, **_escalation(data, path)
+    )
+
+
+def _escalation(data: Mapping, path: Path) -> dict:
+    section = data.get("escalation", {})
+    rule = section.get("rule", "benefit")
+    if rule not in ESCALATIONS:
+        raise InvalidInput(f"{path}: escalation.rule must be one of {', '.join(ESCALATIONS)}")
+    values = {"escalation": rule}
+    for name, default in (
+        ("review_cost", DEFAULT_REVIEW_COST),
+        ("error_price", DEFAULT_ERROR_PRICE),
+    ):
+        value = section.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise InvalidInput(f"{path}: escalation.{name} must be a number >= 0, got {value!r}")
+        values[name] = float(value)
+    limit = section.get("max_verbatim_differences", DEFAULT_MAX_VERBATIM_DIFFERENCES)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise InvalidInput(f"{path}: escalation.max_verbatim_differences must be a whole number")
+    values["max_verbatim_differences"] = limit
+    return values

@@ -17,20 +17,20 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crowdscribe.clock import as_utc
 from crowdscribe.storage.models import (
     Clip,
+    ClipStatus,
     Dispute,
+    DisputeState,
     LedgerEntry,
-    Qualification,
     Submission,
-    User,
+    SubmissionStatus,
 )
+from review.progress import paused_people
 from transcribe.pricing import CENT, RateCard, price_clip
-from transcribe.transactions import as_utc
 
-# Clip statuses in pipeline order.
-CLIP_STATUSES = ("collected", "published", "agreed", "disputed", "resolved", "unusable")
-FINAL_STATUSES = ("agreed", "resolved", "unusable")
+FINAL_STATUSES = (ClipStatus.AGREED, ClipStatus.RESOLVED, ClipStatus.UNUSABLE)
 # Days shown in the per-day figures, and the days whose spend sets the projection's pace.
 DAYS_SHOWN = 14
 PACE_DAYS = 7
@@ -199,10 +199,10 @@ def throughput_by_day(
 def remaining_cost(clip: ClipFact, card: RateCard, default_overlap: int) -> tuple[Decimal, int]:
     """What a clip's transcriptions still to come will cost, and how many there are: published
     clips' open slots at their price; collected clips at the card's price and default overlap."""
-    if clip.status == "published" and clip.price is not None:
+    if clip.status == ClipStatus.PUBLISHED and clip.price is not None:
         slots = max((clip.overlap or default_overlap) - clip.counted, 0)
         return Decimal(clip.price) * slots, slots
-    if clip.status == "collected":
+    if clip.status in (ClipStatus.COLLECTED, ClipStatus.HELD):
         price = price_clip(clip.duration_s, clip.language, clip.speaker_group, card)
         return price * default_overlap, default_overlap
     return Decimal(0), 0
@@ -268,7 +268,7 @@ def language_quality(clips: list[ClipFact]) -> list[LanguageQuality]:
     for clip in clips:
         by_language[clip.language].append(clip)
     for language, members in sorted(by_language.items()):
-        agreed = [c for c in members if c.status == "agreed" and not c.disputed]
+        agreed = [c for c in members if c.status == ClipStatus.AGREED and not c.disputed]
         disputed = [c for c in members if c.disputed]
         decided = len(agreed) + len(disputed)
         errors = [c.agreement_error for c in agreed if c.agreement_error is not None]
@@ -297,7 +297,7 @@ def campaign_status(
     """All the dashboard's figures from ``facts`` as of ``now``."""
     days = days_until(now)
     states = Counter(clip.status for clip in facts.clips)
-    ordered = {s: states[s] for s in CLIP_STATUSES if states[s]}
+    ordered = {s: states[s] for s in ClipStatus if states[s]}
     ordered.update({s: n for s, n in sorted(states.items()) if s not in ordered})
     oldest = min((created for _language, created in facts.open_disputes), default=None)
     return CampaignStatus(
@@ -320,25 +320,11 @@ def campaign_status(
     )
 
 
-def paused_people(session: Session) -> list[dict[str, Any]]:
-    """Everyone paused in a language, with the reason they were given."""
-    rows = session.execute(
-        select(User.name, Qualification.language, Qualification.reason, Qualification.since)
-        .join(User, User.id == Qualification.user_id)
-        .where(Qualification.status == "paused")
-        .order_by(User.name, Qualification.language)
-    )
-    return [
-        {"name": name, "language": language, "reason": reason, "since": as_utc(since)}
-        for name, language, reason, since in rows
-    ]
-
-
 def read_campaign(session: Session, since: datetime) -> CampaignFacts:
     """The facts ``campaign_status`` needs; submissions from ``since`` on (the days shown)."""
     counted = (
         select(Submission.clip_id, func.count().label("n"))
-        .where(Submission.status == "counted", Submission.is_gold.is_(False))
+        .where(Submission.status == SubmissionStatus.COUNTED, Submission.is_gold.is_(False))
         .group_by(Submission.clip_id)
         .subquery()
     )
@@ -385,7 +371,7 @@ def read_campaign(session: Session, since: datetime) -> CampaignFacts:
         for row in session.execute(
             select(Clip.language, Dispute.created_at)
             .join(Clip, Clip.id == Dispute.clip_id)
-            .where(Dispute.state == "open")
+            .where(Dispute.state == DisputeState.OPEN)
         )
     ]
     return CampaignFacts(clips, spend, submissions, open_disputes, paused_people(session))

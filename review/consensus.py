@@ -1,21 +1,31 @@
 """One final text from several transcripts of a clip, and a side-by-side view for reviewers.
 
-- All the same after normalisation -> the first transcript as written (``identical``).
-- Two transcripts -> the medoid: the one with the least summed error to the others, ties to the
-  earlier (``medoid``).
-- Three or more -> ROVER voting over the transcripts (review.rover), starting from the medoid;
-  if the vote yields nothing or breaks the conventions, the medoid (``rover`` / ``medoid``).
+- All the same after normalisation -> the text of the most accurate person (``identical``).
+- Otherwise -> weighted ROVER (review.rover): each transcript votes with the log-odds of its
+  writer's measured accuracy (``expected_errors``; the crowd's prior when unknown), starting from
+  the most trusted text, and a verbatim event one trusted person heard (a filler, a repetition,
+  a cut-off, a tag) is kept unless the others together outweigh them several times over
+  (``rover``). With two transcripts this is a merge: where they differ, the more accurate
+  person's reading wins, and never simply the one submitted first.
+- If the vote yields nothing or breaks the conventions -> the most trusted text (``medoid``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from review.agreement import pairwise_error_rates
 from review.normalize import normalize
 from review.rover import Arc, build_network, vote
-from transcribe.conventions import HAN_CHARACTER, Token, tokenize, validate_transcript
+from transcribe.conventions import (
+    FILLED_PAUSES,
+    HAN_CHARACTER,
+    Token,
+    tokenize,
+    validate_transcript,
+)
 
 
 @dataclass(frozen=True)
@@ -77,29 +87,61 @@ def join_tokens(surfaces: Sequence[str]) -> str:
     return "".join(parts)
 
 
-def _medoid(rates: list[list[float]]) -> int:
-    return min(range(len(rates)), key=lambda i: (sum(rates[i]), i))
+PRIOR_ERROR = 0.05  # a transcriber's expected error rate before anything is known of them
+# A null vote against a verbatim event counts a quarter: careful people drop about one filler or
+# repetition in ten but add one in a hundred (bench/quality.py), so one trusted hearing stands.
+VERBATIM_NULL_WEIGHT = 0.25
+_ERROR_FLOOR, _ERROR_CEILING = 0.005, 0.5
 
 
-def decide_consensus(texts: Sequence[str], language: str) -> Consensus:
-    """The final text for a clip's transcripts (see the module docstring for the rule)."""
+def vote_weight(expected_error: float | None) -> float:
+    """A transcript's vote: the log-odds that its writer gets a unit right."""
+    error = PRIOR_ERROR if expected_error is None else expected_error
+    error = min(max(error, _ERROR_FLOOR), _ERROR_CEILING - 0.001)
+    return math.log((1 - error) / error)
+
+
+def is_verbatim_key(key: str) -> bool:
+    """A filler, a cut-off or a tag: what verbatim transcription keeps and people drop."""
+    return key in FILLED_PAUSES or key.endswith("-") or key.startswith("[")
+
+
+def _medoid(rates: list[list[float]], weights: Sequence[float]) -> int:
+    return min(range(len(rates)), key=lambda i: (sum(rates[i]), -weights[i], i))
+
+
+def decide_consensus(
+    texts: Sequence[str], language: str, expected_errors: Sequence[float | None] | None = None
+) -> Consensus:
+    """The final text for a clip's transcripts (see the module docstring for the rule);
+    ``expected_errors`` are the writers' measured error rates, in the order of ``texts``."""
     if not texts:
         raise ValueError("decide_consensus needs at least one transcript")
+    errors = list(expected_errors) if expected_errors is not None else [None] * len(texts)
+    weights = [vote_weight(error) for error in errors]
     forms = [normalize(text, language) for text in texts]
     rates = pairwise_error_rates(texts, language)
     worst = max(max(row) for row in rates)
+    trusted = sorted(range(len(texts)), key=lambda i: (-weights[i], sum(rates[i]), i))
     if all(form == forms[0] for form in forms[1:]):
-        return Consensus(texts[0], "identical", worst)
-    centre = _medoid(rates)
-    if len(texts) < 3:
-        return Consensus(texts[centre], "medoid", worst)
-    order = sorted(range(len(texts)), key=lambda i: (i != centre, sum(rates[i]), i))
-    network = build_network([_arcs(texts[i], language) for i in order])
-    voted = join_tokens([arc.surface for arc in vote(network)])
+        return Consensus(texts[trusted[0]], "identical", worst)
+    fallback = texts[trusted[0]] if expected_errors is not None else texts[_medoid(rates, weights)]
+    network = build_network([_arcs(texts[i], language) for i in trusted])
+    voted = join_tokens(
+        [
+            arc.surface
+            for arc in vote(
+                network,
+                [weights[i] for i in trusted],
+                is_verbatim=is_verbatim_key,
+                verbatim_null_weight=VERBATIM_NULL_WEIGHT,
+            )
+        ]
+    )
     if not voted or validate_transcript(voted, language):
-        return Consensus(texts[centre], "medoid", worst)
+        return Consensus(fallback, "medoid", worst)
     voted_form = normalize(voted, language)
-    for index in order:  # keep a person's punctuation when the vote reproduces their text
+    for index in trusted:  # keep a person's punctuation when the vote reproduces their text
         if forms[index] == voted_form:
             return Consensus(texts[index], "rover", worst)
     return Consensus(voted, "rover", worst)

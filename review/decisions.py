@@ -1,14 +1,21 @@
 """What to do with a clip once its transcriptions are in: accept a final text, ask for one more
 independent transcription, or send it to a reviewer. Pure: no database, no clock.
 
-The rule, in order:
-1. Two or more people skipped the clip as bad audio -> a ``bad_audio`` dispute (a reviewer may
-   mark it unusable).
-2. The largest group of transcripts that pairwise agree within the clip's threshold is a strict
-   majority of at least two -> accept; the final text is the consensus of that group. With the
-   usual two transcripts this means both agree; after escalation to three, two of three agreeing
-   outvote the third.
-3. Otherwise, while the clip has fewer slots than ``max_overlap`` -> one more transcription.
+Transcripts are compared twice (review.agreement.compare_transcripts): by their words, against the
+clip's threshold, and by their verbatim events (fillers, repetitions, cut-offs, tags), counted
+apart. The rule, in order:
+1. Two or more people skipped the clip as bad audio -> a ``bad_audio`` dispute.
+2. The largest group of transcripts whose words pairwise agree within the threshold is a strict
+   majority of at least two, and they differ in at most ``max_verbatim_differences`` verbatim
+   events -> accept; the final text is their weighted, verbatim-aware consensus
+   (review.consensus), written in the language's script. More verbatim differences than that ->
+   one more transcription, whose vote settles them, while the overlap limit allows; at the limit
+   the vote stands.
+3. Otherwise escalate (``policy.escalation``): ``benefit`` asks one more person only when that
+   is expected to cost less than a review, counting what a worse final text costs
+   (``further_transcription_pays``); ``transcribe`` asks more people up to ``max_overlap``;
+   ``review`` goes straight to a reviewer. A further transcription is never asked for when it
+   could not make a majority (after three texts of which no two agree, a fourth cannot).
 4. Otherwise -> a ``disagreement`` dispute.
 """
 
@@ -18,20 +25,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
-from review.agreement import AgreementPolicy, pairwise_error_rates
-from review.consensus import decide_consensus
+from crowdscribe.storage.models import DisputeKind
+from review.agreement import AgreementPolicy, compare_transcripts, verbatim_differences
+from review.consensus import PRIOR_ERROR, decide_consensus
+from review.script import to_script
+from transcribe.conventions import is_chinese
 
 BAD_AUDIO_SKIPS_FOR_DISPUTE = 2
 
 ACCEPT = "accept"
 TRANSCRIBE_MORE = "transcribe_more"
 DISPUTE = "dispute"
+# How much worse than a reviewed text a 2-of-3 text ends (bench/quality.py): by three points on
+# hard audio (trusted writers apart), by two when an untrusted writer caused the gap.
+SETTLED_EXTRA_ERROR = 0.03
+EXPLAINED_EXTRA_ERROR = 0.02
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The outcome for one clip. ``agreement_error`` is the largest pairwise error rate among the
-    transcripts the decision rests on (the agreeing group when accepted, all of them otherwise)."""
+    """The outcome for one clip. ``agreement_error`` is the largest pairwise word error rate
+    (verbatim events apart) among the transcripts the decision rests on (the agreeing group when
+    accepted, all of them otherwise)."""
 
     action: str  # accept | transcribe_more | dispute
     threshold: float
@@ -40,6 +55,7 @@ class Decision:
     method: str | None = None  # consensus method when accepted: identical | medoid | rover
     dispute_kind: str | None = None  # disagreement | bad_audio
     agreeing: tuple[int, ...] = ()  # indexes of the transcripts that formed the accepted group
+    verbatim_differences: tuple[str, ...] = ()  # fillers, repetitions, cut-offs, tags in dispute
     reason: str = ""
 
     def to_dict(self) -> dict:
@@ -51,6 +67,7 @@ class Decision:
             "method": self.method,
             "dispute_kind": self.dispute_kind,
             "agreeing": list(self.agreeing),
+            "verbatim_differences": list(self.verbatim_differences),
             "reason": self.reason,
         }
 
@@ -71,6 +88,61 @@ def largest_agreeing_group(rates: Sequence[Sequence[float]], threshold: float) -
     return ()
 
 
+def can_still_decide(largest_group: int, count: int) -> bool:
+    """Whether one more transcript could complete a strict majority of agreeing texts: it joins
+    the largest group at best."""
+    return 2 * (max(largest_group, 1) + 1) > count + 1
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """What one more transcription is expected to do for a disagreeing clip: ``settle`` is the
+    chance it completes an agreeing majority, ``extra_error`` how much worse a text settled that
+    way is than a reviewed one."""
+
+    settle: float
+    extra_error: float
+
+
+def _untrusted(error: float | None, threshold: float) -> bool:
+    # Expected to miss by more than twice the agreement threshold: a spammer or a beginner.
+    return error is not None and error > 2 * threshold
+
+
+def _lands(error: float | None, threshold: float) -> float:
+    # Chance a writer of this expected error lands within the threshold on a clip.
+    expected = PRIOR_ERROR if error is None else error
+    return min(max(1 - (expected / (2 * threshold)) ** 2, 0.05), 0.95)
+
+
+def expected_escalation(
+    disagreement: float | None, threshold: float, expected_errors: Sequence[float | None]
+) -> Escalation:
+    """The expected effect of one more transcription: a new person (of the crowd's prior
+    accuracy) must land within the threshold, and so must one of the present writers. A writer
+    not known yet may simply have slipped, and their first scores are worth having: no extra
+    error is counted. When an untrusted writer (twice the threshold) explains the gap, the new
+    text most likely sides with the right one, and a 2-of-3 text ends a little worse than a
+    review; when known, trusted writers disagree, the audio is hard for everybody, the chance
+    falls with the gap and a 2-of-3 text ends clearly worse."""
+    present = [_lands(error, threshold) for error in expected_errors] or [_lands(None, threshold)]
+    explained = any(_untrusted(error, threshold) for error in expected_errors)
+    settle = _lands(None, threshold) * max(present)
+    if None in expected_errors:
+        return Escalation(settle, 0.0)  # one more text also starts the newcomer's record
+    if explained or not disagreement:
+        return Escalation(settle, EXPLAINED_EXTRA_ERROR)
+    return Escalation(settle * min(1.0, threshold / disagreement), SETTLED_EXTRA_ERROR)
+
+
+def further_transcription_pays(escalation: Escalation, policy: AgreementPolicy) -> bool:
+    """A further transcription costs one and saves the review when it settles the clip, at the
+    price of its extra error (``policy.error_price`` per unit of error rate). Pays when
+    ``settle × (review cost − priced extra error) > 1``."""
+    saving = policy.review_cost - policy.error_price * escalation.extra_error
+    return escalation.settle * saving > 1.0
+
+
 def decide_clip(
     texts: Sequence[str],
     skip_reasons: Sequence[str],
@@ -80,46 +152,103 @@ def decide_clip(
     policy: AgreementPolicy,
     overlap: int,
     max_overlap: int,
+    expected_errors: Sequence[float | None] | None = None,
+    script: str | None = None,
 ) -> Decision:
-    """Decide one clip from its counted transcripts and skip reasons (see the module rule)."""
+    """Decide one clip from its counted transcripts and skip reasons (see the module rule).
+    ``expected_errors`` are the writers' measured error rates (review.accuracy), in text order;
+    ``script`` is the script a Chinese final text is written in (review.script)."""
     threshold = policy.threshold_for(language, speaker_group)
     bad_audio = sum(1 for reason in skip_reasons if reason == "bad_audio")
     if bad_audio >= BAD_AUDIO_SKIPS_FOR_DISPUTE:
         return Decision(
             action=DISPUTE,
             threshold=threshold,
-            dispute_kind="bad_audio",
+            dispute_kind=DisputeKind.BAD_AUDIO,
             reason=f"{bad_audio} transcribers skipped the clip as bad audio",
         )
-    rates = pairwise_error_rates(list(texts), language) if len(texts) >= 2 else []
-    overall = max((max(row) for row in rates), default=None) if rates else None
-    group = largest_agreeing_group(rates, threshold) if rates else ()
+    errors = list(expected_errors) if expected_errors is not None else [None] * len(texts)
+    comparison = compare_transcripts(texts, language)
+    rates = comparison.lexical
+    overall = max((max(row) for row in rates), default=None) if len(texts) >= 2 else None
+    group = largest_agreeing_group(rates, threshold) if len(texts) >= 2 else ()
+    if group and all(_untrusted(errors[index], threshold) for index in group):
+        group = ()  # writers known to be unreliable agreeing (copied or empty text) prove nothing
     if len(group) >= 2 and 2 * len(group) > len(texts):
         agreed = [texts[index] for index in group]
-        consensus = decide_consensus(agreed, language)
-        worst = max(rates[a][b] for a, b in combinations(group, 2))
-        return Decision(
-            action=ACCEPT,
-            threshold=threshold,
-            agreement_error=worst,
-            final_text=consensus.text,
-            method=consensus.method,
-            agreeing=tuple(group),
-            reason=f"{len(group)} of {len(texts)} transcripts agree within {threshold:.2f}",
-        )
-    if overlap < max_overlap:
+        verbatim = verbatim_differences(agreed, language)
+        settled_by_vote = len(verbatim) <= policy.max_verbatim_differences
+        if not settled_by_vote and overlap < max_overlap:
+            return Decision(
+                action=TRANSCRIBE_MORE,
+                threshold=threshold,
+                agreement_error=max(rates[a][b] for a, b in combinations(group, 2)),
+                verbatim_differences=verbatim,
+                reason=f"words agree but {len(verbatim)} verbatim events differ "
+                f"({', '.join(verbatim)}); asking one more person to settle them",
+            )
+        return _accept(agreed, group, rates, verbatim, threshold, language, errors, script)
+    if len(texts) >= 2 and _review_now(policy, rates, threshold, errors):
+        return _dispute(texts, overall, threshold, overlap, "a review costs less than asking more")
+    if overlap < max_overlap and can_still_decide(len(group), len(texts)):
         return Decision(
             action=TRANSCRIBE_MORE,
             threshold=threshold,
             agreement_error=overall,
             reason=_disagreement_reason(texts, overall, threshold) + "; asking one more person",
         )
+    return _dispute(texts, overall, threshold, overlap, f"after {overlap} transcriptions")
+
+
+def _review_now(
+    policy: AgreementPolicy,
+    rates: list[list[float]],
+    threshold: float,
+    errors: Sequence[float | None],
+) -> bool:
+    if policy.escalation == "review":
+        return True
+    if policy.escalation == "transcribe":
+        return False
+    closest = min((r for i, row in enumerate(rates) for r in row[i + 1 :]), default=0.0)
+    return not further_transcription_pays(expected_escalation(closest, threshold, errors), policy)
+
+
+def _accept(
+    agreed: list[str],
+    group: tuple[int, ...],
+    rates: list[list[float]],
+    verbatim: tuple[str, ...],
+    threshold: float,
+    language: str,
+    errors: Sequence[float | None],
+    script: str | None,
+) -> Decision:
+    consensus = decide_consensus(agreed, language, [errors[index] for index in group])
+    text = to_script(consensus.text, script) if script and is_chinese(language) else consensus.text
+    count = len(rates)
+    events = f"; verbatim differences settled by vote: {', '.join(verbatim)}" if verbatim else ""
+    return Decision(
+        action=ACCEPT,
+        threshold=threshold,
+        agreement_error=max(rates[a][b] for a, b in combinations(group, 2)),
+        final_text=text,
+        method=consensus.method,
+        agreeing=tuple(group),
+        verbatim_differences=verbatim,
+        reason=f"{len(group)} of {count} transcripts agree within {threshold:.2f}{events}",
+    )
+
+
+def _dispute(
+    texts: Sequence[str], overall: float | None, threshold: float, overlap: int, why: str
+) -> Decision:
     return Decision(
         action=DISPUTE,
         threshold=threshold,
         agreement_error=overall,
-        dispute_kind="disagreement",
-        reason=_disagreement_reason(texts, overall, threshold) + f" after {overlap} transcriptions",
+        dispute_kind=DisputeKind.DISAGREEMENT,
+        reason=_disagreement_reason(texts, overall, threshold) + f" {why}",
     )
 
 

@@ -9,13 +9,23 @@ resolved once: a second attempt is a Conflict naming who resolved it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from crowdscribe.clock import as_utc, utc_now
 from crowdscribe.errors import Conflict, Forbidden, InvalidInput, NotFound
-from crowdscribe.storage.models import Assignment, Clip, Dispute, Submission, User
+from crowdscribe.storage.models import (
+    Assignment,
+    Clip,
+    ClipStatus,
+    Dispute,
+    DisputeResolution,
+    DisputeState,
+    Submission,
+    User,
+)
 from review.accuracy import track_record
 from review.agreement import AgreementPolicy, load_policy
 from review.consensus import align_many
@@ -43,10 +53,10 @@ class DisputeSummary:
     created_at: datetime
 
     def age_s(self, now: datetime) -> float:
-        return (now - _utc(self.created_at)).total_seconds()
+        return (now - as_utc(self.created_at)).total_seconds()
 
     def to_dict(self, now: datetime | None = None) -> dict:
-        now = now or datetime.now(UTC)
+        now = utc_now(now)
         return {
             "id": self.id,
             "clip_id": self.clip_id,
@@ -58,7 +68,7 @@ class DisputeSummary:
             "duration_s": self.duration_s,
             "agreement_error": self.agreement_error,
             "transcripts": self.transcripts,
-            "created_at": _utc(self.created_at).isoformat(),
+            "created_at": as_utc(self.created_at).isoformat(),
             "age_s": round(self.age_s(now), 1),
         }
 
@@ -107,10 +117,6 @@ class Resolution:
     user_ids: tuple[int, ...]  # whose accuracy may have changed
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def _summary_query():
     transcripts = (
         select(func.count(Submission.id))
@@ -136,13 +142,23 @@ def _summary(dispute: Dispute, clip: Clip, transcripts: int) -> DisputeSummary:
     )
 
 
+def open_dispute_facets(session: Session) -> tuple[list[str], list[str]]:
+    """The languages and the projects that have open disputes, sorted (the queue's filters)."""
+    rows = session.execute(
+        select(Clip.language, Clip.project)
+        .join(Dispute, Dispute.clip_id == Clip.id)
+        .where(Dispute.state == DisputeState.OPEN)
+    ).all()
+    return sorted({row.language for row in rows}), sorted({row.project for row in rows})
+
+
 def dispute_queue(
     session: Session,
     *,
     language: str | None = None,
     project: str | None = None,
     min_age_s: float | None = None,
-    state: str = "open",
+    state: DisputeState = DisputeState.OPEN,
     now: datetime | None = None,
     limit: int = 200,
 ) -> list[DisputeSummary]:
@@ -153,7 +169,7 @@ def dispute_queue(
     if project:
         query = query.where(Clip.project == project)
     if min_age_s:
-        cutoff = (now or datetime.now(UTC)) - timedelta(seconds=min_age_s)
+        cutoff = utc_now(now) - timedelta(seconds=min_age_s)
         query = query.where(Dispute.created_at <= cutoff)
     query = query.order_by(Dispute.created_at, Dispute.id).limit(limit)
     return [_summary(*row) for row in session.execute(query).all()]
@@ -173,7 +189,7 @@ def dispute_detail(session: Session, dispute_id: int, *, window: int = 50) -> Di
     ).all()
     views = []
     for number, (submission, name) in enumerate(rows, start=1):
-        rate, clips = track_record(session, submission.user_id, clip.language, window=window)
+        record = track_record(session, submission.user_id, clip.language, window=window)
         views.append(
             TranscriptView(
                 number=number,
@@ -182,8 +198,8 @@ def dispute_detail(session: Session, dispute_id: int, *, window: int = 50) -> Di
                 name=name,
                 text=submission.text,
                 status=submission.status,
-                track_error_rate=rate,
-                track_clips=clips,
+                track_error_rate=record.mean if record else None,
+                track_clips=record.clips if record else 0,
                 error_vs_final=submission.error_vs_final,
             )
         )
@@ -249,13 +265,13 @@ def _chosen_final(
             raise InvalidInput(
                 f"marking a clip unusable needs a reason code: {', '.join(UNUSABLE_REASONS)}"
             )
-        return "unusable", None
+        return DisputeResolution.UNUSABLE, None
     if final_text is not None:
-        return "edited", check_transcript(final_text, clip.language)
+        return DisputeResolution.EDITED, check_transcript(final_text, clip.language)
     submission = session.get(Submission, accept_submission_id)
     if submission is None or submission.clip_id != clip.id or submission.is_gold:
         raise InvalidInput(f"transcript {accept_submission_id} is not one of this clip's")
-    return "accepted", check_transcript(submission.text, clip.language)
+    return DisputeResolution.ACCEPTED, check_transcript(submission.text, clip.language)
 
 
 def resolve_dispute(
@@ -272,13 +288,13 @@ def resolve_dispute(
     now: datetime | None = None,
 ) -> Resolution:
     """Settle a dispute with the reviewer's one choice, score the transcripts, settle their pay."""
-    now = now or datetime.now(UTC)
+    now = utc_now(now)
     dispute = session.get(Dispute, dispute_id)
     if dispute is None:
         raise NotFound(f"there is no dispute {dispute_id}; see the dispute queue")
     clip = session.get(Clip, dispute.clip_id)
     _check_reviewer(session, reviewer_id, clip.id)
-    if dispute.state != "open":
+    if dispute.state != DisputeState.OPEN:
         raise _already_resolved(session, dispute)
     resolution, final = _chosen_final(
         session, clip, accept_submission_id, final_text, unusable, reason_code
@@ -286,9 +302,9 @@ def resolve_dispute(
     # The conditional update makes a concurrent second resolution fail instead of overwrite.
     moved = session.execute(
         update(Dispute)
-        .where(Dispute.id == dispute.id, Dispute.state == "open")
+        .where(Dispute.id == dispute.id, Dispute.state == DisputeState.OPEN)
         .values(
-            state="resolved",
+            state=DisputeState.RESOLVED,
             resolved_at=now,
             resolver_id=reviewer_id,
             resolution=resolution,
@@ -300,7 +316,7 @@ def resolve_dispute(
     if moved != 1:
         session.refresh(dispute)
         raise _already_resolved(session, dispute)
-    clip.status = "unusable" if unusable else "resolved"
+    clip.status = ClipStatus.UNUSABLE if unusable else ClipStatus.RESOLVED
     clip.final_text = final
     clip.decision = f"unusable:{reason_code}" if unusable else f"review:{resolution}"
     clip.decided_at = now
@@ -330,7 +346,7 @@ def resolve_dispute(
 def _already_resolved(session: Session, dispute: Dispute) -> Conflict:
     resolver = session.get(User, dispute.resolver_id) if dispute.resolver_id else None
     who = resolver.name if resolver else "another reviewer"
-    when = _utc(dispute.resolved_at).strftime("%Y-%m-%d %H:%M UTC") if dispute.resolved_at else ""
+    when = as_utc(dispute.resolved_at).strftime("%Y-%m-%d %H:%M UTC") if dispute.resolved_at else ""
     return Conflict(
         f"dispute {dispute.id} was already resolved ({dispute.resolution}) by {who} {when}".strip()
     )

@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crowdscribe.clock import as_utc, utc_now
 from crowdscribe.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crowdscribe.settings import Settings
 from crowdscribe.storage.models import Clip, ExamAnswer, ExamAttempt, GoldClip, User
 from review.agreement import Alignment, align
 from transcribe.conventions import check_transcript
-from transcribe.transactions import as_utc, utc_now
 from transcribe.users import qualified_languages, set_qualified
 
 
@@ -79,6 +79,10 @@ def start_exam(
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"there is no person with id {user_id}")
+    if language not in user.languages.split(","):
+        raise Forbidden(
+            f"You are not assigned to work in {language}; ask your coordinator to add it."
+        )
     if language in qualified_languages(session, user_id):
         raise Conflict(f"You are already qualified in {language}; no exam needed.")
     open_attempt = session.scalar(_open_attempts(user_id).where(ExamAttempt.language == language))
@@ -108,16 +112,33 @@ def start_exam(
             f"The {language} exam needs {settings.exam_clips} gold clips and only {len(gold)} "
             f"exist; a coordinator can add more with `crowdscribe gold add`."
         )
+    unseen = sorted(set(gold) - _seen_exam_clips(session, user_id, language))
+    if len(unseen) < settings.exam_clips:
+        raise Conflict(
+            f"You have already seen every {language} exam clip there is; a retake needs new "
+            "ones, so ask your coordinator."
+        )
     attempt = ExamAttempt(
         user_id=user_id,
         language=language,
-        clip_ids=random.sample(list(gold), settings.exam_clips),
+        clip_ids=random.sample(unseen, settings.exam_clips),
         threshold=settings.exam_threshold,
         started_at=now,
     )
     session.add(attempt)
     session.flush()
     return _paper(session, attempt)
+
+
+def _seen_exam_clips(session: Session, user_id: int, language: str) -> set[str]:
+    """Gold clips this person was given in earlier exams in ``language``: a retake never
+    repeats one, so failing once cannot teach the answers."""
+    earlier = session.scalars(
+        select(ExamAttempt.clip_ids).where(
+            ExamAttempt.user_id == user_id, ExamAttempt.language == language
+        )
+    ).all()
+    return {clip_id for clip_ids in earlier for clip_id in clip_ids}
 
 
 def _open_attempts(user_id: int):
@@ -269,6 +290,26 @@ def _result(attempt: ExamAttempt, answers: tuple[AnswerResult, ...], cooldown_s:
         retake_at=retake_at,
         answers=answers,
     )
+
+
+HIDDEN_WORD = "?"
+MISSED_WORD = "…"
+
+
+def hide_reference(chunks: list[dict]) -> list[dict]:
+    """Alignment chunks with the reference's words hidden: a person learns where they wrote a
+    wrong, extra or missing word, and what they wrote, but not what the gold text says."""
+    hidden = []
+    for chunk in chunks:
+        reference = chunk["reference"]
+        if chunk["type"] == "equal":
+            reference = chunk["hypothesis"]
+        elif chunk["type"] == "substitute":
+            reference = [HIDDEN_WORD] * len(reference)
+        elif chunk["type"] == "delete":
+            reference = [MISSED_WORD] * len(reference)
+        hidden.append({**chunk, "reference": reference})
+    return hidden
 
 
 def exam_clip_path(session: Session, user_id: int, attempt_id: int, clip_id: str) -> str:

@@ -23,12 +23,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
-from crowdscribe.storage.models import Clip, Recording
+from crowdscribe.storage.models import Clip, ClipStatus, Recording
 from review.dataset_split import SPLIT_NAMES, SplitItem, assign_splits
 from review.export_formats import AUDIO_DIR, MANIFEST_NAME, WRITERS
 from transcribe.conventions import is_chinese
 
-FINAL_STATUSES = ("agreed", "resolved")
+FINAL_STATUSES = (ClipStatus.AGREED, ClipStatus.RESOLVED)
 SUMMARY_NAME = "export.json"
 # The script of exported Chinese text, and the OpenCC conversion to it.
 SCRIPTS = {"simplified": "t2s", "traditional": "s2t"}

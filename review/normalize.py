@@ -1,9 +1,11 @@
 """Normalisation for comparing transcripts: small composable steps, chosen per language.
 
 Two transcripts of the same speech should differ only where the people heard differently, not
-where they typed differently. So before comparing we fold full-width to half-width, traditional to
-simplified Chinese, case, punctuation, and digits to the spoken form; hyphenated compounds are
-split (``well-known`` = ``well known``). The conventions' tags are handled explicitly:
+where they typed differently. So before comparing we fold full-width to half-width, traditional
+(Taiwan and Hong Kong standards) to simplified Chinese (review.script), written-Cantonese
+variants, case, punctuation, spelling variants (the tables below) and digits to the spoken form;
+hyphenated compounds are split (``well-known`` = ``well known``). The conventions' tags are
+handled explicitly:
 
 - non-speech events (``[noise]``, ``[laugh]``...) are compared apart, never as words;
 - ``((guess))`` counts as the words guessed;
@@ -20,15 +22,44 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+from functools import lru_cache, partial
 
-import opencc
-
+from review.script import to_comparison_script
 from transcribe.conventions import NON_SPEECH_TAGS, Token, is_chinese, tokenize
 from transcribe.spoken_numbers import NUMBER_RE, spoken_number
 
 _DIGIT = re.compile(r"\d")
+# Each table maps a variant to the form it is compared as; tests/review/test_normalize.py has a
+# case per entry. Cantonese variants apply after folding to simplified, so keys are simplified.
+CANTONESE_WRITTEN_VARIANTS: dict[str, str] = {
+    "佢地": "佢哋",
+    "既": "嘅",
+    "左": "咗",
+    "无": "冇",
+    "黎": "嚟",
+    "野": "嘢",
+    "宜家": "而家",
+}
+ENGLISH_SPELLINGS: dict[str, str] = {
+    "colour": "color",
+    "favourite": "favorite",
+    "centre": "center",
+    "grey": "gray",
+    "realise": "realize",
+    "neighbour": "neighbor",
+    "okay": "ok",
+    # filler spellings
+    "umm": "um",
+    "ummm": "um",
+    "uhm": "um",
+    "uhh": "uh",
+    "uhhh": "uh",
+    "erm": "er",
+    "ahh": "ah",
+    "mmm": "mm",
+    "hmmm": "hmm",
+}
+CHINESE_FILLER_SPELLINGS: dict[str, str] = {"恩": "嗯", "额": "呃"}
 TextStep = Callable[[str], str]
 TokenStep = Callable[[list[str], bool], list[str]]
 
@@ -42,41 +73,23 @@ class NormalizedText:
     events: tuple[str, ...]
 
 
-@lru_cache(maxsize=1)
-def _converter() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
-@lru_cache(maxsize=1)
-def _traditional_markers() -> frozenset[str]:
-    """Characters whose presence can make t2s change a text: the traditional characters, and the
-    characters that t2s rewrites only inside phrases (瞭 in 瞭解). Text without any is unchanged,
-    so the slow converter is skipped for it."""
-    folder = Path(opencc.__file__).parent / "dictionary"
-    markers: set[str] = set()
-    for name in ("TSCharacters.txt", "TSPhrases.txt"):
-        for line in (folder / name).read_text(encoding="utf-8").splitlines():
-            source, _, targets = line.partition("\t")
-            target = targets.split(" ")[0]
-            markers.update(c for i, c in enumerate(source) if target[i : i + 1] != c)
-    return frozenset(markers)
-
-
-@lru_cache(maxsize=65536)
-def _t2s(text: str) -> str:
-    return _converter().convert(text)
-
-
 def fold_width(text: str) -> str:
     """Full-width letters, digits and brackets to half-width (Unicode NFKC)."""
     return unicodedata.normalize("NFKC", text) if not text.isascii() else text
 
 
-def to_simplified(text: str) -> str:
-    """Traditional Chinese characters to simplified (OpenCC t2s), so 我們 equals 我们."""
-    if _traditional_markers().isdisjoint(text):
-        return text
-    return _t2s(text)
+def fold_written_cantonese(text: str) -> str:
+    """Common written-Cantonese variants to the standard form (佢地 = 佢哋), on simplified text."""
+    for variant, standard in CANTONESE_WRITTEN_VARIANTS.items():
+        if variant in text:
+            text = text.replace(variant, standard)
+    return text
+
+
+def fold_spellings(units: list[str], chinese: bool) -> list[str]:
+    """Spellings of one word (colour = color, okay = OK, umm = um, 恩 = 嗯) compare equal."""
+    table = CHINESE_FILLER_SPELLINGS if chinese else ENGLISH_SPELLINGS
+    return [table.get(unit, unit) for unit in units]
 
 
 def fold_case(units: list[str], chinese: bool) -> list[str]:
@@ -130,9 +143,17 @@ def _units_of(text: str, chinese: bool) -> list[str]:
     return [token.text for token in tokenize(text)] if chinese else text.split()
 
 
-TEXT_STEPS: tuple[TextStep, ...] = (fold_width,)
-CHINESE_TEXT_STEPS: tuple[TextStep, ...] = (fold_width, to_simplified)
-UNIT_STEPS: tuple[TokenStep, ...] = (fold_case, split_compounds, spell_digits)
+UNIT_STEPS: tuple[TokenStep, ...] = (fold_case, split_compounds, spell_digits, fold_spellings)
+
+
+def text_steps(language: str) -> tuple[TextStep, ...]:
+    """The steps on the whole text for a language, before it is cut into units."""
+    if not is_chinese(language):
+        return (fold_width,)
+    simplified: TextStep = partial(to_comparison_script, language=language)
+    if language.lower().split("-", 1)[0] == "yue":
+        return (fold_width, simplified, fold_written_cantonese)
+    return (fold_width, simplified)
 
 
 def speech_units(tokens: Iterable[Token]) -> tuple[list[str], list[str]]:
@@ -158,7 +179,7 @@ def normalize(text: str, language: str) -> NormalizedText:
     """The comparison form of a transcript for its language (cached: a clip's texts are compared
     several times over)."""
     chinese = is_chinese(language)
-    for step in CHINESE_TEXT_STEPS if chinese else TEXT_STEPS:
+    for step in text_steps(language):
         text = step(text)
     units, events = speech_units(tokenize(text))
     for unit_step in UNIT_STEPS:

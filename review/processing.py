@@ -10,7 +10,7 @@ with an added slot waits until that slot is done.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,11 +20,17 @@ from sqlalchemy.orm import Session
 from crowdscribe.storage.models import (
     Assignment,
     Clip,
+    ClipStatus,
     Dispute,
+    DisputeKind,
+    DisputeState,
     GoldClip,
+    SlotState,
     Submission,
+    SubmissionStatus,
     WorkItem,
 )
+from review.accuracy import expected_errors
 from review.agreement import AgreementPolicy
 from review.decisions import (
     ACCEPT,
@@ -33,10 +39,13 @@ from review.decisions import (
     Decision,
     decide_clip,
 )
+from review.script import final_script
 from review.settlement import score_gold_submission, settle_against_final
+from transcribe.conventions import is_chinese
 from transcribe.pricing import RateCard
-from transcribe.queue import add_slot
+from transcribe.publishing import add_slot
 
+DEFAULT_WINDOW = 50  # scored clips in a track record, as Settings.accuracy_window
 # Upper edges of the agreement-error histogram bins; the last bin is everything above 0.50.
 HISTOGRAM_EDGES = (0.0, 0.05, 0.10, 0.20, 0.50)
 
@@ -84,7 +93,9 @@ class BatchSummary:
 
 def _complete_condition():
     open_items = (
-        select(WorkItem.id).where(WorkItem.clip_id == Clip.id, WorkItem.state != "done").exists()
+        select(WorkItem.id)
+        .where(WorkItem.clip_id == Clip.id, WorkItem.state != SlotState.DONE)
+        .exists()
     )
     any_items = select(WorkItem.id).where(WorkItem.clip_id == Clip.id).exists()
     bad_audio = (
@@ -93,7 +104,7 @@ def _complete_condition():
         .scalar_subquery()
     )
     return and_(
-        Clip.status == "published",
+        Clip.status == ClipStatus.PUBLISHED,
         or_(and_(any_items, ~open_items), bad_audio >= BAD_AUDIO_SKIPS_FOR_DISPUTE),
     )
 
@@ -117,7 +128,7 @@ def _evidence(session: Session, clip_ids: Sequence[str]):
         select(Submission)
         .where(
             Submission.clip_id.in_(clip_ids),
-            Submission.status == "counted",
+            Submission.status == SubmissionStatus.COUNTED,
             Submission.is_gold.is_(False),
         )
         .order_by(Submission.id)
@@ -148,8 +159,12 @@ def process_clips(
     card: RateCard,
     max_overlap: int,
     now: datetime,
+    window: int = DEFAULT_WINDOW,
+    scripts: Mapping[str, str] | None = None,
 ) -> BatchSummary:
-    """Decide every clip in ``clip_ids`` that is still complete and undecided, and apply it."""
+    """Decide every clip in ``clip_ids`` that is still complete and undecided, and apply it.
+    Writers' track records over ``window`` clips weigh their texts; Chinese final texts are
+    written in ``final_script(language, scripts)``."""
     summary = BatchSummary()
     locked = select(Clip).where(Clip.id.in_(clip_ids), _complete_condition()).order_by(Clip.id)
     if session.get_bind().dialect.name == "postgresql":
@@ -157,6 +172,11 @@ def process_clips(
     clips = list(session.scalars(locked))
     summary.skipped = len(set(clip_ids)) - len(clips)
     texts, skips, slots = _evidence(session, [clip.id for clip in clips])
+    records = expected_errors(
+        session,
+        [(s.user_id, clip.language) for clip in clips for s in texts.get(clip.id, [])],
+        window=window,
+    )
     for clip in clips:
         submissions = texts.get(clip.id, [])
         decision = decide_clip(
@@ -167,6 +187,8 @@ def process_clips(
             policy=policy,
             overlap=slots.get(clip.id, clip.overlap or 0),
             max_overlap=max_overlap,
+            expected_errors=[records[(s.user_id, clip.language)] for s in submissions],
+            script=final_script(clip.language, scripts) if is_chinese(clip.language) else None,
         )
         if not _apply(session, clip, decision, card, now):
             summary.skipped += 1
@@ -178,7 +200,7 @@ def process_clips(
             summary.scored_users.update(submission.user_id for submission in submissions)
         elif decision.action == TRANSCRIBE_MORE:
             summary.more_transcriptions += 1
-        elif decision.dispute_kind == "bad_audio":
+        elif decision.dispute_kind == DisputeKind.BAD_AUDIO:
             summary.unusable += 1
         else:
             summary.disputed += 1
@@ -190,7 +212,7 @@ def _apply(session: Session, clip: Clip, decision: Decision, card: RateCard, now
     if decision.action == TRANSCRIBE_MORE:
         add_slot(session, clip.id, now)
         return True
-    status = "agreed" if decision.action == ACCEPT else "disputed"
+    status = ClipStatus.AGREED if decision.action == ACCEPT else ClipStatus.DISPUTED
     label = (
         f"consensus:{decision.method}"
         if decision.action == ACCEPT
@@ -199,7 +221,7 @@ def _apply(session: Session, clip: Clip, decision: Decision, card: RateCard, now
     # The conditional update is the guard against deciding a clip twice.
     moved = session.execute(
         update(Clip)
-        .where(Clip.id == clip.id, Clip.status == "published")
+        .where(Clip.id == clip.id, Clip.status == ClipStatus.PUBLISHED)
         .values(
             status=status,
             final_text=decision.final_text,
@@ -215,19 +237,19 @@ def _apply(session: Session, clip: Clip, decision: Decision, card: RateCard, now
     if decision.action == ACCEPT:
         settle_against_final(session, clip, decision.final_text, decision.threshold, card, now)
     else:
-        if decision.dispute_kind == "bad_audio":
+        if decision.dispute_kind == DisputeKind.BAD_AUDIO:
             # Nobody else should be handed audio two people found unusable; a slot held under
             # lease now is left to finish, and its text reaches the reviewer.
             session.execute(
                 update(WorkItem)
-                .where(WorkItem.clip_id == clip.id, WorkItem.state == "open")
-                .values(state="done")
+                .where(WorkItem.clip_id == clip.id, WorkItem.state == SlotState.OPEN)
+                .values(state=SlotState.DONE)
             )
         session.add(
             Dispute(
                 clip_id=clip.id,
                 kind=decision.dispute_kind,
-                state="open",
+                state=DisputeState.OPEN,
                 agreement_error=decision.agreement_error,
                 created_at=now,
             )

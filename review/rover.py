@@ -5,8 +5,11 @@ The network starts as the first transcript, one slot per token. Each further tra
 aligned to the network by dynamic programming and merged into it: a matched token joins its slot,
 an unmatched slot gets a null arc for that transcript, and an extra token opens a new slot where
 every earlier transcript has a null arc. Each slot then votes; the token (or null) with most votes
-wins, ties going to the earliest transcript, so callers put the most central transcript first;
-the winner is written the way most people wrote it.
+wins, ties going to the earliest transcript, so callers put the most trusted transcript first;
+the winner is written the way most people wrote it. Votes may be weighted by each transcriber's
+measured accuracy (Fiscus's confidence-weighted variant), and a null's vote against a verbatim
+event (a filler, a repetition, a cut-off) may count less, since leaving one out is the common
+mistake.
 
 Tokens are compared by a key (the normalised form) but the winner keeps the surface form that
 was written, so the output keeps people's casing, tags and guesses.
@@ -14,7 +17,7 @@ was written, so the output keeps people's casing, tags and guesses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 NULL = ""
@@ -119,17 +122,37 @@ def build_network(transcripts: Sequence[Sequence[Arc]]) -> Network:
     return network
 
 
-def vote(network: Network) -> list[Arc]:
-    """Majority arc per slot (null arcs count as votes for nothing); nulls are dropped."""
+def vote(
+    network: Network,
+    weights: Sequence[float] | None = None,
+    *,
+    is_verbatim: Callable[[str], bool] | None = None,
+    verbatim_null_weight: float = 1.0,
+) -> list[Arc]:
+    """Heaviest arc per slot (null arcs vote for nothing; nulls are dropped). ``weights`` give
+    each transcript's vote (one each by default). In a slot holding a verbatim event
+    (``is_verbatim`` of its key, or a repetition of the word before) a null vote counts
+    ``verbatim_null_weight`` of its weight: people leave out fillers and repetitions far more
+    often than they invent them."""
     chosen: list[Arc] = []
-    for slot in network:
-        counts: dict[str, int] = {}
-        for arc in slot:
-            counts[arc.key] = counts.get(arc.key, 0) + 1
-        best = max(counts.values())
-        key = next(arc.key for arc in slot if counts[arc.key] == best)
+    previous = NULL
+    for index, slot in enumerate(network):
+        votes = weights if weights is not None else [1.0] * len(slot)
+        scores: dict[str, float] = {}
+        for arc, weight in zip(slot, votes, strict=True):
+            scores[arc.key] = scores.get(arc.key, 0.0) + weight
+        if NULL in scores and is_verbatim is not None:
+            following = {arc.key for arc in network[index + 1]} if index + 1 < len(network) else ()
+            if any(
+                key != NULL and (is_verbatim(key) or key == previous or key in following)
+                for key in scores
+            ):
+                scores[NULL] *= verbatim_null_weight
+        best = max(scores.values())
+        key = next(arc.key for arc in slot if scores[arc.key] == best)
         if key != NULL:
             chosen.append(_commonest_surface(arc for arc in slot if arc.key == key))
+            previous = key
     return chosen
 
 

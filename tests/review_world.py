@@ -21,14 +21,11 @@ from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, Recording
 from review.agreement import load_policy
 from review.processing import BatchSummary, complete_clip_ids, process_clips
+from transcribe.dispatch.holding import skip_assignment
+from transcribe.dispatch.sequences import Claim
+from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
 from transcribe.pricing import default_rate_card
-from transcribe.queue import (
-    Claim,
-    claim_next_clip,
-    publish_clips,
-    skip_assignment,
-    submit_transcript,
-)
+from transcribe.publishing import publish_clips
 from transcribe.users import Person, create_user
 
 SAMPLE_RATE_HZ = 16000

@@ -16,11 +16,12 @@ from audio.segment import SegmentConfig
 from crowdscribe.errors import InvalidInput, NotFound
 from crowdscribe.settings import Settings
 from crowdscribe.storage import catalog
-from crowdscribe.storage.catalog import CollectRequest
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, Clip, Recording, Submission, User
+from transcribe import collection
+from transcribe.collection import CollectRequest
 
-REQUEST = CollectRequest("en", "child", "pilot", "consent-17", 15.0)
+REQUEST = CollectRequest("en", "child", 15.0, "pilot", "consent-17")
 
 
 def speak(path: Path, text: str) -> Path:
@@ -38,7 +39,7 @@ def spoken(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def collect_one(database: Database, settings: Settings, path: Path, source: str | None = None):
     outcome = process_recording(path, settings.clips_dir, SegmentConfig(max_clip_s=15.0))
     with database.session() as session:
-        catalog.save_outcome(
+        collection.save_outcome(
             session, source or str(path), path.resolve(), REQUEST, outcome, settings.clips_dir
         )
     return outcome
@@ -162,15 +163,15 @@ def test_clip_manifest_counts_submissions_and_shows_price_once_published(
 def test_collect_request_refuses_bad_fields_with_a_clear_message(
     field: str, value: object, message: str
 ) -> None:
-    fields = {"language": "cmn-shaanxi", "speaker_group": "elderly", "project": "p1"}
+    fields = {"language": "cmn-shaanxi", "speaker_group": "elderly", "max_clip_s": 15.0}
     fields[field] = value
     with pytest.raises(InvalidInput, match=message):
         CollectRequest(**fields)
 
 
 def test_collect_request_accepts_regional_codes_and_any_lowercase_group() -> None:
-    assert CollectRequest("yue-hk", "grandparents").language == "yue-hk"
-    assert CollectRequest("cmn-shaanxi", "teen").speaker_group == "teen"
+    assert CollectRequest("yue-hk", "grandparents", 15.0).language == "yue-hk"
+    assert CollectRequest("cmn-shaanxi", "teen", 8.0).speaker_group == "teen"
 
 
 def test_find_recordings_walks_folders_and_keeps_explicit_files(tmp_path: Path) -> None:
@@ -181,7 +182,7 @@ def test_find_recordings_walks_folders_and_keeps_explicit_files(tmp_path: Path) 
     renamed = tmp_path / "voice.memo"
     renamed.write_bytes(b"x")
 
-    found = catalog.find_recordings([str(tmp_path / "a"), str(renamed), str(tmp_path / "a")])
+    found = collection.find_recordings([str(tmp_path / "a"), str(renamed), str(tmp_path / "a")])
 
     assert [source for source, _ in found] == [
         str(tmp_path / "a" / "deep" / "two.FLAC"),
@@ -193,7 +194,7 @@ def test_find_recordings_walks_folders_and_keeps_explicit_files(tmp_path: Path) 
 
 def test_find_recordings_refuses_missing_paths_by_name(tmp_path: Path) -> None:
     with pytest.raises(NotFound, match="nope.wav"):
-        catalog.find_recordings([str(tmp_path), str(tmp_path / "nope.wav")])
+        collection.find_recordings([str(tmp_path), str(tmp_path / "nope.wav")])
 
 
 def test_recording_row_of_an_unknown_path_is_not_found(database: Database) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Insert, Select, func, literal, select, update
@@ -13,12 +13,13 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from crowdscribe.clock import as_utc, utc_now
 from crowdscribe.errors import InvalidInput, NotFound
-from crowdscribe.storage.models import LedgerEntry, PayoutItem, User
+from crowdscribe.storage.models import LedgerEntry, LedgerState, PayoutItem, User
 from transcribe.payouts import paid_amount
 from transcribe.pricing import CENT, RateCard, default_rate_card, rejected_amount
 
-STATES = ("pending", "credited", "discounted")
+STATES = tuple(LedgerState)
 ZERO = Decimal("0.00")
 
 
@@ -94,20 +95,14 @@ class PayoutLine:
         }
 
 
-def _utc(moment: datetime) -> datetime:
-    # Naive datetimes are taken as UTC: every timestamp in the database is UTC.
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
 def _cents(amount: Decimal | None) -> Decimal:
     return Decimal(amount or 0).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # Built once per dialect (building it cost more than running it): INSERT .. ON CONFLICT DO
 # NOTHING keeps two concurrent accruals of one submission from failing each other.
-_ACCRUE = {
+# One pending entry per counted submission; a second insert (a retry, a re-run flow) is a no-op.
+ACCRUE = {
     dialect: insert(LedgerEntry.__table__).on_conflict_do_nothing(index_elements=["submission_id"])
     for dialect, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
 }
@@ -138,19 +133,19 @@ def accrue(
         "clip_id": clip_id,
         "amount": check_amount(amount),
         "currency": currency,
-        "state": "pending",
-        "created_at": _utc(now) if now else datetime.now(UTC),
+        "state": LedgerState.PENDING,
+        "created_at": utc_now(now),
     }
     session.flush()  # the Core insert below does not autoflush; pending rows may be referenced
     connection = session.connection()
-    connection.execute(_ACCRUE[connection.dialect.name], values)
+    connection.execute(ACCRUE[connection.dialect.name], values)
 
 
 def accruals_from(rows: Select) -> Insert:
     """PostgreSQL: ``accrue`` for each row of ``rows`` (submission_id, user_id, clip_id, amount,
     currency, created_at) as a statement to nest in a larger one, so a submission and its
     pending entry are stored in one round trip. Check each amount with ``check_amount`` first."""
-    pending = rows.add_columns(literal("pending"))
+    pending = rows.add_columns(literal(LedgerState.PENDING.value))
     return (
         postgresql_insert(LedgerEntry.__table__)
         .from_select([*_ACCRUAL_COLUMNS, "state"], pending)
@@ -173,11 +168,13 @@ def settle_submission(
     ).one_or_none()
     if row is None:
         return None
-    if row.state != "pending":
+    if row.state != LedgerState.PENDING:
         return row.state
-    values: dict[str, object] = {"state": "credited", "decided_at": _utc(now)}
+    values: dict[str, object] = {"state": LedgerState.CREDITED, "decided_at": as_utc(now)}
     if not accepted:
-        values.update(state="discounted", amount=rejected_amount(Decimal(row.amount), card))
+        values.update(
+            state=LedgerState.DISCOUNTED, amount=rejected_amount(Decimal(row.amount), card)
+        )
     session.execute(update(LedgerEntry).where(LedgerEntry.id == row.id).values(**values))
     return str(values["state"])
 
@@ -205,7 +202,7 @@ def earnings_for(
     discounted, in ``currency``; by default that of their newest entry (the card's if none)."""
     if session.get(User, user_id) is None:
         raise NotFound(f"there is no person with id {user_id}")
-    midnight = _utc(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = as_utc(now).replace(hour=0, minute=0, second=0, microsecond=0)
     totals = _totals_by_currency(session, user_id)
     today = _totals_by_currency(session, user_id, since=midnight)
     if currency is None:
@@ -222,9 +219,9 @@ def earnings_for(
     return Earnings(
         currency=currency,
         today=_cents(sum(today.get(currency, {}).values(), ZERO)),
-        pending=states["pending"],
-        credited=states["credited"],
-        discounted=states["discounted"],
+        pending=states[LedgerState.PENDING],
+        credited=states[LedgerState.CREDITED],
+        discounted=states[LedgerState.DISCOUNTED],
         paid=paid_amount(session, user_id, currency),
     )
 
@@ -243,21 +240,21 @@ def settlement_report(session: Session, since: datetime | None = None) -> list[P
             func.sum(LedgerEntry.amount),
         )
         .join(User, User.id == LedgerEntry.user_id)
-        .where(LedgerEntry.state.in_(("credited", "discounted")))
+        .where(LedgerEntry.state.in_((LedgerState.CREDITED, LedgerState.DISCOUNTED)))
         .group_by(LedgerEntry.user_id, User.name, LedgerEntry.currency, LedgerEntry.state)
     )
     paid = (
         select(LedgerEntry.user_id, LedgerEntry.currency, func.sum(PayoutItem.amount))
         .join(PayoutItem, PayoutItem.ledger_entry_id == LedgerEntry.id)
-        .where(LedgerEntry.state.in_(("credited", "discounted")))
+        .where(LedgerEntry.state.in_((LedgerState.CREDITED, LedgerState.DISCOUNTED)))
         .group_by(LedgerEntry.user_id, LedgerEntry.currency)
     )
     if since is not None:
-        settled = settled.where(LedgerEntry.decided_at >= _utc(since))
-        paid = paid.where(LedgerEntry.decided_at >= _utc(since))
+        settled = settled.where(LedgerEntry.decided_at >= as_utc(since))
+        paid = paid.where(LedgerEntry.decided_at >= as_utc(since))
     pending = (
         select(LedgerEntry.user_id, LedgerEntry.currency, func.sum(LedgerEntry.amount))
-        .where(LedgerEntry.state == "pending")
+        .where(LedgerEntry.state == LedgerState.PENDING)
         .group_by(LedgerEntry.user_id, LedgerEntry.currency)
     )
     lines: dict[tuple[int, str, str], dict[str, Decimal | int]] = defaultdict(

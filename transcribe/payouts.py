@@ -17,10 +17,11 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from crowdscribe.clock import as_utc
 from crowdscribe.errors import NotFound
 from crowdscribe.storage.models import LedgerEntry, Payout, PayoutItem, User
+from transcribe.dispatch.writes import begin_session_write
 from transcribe.pricing import CENT
-from transcribe.transactions import as_utc, begin_session_write
 
 SETTLED_STATES = ("credited", "discounted")
 PAYOUTS_DIR = "payouts"

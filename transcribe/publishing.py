@@ -13,10 +13,11 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from crowdscribe.clock import utc_now
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
-from crowdscribe.storage.models import Clip, GoldClip, WorkItem
+from crowdscribe.storage.models import Clip, ClipStatus, GoldClip, SlotState, WorkItem
+from transcribe.dispatch.writes import begin_session_write
 from transcribe.pricing import RateCard, price_clip
-from transcribe.transactions import begin_session_write, utc_now
 
 _C = Clip.__table__
 
@@ -49,7 +50,7 @@ def publish_clips(
     begin_session_write(session)
     gold_ids = set(session.scalars(select(GoldClip.clip_id)))
     query = select(_C.c.id, _C.c.duration_s, _C.c.language, _C.c.speaker_group, _C.c.priority)
-    query = query.where(_C.c.status == "collected")
+    query = query.where(_C.c.status == ClipStatus.COLLECTED)
     if project is not None:
         query = query.where(_C.c.project == project)
     # Two publishers at once must not both create the slots of one clip.
@@ -63,7 +64,7 @@ def publish_clips(
         published.append(
             {
                 "id": clip.id,
-                "status": "published",
+                "status": ClipStatus.PUBLISHED,
                 "price": price,
                 "currency": card.currency,
                 "overlap": overlap,
@@ -78,7 +79,7 @@ def publish_clips(
                 "language": clip.language,
                 "priority": clip.priority or 0,
                 "claim_rank": -(clip.priority or 0),
-                "state": "open",
+                "state": SlotState.OPEN,
                 "created_at": now,
             }
             for slot in range(1, overlap + 1)
@@ -135,7 +136,7 @@ def add_slot(session: Session, clip_id: str, now: datetime) -> int:
             language=clip.language,
             priority=clip.priority or 0,
             claim_rank=-(clip.priority or 0),
-            state="open",
+            state=SlotState.OPEN,
             created_at=utc_now(now),
         )
     )

@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -18,13 +18,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from crowdscribe.clock import as_utc, utc_now
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
-from crowdscribe.storage.models import Qualification, User
-from transcribe.transactions import as_utc
+from crowdscribe.storage.models import Qualification, QualificationStatus, User
 
 ROLES = ("coordinator", "transcriber", "reviewer")
-QUALIFIED = "qualified"
-PAUSED = "paused"
+QUALIFIED = QualificationStatus.QUALIFIED
+PAUSED = QualificationStatus.PAUSED
 
 _hasher = PasswordHasher()
 
@@ -232,7 +232,7 @@ def set_qualified(
 ) -> None:
     """Record that a person may work in a language (after an exam pass); clears any pause."""
     language = language.strip().lower()
-    now = now or datetime.now(UTC)
+    now = utc_now(now)
     row = _record(session, user_id, language)
     if row is None:
         session.add(Qualification(user_id=user_id, language=language, status=QUALIFIED, since=now))
@@ -248,7 +248,7 @@ def pause_language(
     if not reason.strip():
         raise InvalidInput("a pause needs a reason the person can read")
     language = language.strip().lower()
-    now = now or datetime.now(UTC)
+    now = utc_now(now)
     row = _record(session, user_id, language)
     if row is None:
         session.add(

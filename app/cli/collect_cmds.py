@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -10,15 +15,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from app.cli import context
 from app.cli.output import JsonlFormat, TableOrJsonl, console, print_rows, rows_table
 from crowdscribe.storage import catalog
-from crowdscribe.storage.catalog import CollectRequest
+from transcribe import collection
+from transcribe.collection import CollectRequest
 
 RECORDING_COLUMNS = ("source", "status", "reason", "duration_s", "clips")
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``collect``, ``recordings`` and ``clips`` to the ``crowdscribe`` app."""
+    """Add ``collect``, ``recordings`` (and ``recordings release``) and ``clips``."""
     app.command(name="collect")(collect)
-    app.command(name="recordings")(recordings)
+    group = typer.Typer(no_args_is_help=False)
+    group.callback(invoke_without_command=True)(recordings)
+    group.command(name="release")(release)
+    app.add_typer(group, name="recordings")
     app.command(name="clips")(clips)
 
 
@@ -39,16 +48,21 @@ def collect(
         str | None, typer.Option("--consent", help="Reference to the signed consent.")
     ] = None,
     max_clip_s: Annotated[
-        float, typer.Option("--max-clip-s", help="Longest clip, in seconds.")
-    ] = 15.0,
+        float | None,
+        typer.Option(
+            "--max-clip-s", help="Longest clip, in seconds [default: CROWDSCRIBE_MAX_CLIP_S, 15]."
+        ),
+    ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 if any recording is rejected.")
     ] = False,
 ) -> None:
     """Cut recordings into clips in their pauses and store them; bad files are recorded with why."""
     # Check everything before starting Prefect, so a typo costs nothing and changes nothing.
-    CollectRequest(language, speaker_group, project, consent, max_clip_s)
-    inputs = catalog.find_recordings(paths)
+    if max_clip_s is None:
+        max_clip_s = context.settings().max_clip_s
+    CollectRequest(language, speaker_group, max_clip_s, project, consent)
+    inputs = collection.find_recordings(paths)
     if not inputs:
         console.print("no audio files found in " + ", ".join(paths) + "; nothing to collect")
         return
@@ -56,14 +70,17 @@ def collect(
 
     from flows.collect import collect as collect_flow
 
-    with Progress(
-        TextColumn("[bold]collect"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-    ) as progress:
+    with (
+        _stopped_by_signals(),
+        Progress(
+            TextColumn("[bold]collect"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+        ) as progress,
+    ):
         bar = progress.add_task("starting Prefect…", total=len(inputs))
 
         def advance(row: dict[str, Any]) -> None:
@@ -88,14 +105,53 @@ def collect(
         raise typer.Exit(1)
 
 
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """Ctrl-C or SIGTERM: stop now with a failing exit code; every recording already stored
+    stays (each is committed on its own) and a re-run does the rest."""
+
+    def stop(signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        message = (
+            f"\nstopped by {name}: recordings already stored stay; "
+            "run the same collect again to finish the rest\n"
+        )
+        os.write(sys.stdout.fileno(), message.encode())
+        # Exit here rather than raise: Prefect's runner would wait for the recordings in
+        # progress (one may take minutes). Their uncommitted work is rolled back, and
+        # their temporary clip files are removed by the next run.
+        os._exit(128 + signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def recordings(
+    ctx: typer.Context,
     output: JsonlFormat = TableOrJsonl.table,
     project: Annotated[str | None, typer.Option("--project", help="Only this project.")] = None,
 ) -> None:
-    """List every collected input with its status and, if refused, why."""
+    """List every collected input with its status and, if refused or held, why."""
+    if ctx.invoked_subcommand is not None:
+        return
     with context.database().session() as session:
         rows = catalog.recording_rows(session, project=project)
     print_rows(rows, output, RECORDING_COLUMNS)
+
+
+def release(
+    source: Annotated[str, typer.Argument(help="The held recording, as listed by `recordings`.")],
+) -> None:
+    """Send a held recording's clips (heavily clipped audio) to paid work after listening to it."""
+    with context.database().session() as session:
+        released = collection.release_recording(session, source)
+    console.print(
+        f"released {source}: {released} clip(s) go to transcribers with the next dispatch"
+    )
 
 
 def clips(

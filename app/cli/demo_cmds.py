@@ -30,7 +30,13 @@ def demo(
     samples: Annotated[
         Path, typer.Option(help="Folder with samples.toml and one folder per language.")
     ] = SAMPLES_DIR,
-    overlap: Annotated[int, typer.Option(min=1, help="Independent transcriptions per clip.")] = 2,
+    overlap: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Independent transcriptions per clip [default: CROWDSCRIBE_DEFAULT_OVERLAP, 2].",
+        ),
+    ] = None,
 ) -> None:
     """Collect the sample recordings, publish their clips, and create demo people to log in with."""
     from flows.collect import collect

@@ -21,6 +21,7 @@ from app.cli.output import (
     print_json,
     print_rows,
 )
+from crowdscribe.clock import utc_now
 from crowdscribe.errors import InvalidInput, NotFound
 from crowdscribe.storage.models import User
 from review.dataset_split import parse_ratios
@@ -93,7 +94,7 @@ def earnings(
         user_id = session.scalar(select(User.id).where(User.name == name))
         if user_id is None:
             raise NotFound(f"there is no person called {name!r}; check the user name")
-        totals = earnings_for(session, user_id, datetime.now(UTC))
+        totals = earnings_for(session, user_id, utc_now())
     if output is TableOrJson.json:
         print_json({"name": name, **totals.to_dict()})
         return

@@ -9,6 +9,7 @@ import typer
 
 from app.cli import context
 from app.cli.output import JsonFormat, TableOrJson, console, print_json, print_rows
+from crowdscribe.clock import utc_now
 from crowdscribe.errors import InvalidInput
 from transcribe.payouts import (
     PAYOUTS_DIR,
@@ -43,7 +44,7 @@ def create(
     """Turn settled, unpaid work into one payout per currency, written as CSV and JSON files in
     the data home, and mark that work paid. Run again, it pays nothing twice."""
     until_at = end_of_day(_parse_date(until))
-    now = datetime.now(UTC)
+    now = utc_now()
     payouts_dir = context.settings().home_dir / PAYOUTS_DIR
     with context.database().session() as session:
         batches = create_payouts(session, until=until_at, payouts_dir=payouts_dir, now=now)

@@ -12,6 +12,7 @@ import typer
 from app.cli import context
 from app.cli.output import JsonlFormat, TableOrJsonl, console, print_rows
 from crowdscribe.errors import InvalidInput
+from crowdscribe.storage.models import QualificationStatus
 from review.gold import add_gold, import_gold_csv
 from transcribe.pricing import load_rate_card
 from transcribe.users import ROLES, create_user, list_people
@@ -90,9 +91,13 @@ def users_list(
                 "name": person.name,
                 "roles": ", ".join(sorted(person.roles)),
                 "languages": ", ".join(person.languages),
-                "qualified": ", ".join(r.language for r in records if r.status == "qualified"),
+                "qualified": ", ".join(
+                    r.language for r in records if r.status == QualificationStatus.QUALIFIED
+                ),
                 "paused": "; ".join(
-                    f"{r.language}: {r.reason}" for r in records if r.status == "paused"
+                    f"{r.language}: {r.reason}"
+                    for r in records
+                    if r.status == QualificationStatus.PAUSED
                 ),
             }
             for person, records in people

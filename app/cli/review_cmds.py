@@ -3,7 +3,6 @@ reviewer, and see each transcriber's accuracy (and who is paused, and why)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -17,6 +16,7 @@ from app.cli.output import (
     print_rows,
     rows_table,
 )
+from crowdscribe.clock import utc_now
 from review.accuracy import accuracy_report
 from review.disputes import dispute_queue
 from transcribe.users import person_by_name
@@ -29,7 +29,17 @@ OUTCOMES = (
 )
 DISPUTE_COLUMNS = ("id", "clip_id", "kind", "language", "project", "agreement_error", "transcripts")
 _cell = cell_format(missing="–", places=3)
-ACCURACY_COLUMNS = ("name", "language", "clips", "error_rate", "status", "reason")
+ACCURACY_COLUMNS = (
+    "name",
+    "language",
+    "clips",
+    "gold_clips",
+    "error_rate",
+    "error_low",
+    "error_high",
+    "status",
+    "reason",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -69,7 +79,7 @@ def disputes(
     state: Annotated[str, typer.Option("--state", help="open or resolved.")] = "open",
 ) -> None:
     """Disputes waiting for a reviewer, oldest first."""
-    now = datetime.now(UTC)
+    now = utc_now()
     with context.database().session() as session:
         rows = [
             summary.to_dict(now)

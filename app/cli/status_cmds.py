@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import typer
 
 from app.cli import context
 from app.cli.output import JsonFormat, TableOrJson, console, print_json, rows_table
+from crowdscribe.clock import utc_now
 from review.campaign_status import CampaignStatus, status_of_campaign
 from transcribe.pricing import load_rate_card
 
@@ -25,7 +24,7 @@ def status(output: JsonFormat = TableOrJson.table) -> None:
     with context.database().session() as session:
         figures = status_of_campaign(
             session,
-            now=datetime.now(UTC),
+            now=utc_now(),
             budgets=settings.project_budgets,
             card=load_rate_card(settings.rates_file),
             default_overlap=settings.default_overlap,

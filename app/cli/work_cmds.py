@@ -23,8 +23,12 @@ def dispatch(
         str | None, typer.Option("--project", help="Only clips of this project.")
     ] = None,
     overlap: Annotated[
-        int, typer.Option("--overlap", help="Independent transcriptions per clip.")
-    ] = 2,
+        int | None,
+        typer.Option(
+            "--overlap",
+            help="Independent transcriptions per clip [default: CROWDSCRIBE_DEFAULT_OVERLAP, 2].",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Publish collected clips: price each and open ``overlap`` transcription slots for it."""

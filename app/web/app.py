@@ -6,11 +6,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
 
+import psycopg
+import psycopg_pool
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.middleware.sessions import SessionMiddleware
 
+from app.web.edge import GuardInput
+from app.web.failures import handle_database_error, handle_invalid_request
 from app.web.recycling import RecycleConnections
 from app.web.routes import auth, coordinator, exam, review, transcriber, transcriber_api
 from app.web.security import SESSION_COOKIE, SESSION_MAX_AGE_S
@@ -18,6 +24,7 @@ from app.web.templating import STATIC_DIR, templates
 from crowdscribe.errors import ConventionError, NotAuthenticated, Refusal
 from crowdscribe.settings import Settings, get_settings
 from crowdscribe.storage.db import Database, open_async_pool, open_database
+from transcribe.limits import MAX_PROBLEMS_SHOWN
 
 
 async def handle_refusal(request: Request, refusal: Refusal) -> Response:
@@ -25,7 +32,9 @@ async def handle_refusal(request: Request, refusal: Refusal) -> Response:
     if request.url.path.startswith("/api/"):
         body: dict = {"detail": refusal.message}
         if isinstance(refusal, ConventionError):
-            body["problems"] = [problem.to_dict() for problem in refusal.problems]
+            shown = refusal.problems[:MAX_PROBLEMS_SHOWN]
+            body["problems"] = [problem.to_dict() for problem in shown]
+            body["problem_count"] = len(refusal.problems)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(refusal, NotAuthenticated) else None
         return JSONResponse(body, status_code=refusal.http_status, headers=headers)
     if isinstance(refusal, NotAuthenticated):
@@ -73,10 +82,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE_S,
         same_site="lax",
-        https_only=False,
+        https_only=settings.secure_cookies,
     )
     app.add_middleware(RecycleConnections)
+    app.add_middleware(GuardInput)
     app.add_exception_handler(Refusal, handle_refusal)
+    app.add_exception_handler(RequestValidationError, handle_invalid_request)
+    for error in (DBAPIError, psycopg.Error, psycopg_pool.PoolTimeout):
+        app.add_exception_handler(error, handle_database_error)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     # The JSON API first: routes are matched in order, and its claims and submits are most of
     # the requests.

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-import weakref
 from collections.abc import Callable, Iterator
 from typing import Annotated, TypeVar
 
@@ -12,47 +9,22 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.web.security import CSRF_FIELD, CSRF_HEADER, csrf_matches, session_user_id
+from app.web.security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    csrf_matches,
+    session_user_id,
+    session_version_of,
+)
 from crowdscribe.errors import Forbidden, NotAuthenticated
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import User
-from transcribe.transactions import WouldWait, without_waiting
-from transcribe.users import Person, authenticate_token, person_from_row, token_digest
+from transcribe.dispatch.writes import WouldWait, without_waiting
+from transcribe.users import Person, authenticate_token, person_from_row
 
 T = TypeVar("T")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# How long a checked API token is trusted without asking the database again: a deactivated
-# person (or a replaced token) is refused at most this long after the change.
-TOKEN_TRUST_S = 30.0
-_TOKEN_CACHE_LIMIT = 10_000
-
-
-class RecentTokens:
-    """API tokens checked in the last ``TOKEN_TRUST_S`` seconds, by SHA-256 digest (never the
-    token itself): a transcriber's every request would otherwise cost a database lookup."""
-
-    def __init__(self, trust_s: float = TOKEN_TRUST_S) -> None:
-        self.trust_s = trust_s
-        self._people: dict[str, tuple[float, Person]] = {}
-        self._guard = threading.Lock()
-
-    def get(self, digest: str) -> Person | None:
-        """The person this digest was found to belong to, if that was recent enough."""
-        found = self._people.get(digest)
-        if found is None or found[0] < time.monotonic():
-            return None
-        return found[1]
-
-    def put(self, digest: str, person: Person) -> None:
-        """Remember a successful lookup (failures are not remembered: a new token works at once)."""
-        with self._guard:
-            if len(self._people) >= _TOKEN_CACHE_LIMIT:
-                self._people.clear()
-            self._people[digest] = (time.monotonic() + self.trust_s, person)
-
-
-_recent_tokens: weakref.WeakKeyDictionary[Database, RecentTokens] = weakref.WeakKeyDictionary()
 
 
 async def get_database(request: Request) -> Database:
@@ -76,8 +48,8 @@ async def run_database_work(database: Database, work: Callable[[], T]) -> T:
     throughput here). A page's session in a worker thread may hold SQLite's write lock until the
     loop runs its commit, so ``work`` gives way (``WouldWait``, before any write) and runs in a
     worker thread instead; it must therefore be safe to start again. (On PostgreSQL claims and
-    submits take ``transcribe.async_queue`` instead; only an app whose lifespan never ran, so
-    has no async pool, sends them here, where they block for their round trips.)
+    submits take ``transcribe.dispatch.async_runner`` instead; only an app whose lifespan never
+    ran, so has no async pool, sends them here, where they block for their round trips.)
     """
     try:
         with without_waiting():
@@ -101,9 +73,9 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def _person_by_id(session: Session, user_id: int) -> Person | None:
+def _person_by_id(session: Session, user_id: int, version: int | None) -> Person | None:
     user = session.get(User, user_id)
-    if user is None or not user.active:
+    if user is None or not user.active or user.session_version != version:
         return None
     return person_from_row(user)
 
@@ -117,17 +89,10 @@ def _bearer_token(request: Request) -> str | None:
 
 
 def _person_for_token(database: Database, token: str) -> Person:
-    recent = _recent_tokens.get(database)
-    if recent is None:
-        recent = _recent_tokens.setdefault(database, RecentTokens())
-    digest = token_digest(token)
-    person = recent.get(digest)
+    with database.session() as session:
+        person = authenticate_token(session, token)
     if person is None:
-        with database.session() as session:
-            person = authenticate_token(session, token)
-        if person is None:
-            raise NotAuthenticated("That access token is not valid; ask your coordinator.")
-        recent.put(digest, person)
+        raise NotAuthenticated("That access token is not valid; ask your coordinator.")
     return person
 
 
@@ -136,7 +101,7 @@ def _person_for_cookie(request: Request, database: Database) -> Person:
     if user_id is None:
         raise NotAuthenticated("Please log in.")
     with database.session() as session:
-        person = _person_by_id(session, user_id)
+        person = _person_by_id(session, user_id, session_version_of(request))
     if person is None:
         raise NotAuthenticated("Please log in.")
     cookie_write = request.url.path.startswith("/api/") and request.method in UNSAFE_METHODS
@@ -150,17 +115,16 @@ async def current_person(request: Request) -> Person:
 
     A cookie-authenticated write to the JSON API (a page's own script) must also carry the
     session's CSRF token in ``X-CSRF-Token``; bearer requests need none (no ambient credential).
-    A token checked in the last ``TOKEN_TRUST_S`` seconds is answered from memory on the event
-    loop; other lookups run in a worker thread with their own short transaction, so a request
-    never sits on a pooled connection while it waits for a thread.
+    Every request asks the database (an indexed lookup), so a token replaced, a person
+    deactivated or a session ended is refused on the very next request. SQLite answers on the
+    event loop in microseconds; PostgreSQL's round trip is made from a worker thread.
     """
     database: Database = request.app.state.database
     token = _bearer_token(request)
-    if token is not None:
-        recent = _recent_tokens.get(database)
-        person = recent.get(token_digest(token)) if recent is not None else None
-        if person is None:
-            person = await run_in_threadpool(_person_for_token, database, token)
+    if token is not None and database.dialect == "sqlite":
+        person = _person_for_token(database, token)
+    elif token is not None:
+        person = await run_in_threadpool(_person_for_token, database, token)
     else:
         person = await run_in_threadpool(_person_for_cookie, request, database)
     request.state.person = person

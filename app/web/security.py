@@ -17,6 +17,7 @@ SESSION_MAX_AGE_S = 14 * 24 * 3600
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 USER_KEY = "uid"
+VERSION_KEY = "sv"
 CSRF_KEY = "csrf"
 NOTICE_KEY = "notice"
 
@@ -38,10 +39,12 @@ def csrf_matches(request: Request, presented: str | None) -> bool:
     return hmac.compare_digest(expected.encode(), presented.encode())
 
 
-def log_in(request: Request, user_id: int) -> None:
-    """Start a fresh session for ``user_id``: a new CSRF token so a pre-login one is useless."""
+def log_in(request: Request, user_id: int, session_version: int) -> None:
+    """Start a fresh session for ``user_id``: a new CSRF token so a pre-login one is useless.
+    The cookie is good while the person's ``session_version`` stays the same."""
     request.session.clear()
     request.session[USER_KEY] = user_id
+    request.session[VERSION_KEY] = session_version
     request.session[CSRF_KEY] = secrets.token_urlsafe(32)
 
 
@@ -53,6 +56,12 @@ def log_out(request: Request) -> None:
 def session_user_id(request: Request) -> int | None:
     """The id stored in the signed session cookie, if any."""
     value = request.session.get(USER_KEY)
+    return value if isinstance(value, int) else None
+
+
+def session_version_of(request: Request) -> int | None:
+    """The session version the cookie was issued under, if any."""
+    value = request.session.get(VERSION_KEY)
     return value if isinstance(value, int) else None
 
 

@@ -1,28 +1,32 @@
-"""Serving the web app from one process per core, each with its own listening socket.
+"""Serving the web app from one process per core under uvicorn's supervisor, each process on a
+listening socket of its own.
 
 uvicorn's own ``--workers`` shares one socket among the processes, and whichever wakes first
 accepts every connection waiting: 50 transcribers connecting at once then pile onto one process
-(41 of 50 on one, 9 on the other, seen here) and stay there. With ``SO_REUSEPORT`` every
-process listens on the port itself and the kernel spreads new connections across them at
-random; ``app.web.recycling`` re-spreads long-lived ones from time to time.
+(41 of 50 on one, 9 on the other, seen here) and stay there. With ``SO_REUSEPORT`` the kernel
+spreads new connections across one socket per worker slot; ``app.web.recycling`` re-spreads
+long-lived ones from time to time. uvicorn's ``Multiprocess`` supervisor replaces a worker that
+dies (its slot's socket stays open in the parent, so connections wait in its backlog for the
+replacement instead of being refused) and drains requests in flight on SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.connection
-import signal
 import socket
 
 import uvicorn
+from uvicorn.supervisors.multiprocess import Multiprocess
 
 APP = "app.web.app:create_app"
 BACKLOG = 2048
-STOP_WAIT_S = 15.0
+# Requests in flight get this long to finish after SIGTERM before their connections are closed.
+GRACEFUL_SHUTDOWN_S = 15
+# A worker that does not answer the supervisor's ping for this long is replaced.
+HEALTHCHECK_TIMEOUT_S = 10
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket listening on ``host:port`` that other processes may listen on as well."""
+    """A TCP socket listening on ``host:port`` that other sockets of this server may share."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -36,46 +40,61 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _serve_one(host: str, port: int, access_log: bool) -> None:
-    """One server process: its own socket on the shared port, one event loop."""
-    sock = listening_socket(host, port)
-    config = uvicorn.Config(APP, factory=True, host=host, port=port, access_log=access_log)
-    uvicorn.Server(config).run(sockets=[sock])
+class SlotSockets(Multiprocess):
+    """uvicorn's supervisor, handing each worker slot its own socket instead of one for all.
+
+    ``Multiprocess`` starts and restarts workers with ``Process(config, self.sockets)``; here
+    ``sockets`` answers with the socket of the slot being filled: the first slot whose worker
+    has exited, else the next new one (at start-up), else (a SIGHUP rolling restart, while the
+    old worker still serves) round robin.
+    """
+
+    def __init__(self, config: uvicorn.Config, slot_sockets: list[socket.socket]) -> None:
+        self._slot_sockets = slot_sockets
+        self._next_rolling = 0
+        super().__init__(config, sockets=[])
+
+    @property
+    def sockets(self) -> list[socket.socket]:
+        for slot, process in enumerate(self.processes):
+            if process.exitcode is not None:
+                return [self._slot_sockets[slot]]
+        if len(self.processes) < len(self._slot_sockets):
+            return [self._slot_sockets[len(self.processes)]]
+        self._next_rolling = (self._next_rolling + 1) % len(self._slot_sockets)
+        return [self._slot_sockets[self._next_rolling]]
+
+    @sockets.setter
+    def sockets(self, _value: list[socket.socket]) -> None:
+        """``Multiprocess.__init__`` assigns the shared list; the slots replace it."""
+
+
+def server_config(host: str, port: int, workers: int, access_log: bool) -> uvicorn.Config:
+    """How every server process runs the app."""
+    return uvicorn.Config(
+        APP,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        backlog=BACKLOG,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        timeout_worker_healthcheck=HEALTHCHECK_TIMEOUT_S,
+    )
 
 
 def serve(host: str, port: int, workers: int, access_log: bool = True) -> int:
-    """Run ``workers`` server processes until interrupted (or one of them dies); exit status."""
-    if workers == 1:
-        _serve_one(host, port, access_log)
-        return 0
-    # Bound here first, so a port already taken is reported once, before any worker starts.
-    listening_socket(host, port).close()
-    spawn = multiprocessing.get_context("spawn")
-    processes = [
-        spawn.Process(target=_serve_one, args=(host, port, access_log)) for _ in range(workers)
-    ]
-    stopping = False
-
-    def stop(_signal: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    """Serve until SIGINT/SIGTERM with ``workers`` supervised processes; the exit status."""
+    config = server_config(host, port, workers, access_log)
+    slot_sockets = [listening_socket(host, port) for _ in range(workers)]
     try:
-        for process in processes:
-            process.start()
-        sentinels = [process.sentinel for process in processes]
-        while not stopping and not any(process.exitcode is not None for process in processes):
-            multiprocessing.connection.wait(sentinels, timeout=0.5)
+        if workers == 1:
+            server = uvicorn.Server(config)
+            server.run(sockets=slot_sockets)
+            return 0 if server.started else 1
+        SlotSockets(config, slot_sockets).run()
+        return 0
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        for process in processes:
-            if process.is_alive():
-                process.terminate()  # SIGTERM: uvicorn finishes requests in flight, then exits
-        for process in processes:
-            process.join(STOP_WAIT_S)
-            if process.is_alive():
-                process.kill()
-                process.join()
-    return 0 if stopping else 1
+        for sock in slot_sockets:
+            sock.close()

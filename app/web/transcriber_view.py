@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crowdscribe.errors import Forbidden, NotFound
 from crowdscribe.settings import Settings
-from crowdscribe.storage.models import ExamAttempt, Qualification
+from review.standing import ExamStanding, ExamState, exam_standings
+from transcribe.dispatch.holding import held_clip_path
 from transcribe.ledger import Earnings, earnings_for
-from transcribe.queue import held_clip_path
 from transcribe.users import Person
 
 NO_SUCH_CLIP = "You do not hold a clip with that id; take one from the start page."
-
-
-@dataclass(frozen=True)
-class ExamStanding:
-    """Where a person stands in one of their languages, for the home page and ``/me``."""
-
-    language: str
-    state: str  # qualified | paused | in_progress | failed | not_taken
-    detail: str | None
-    retake_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -36,57 +25,15 @@ class Standing:
     earnings: Earnings
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def exam_standings(
-    session: Session, settings: Settings, person: Person, now: datetime
-) -> list[ExamStanding]:
-    """Per language: qualified, paused (why), exam in progress, failed (retake time), not taken."""
-    records = {
-        row.language: row
-        for row in session.scalars(select(Qualification).where(Qualification.user_id == person.id))
-    }
-    attempts: dict[str, ExamAttempt] = {}
-    for attempt in session.scalars(
-        select(ExamAttempt).where(ExamAttempt.user_id == person.id).order_by(ExamAttempt.id)
-    ):
-        attempts[attempt.language] = attempt
-    standings = []
-    for language in person.languages:
-        record, attempt = records.get(language), attempts.get(language)
-        if record is not None and record.status == "qualified":
-            standings.append(ExamStanding(language, "qualified", None, None))
-            continue
-        if attempt is not None and attempt.finished_at is None:
-            standings.append(ExamStanding(language, "in_progress", None, None))
-            continue
-        retake_at = None
-        if attempt is not None and attempt.finished_at is not None:
-            retake_at = _aware(attempt.finished_at) + timedelta(seconds=settings.exam_cooldown_s)
-            if retake_at <= now:
-                retake_at = None
-        if record is not None:
-            standings.append(ExamStanding(language, "paused", record.reason, retake_at))
-        elif attempt is not None:
-            detail = (
-                f"error rate {attempt.error_rate:.0%}" if attempt.error_rate is not None else None
-            )
-            standings.append(ExamStanding(language, "failed", detail, retake_at))
-        else:
-            standings.append(ExamStanding(language, "not_taken", None, None))
-    return standings
-
-
 def person_standing(
     session: Session, settings: Settings, person: Person, now: datetime
 ) -> Standing:
     """Qualified languages, exam standings and earnings of one person."""
-    standings = exam_standings(session, settings, person, now)
+    standings = exam_standings(
+        session, person.id, person.languages, cooldown_s=settings.exam_cooldown_s, now=now
+    )
     return Standing(
-        qualified=[s.language for s in standings if s.state == "qualified"],
+        qualified=[s.language for s in standings if s.state == ExamState.QUALIFIED],
         exams=standings,
         earnings=earnings_for(session, person.id, now),
     )

@@ -53,21 +53,22 @@ def make_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _tune_sqlite)
         return engine
-    # No ping on every checkout (a round trip per request): a connection the server dropped
-    # fails once, invalidates the pool, and run_write retries such a failure on a new one.
+    # A ping on checkout: after a server restart every pooled connection is dead, and without
+    # it each one failed a request once (claims and submits take the async pool, not this one).
     # 30 per process keeps two web workers plus the CLI under PostgreSQL's default 100.
     return create_engine(
         url,
         pool_size=20,
         max_overflow=10,
         pool_recycle=1800,
+        pool_pre_ping=True,
         connect_args={"options": POSTGRES_OPTIONS},
     )
 
 
 async def open_async_pool(url: str, size: int = ASYNC_POOL_SIZE) -> AsyncConnectionPool:
     """PostgreSQL: psycopg async connections in autocommit, rows with named columns, for work
-    that must not block an event loop (``transcribe.async_queue``). Close it when done."""
+    that must not block an event loop (``transcribe.dispatch.async_runner``). Close it when done."""
     conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     pool = AsyncConnectionPool(
         conninfo,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -21,16 +22,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from crowdscribe.clock import utc_now
+
 MONEY = Numeric(14, 4)
-
-
-def utcnow() -> datetime:
-    """Timezone-aware now; every timestamp in the database is UTC."""
-    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class RecordingStatus(StrEnum):
+    SEGMENTED = "segmented"
+    # Segmented, but its clips wait for a coordinator (heavy clipping) before paid work.
+    HELD = "held"
+    NO_SPEECH = "no_speech"
+    REJECTED = "rejected"
 
 
 class Recording(Base):
@@ -42,7 +48,7 @@ class Recording(Base):
     source: Mapped[str] = mapped_column(Text)
     source_path: Mapped[str] = mapped_column(Text, unique=True)
     digest: Mapped[str | None] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # RecordingStatus
     reason: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(32))
     speaker_group: Mapped[str] = mapped_column(String(32))
@@ -58,8 +64,21 @@ class Recording(Base):
     speech_ratio: Mapped[float | None] = mapped_column(Float)
     snr_db: Mapped[float | None] = mapped_column(Float)
     clip_count: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class ClipStatus(StrEnum):
+    """collected -> published -> agreed | disputed -> resolved | unusable (held: collected from a
+    recording a coordinator must release first)"""
+
+    COLLECTED = "collected"
+    HELD = "held"
+    PUBLISHED = "published"
+    AGREED = "agreed"
+    DISPUTED = "disputed"
+    RESOLVED = "resolved"
+    UNUSABLE = "unusable"
 
 
 class Clip(Base):
@@ -76,8 +95,7 @@ class Clip(Base):
     language: Mapped[str] = mapped_column(String(32), index=True)
     speaker_group: Mapped[str] = mapped_column(String(32))
     project: Mapped[str] = mapped_column(String(64), index=True)
-    # collected -> published -> agreed | disputed -> resolved | unusable
-    status: Mapped[str] = mapped_column(String(16), index=True, default="collected")
+    status: Mapped[str] = mapped_column(String(16), index=True, default=ClipStatus.COLLECTED)
     peaks: Mapped[list | None] = mapped_column(JSON)
     price: Mapped[Decimal | None] = mapped_column(MONEY)
     currency: Mapped[str | None] = mapped_column(String(3))
@@ -88,7 +106,7 @@ class Clip(Base):
     agreement_error: Mapped[float | None] = mapped_column(Float)
     decision: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class User(Base):
@@ -103,7 +121,14 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # Raised to end every signed-in browser session of this person at once (logout, revocation).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class QualificationStatus(StrEnum):
+    QUALIFIED = "qualified"
+    PAUSED = "paused"
 
 
 class Qualification(Base):
@@ -115,9 +140,9 @@ class Qualification(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     language: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16))  # qualified | paused
+    status: Mapped[str] = mapped_column(String(16))  # QualificationStatus
     reason: Mapped[str | None] = mapped_column(Text)
-    since: Mapped[datetime] = mapped_column(default=utcnow)
+    since: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class GoldClip(Base):
@@ -127,7 +152,7 @@ class GoldClip(Base):
 
     clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"), primary_key=True)
     reference_text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class ExamAttempt(Base):
@@ -140,7 +165,7 @@ class ExamAttempt(Base):
     language: Mapped[str] = mapped_column(String(32))
     clip_ids: Mapped[list] = mapped_column(JSON)
     threshold: Mapped[float] = mapped_column(Float)
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(default=utc_now)
     finished_at: Mapped[datetime | None] = mapped_column()
     error_rate: Mapped[float | None] = mapped_column(Float)
     passed: Mapped[bool | None] = mapped_column(Boolean)
@@ -157,6 +182,14 @@ class ExamAnswer(Base):
     error_rate: Mapped[float] = mapped_column(Float)
 
 
+class SlotState(StrEnum):
+    """One of a clip's overlap slots: open to claim, leased to someone, or done."""
+
+    OPEN = "open"
+    LEASED = "leased"
+    DONE = "done"
+
+
 class WorkItem(Base):
     """One transcription slot of a published clip; a clip with overlap N has N slots."""
 
@@ -170,16 +203,16 @@ class WorkItem(Base):
             "language",
             "claim_rank",
             "id",
-            postgresql_where=text("state = 'open'"),
-            sqlite_where=text("state = 'open'"),
+            postgresql_where=text(f"state = '{SlotState.OPEN}'"),
+            sqlite_where=text(f"state = '{SlotState.OPEN}'"),
         ),
         # Leases by expiry: the ones run out (usually none) without reading the ones held.
         Index(
             "ix_work_items_leased",
             "language",
             "lease_expires_at",
-            postgresql_where=text("state = 'leased'"),
-            sqlite_where=text("state = 'leased'"),
+            postgresql_where=text(f"state = '{SlotState.LEASED}'"),
+            sqlite_where=text(f"state = '{SlotState.LEASED}'"),
         ),
     )
 
@@ -190,10 +223,17 @@ class WorkItem(Base):
     priority: Mapped[int] = mapped_column(Integer, default=0)
     # -priority: claims go by priority desc then id asc, and one ascending index serves that.
     claim_rank: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[str] = mapped_column(String(16), default="open")  # open | leased | done
+    state: Mapped[str] = mapped_column(String(16), default=SlotState.OPEN)
     assignment_id: Mapped[str | None] = mapped_column(String(32))
     lease_expires_at: Mapped[datetime | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class AssignmentState(StrEnum):
+    LEASED = "leased"
+    SUBMITTED = "submitted"
+    SKIPPED = "skipped"
+    EXPIRED = "expired"
 
 
 class Assignment(Base):
@@ -209,29 +249,46 @@ class Assignment(Base):
     work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"), index=True)
     clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    state: Mapped[str] = mapped_column(String(16), default="leased")
+    state: Mapped[str] = mapped_column(String(16), default=AssignmentState.LEASED)
     skip_reason: Mapped[str | None] = mapped_column(String(32))
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
-    leased_at: Mapped[datetime] = mapped_column(default=utcnow)
+    leased_at: Mapped[datetime] = mapped_column(default=utc_now)
     lease_expires_at: Mapped[datetime] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class SubmissionStatus(StrEnum):
+    """Counted toward agreement and pay, or late (the lease had run out; kept, not counted)."""
+
+    COUNTED = "counted"
+    LATE = "late"
 
 
 class Submission(Base):
     """A transcript as the person typed it; ``counted`` ones fill a slot, ``late`` ones are kept."""
 
     __tablename__ = "submissions"
+    # A request id is the person's own: two people choosing the same one never collide.
+    __table_args__ = (
+        UniqueConstraint("user_id", "request_id", name="uq_submissions_user_request"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assignment_id: Mapped[str] = mapped_column(ForeignKey("assignments.id"), unique=True)
     clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
-    request_id: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="counted")  # counted | late
+    request_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=SubmissionStatus.COUNTED)
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
     error_vs_final: Mapped[float | None] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class LedgerState(StrEnum):
+    PENDING = "pending"
+    CREDITED = "credited"
+    DISCOUNTED = "discounted"
 
 
 class LedgerEntry(Base):
@@ -246,9 +303,25 @@ class LedgerEntry(Base):
     clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"))
     amount: Mapped[Decimal] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|credited|discounted
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), default=LedgerState.PENDING)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
     decided_at: Mapped[datetime | None] = mapped_column()
+
+
+class DisputeKind(StrEnum):
+    DISAGREEMENT = "disagreement"
+    BAD_AUDIO = "bad_audio"
+
+
+class DisputeState(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class DisputeResolution(StrEnum):
+    ACCEPTED = "accepted"
+    EDITED = "edited"
+    UNUSABLE = "unusable"
 
 
 class Dispute(Base):
@@ -258,17 +331,26 @@ class Dispute(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))  # disagreement | bad_audio
-    state: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # DisputeKind
+    state: Mapped[str] = mapped_column(String(16), default=DisputeState.OPEN, index=True)
     agreement_error: Mapped[float | None] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
     resolved_at: Mapped[datetime | None] = mapped_column()
     resolver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    resolution: Mapped[str | None] = mapped_column(String(16))  # accepted | edited | unusable
+    resolution: Mapped[str | None] = mapped_column(String(16))  # DisputeResolution
     reason_code: Mapped[str | None] = mapped_column(String(32))
     final_text: Mapped[str | None] = mapped_column(Text)
 
 
+class LoginFailure(Base):
+    """One failed sign-in, under the name tried and under the address it came from: recent ones
+    throttle further tries (``transcribe.access``)."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)  # "name:…" or "address:…"
+    failed_at: Mapped[datetime] = mapped_column(index=True)
 class Payout(Base):
     """One payout batch in one currency: settled, unpaid ledger entries up to ``until_at``,
     written to a file for the payment run; its items say which entries it paid."""
@@ -282,7 +364,7 @@ class Payout(Base):
     entries: Mapped[int] = mapped_column(Integer)
     people: Mapped[int] = mapped_column(Integer)
     file_path: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class PayoutItem(Base):

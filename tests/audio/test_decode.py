@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -105,3 +106,41 @@ def test_random_bytes_are_not_audio(tmp_path: Path) -> None:
 def test_missing_file_is_an_os_error_not_a_refusal(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         load_audio(tmp_path / "gone.wav")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_samples_are_corrupt_not_silence(
+    tmp_path: Path, speech_16k: np.ndarray, bad: float
+) -> None:
+    samples = speech_16k.copy()
+    samples[RATE_HZ : RATE_HZ + 10] = bad
+    path = tmp_path / "float.wav"
+    sf.write(path, samples, RATE_HZ, subtype="FLOAT")
+    with pytest.raises(UnreadableAudio) as refusal:
+        load_audio(path)
+    assert refusal.value.reason.startswith("corrupt: 10 sample frame(s) are not numbers")
+    assert "the first at 1.00 s" in refusal.value.reason
+
+
+@pytest.mark.parametrize("source", ["sox", "libsndfile"])
+def test_mp3_cut_short_is_truncated_not_a_shorter_recording(
+    tmp_path: Path, speech_16k: np.ndarray, source: str
+) -> None:
+    if source == "sox":  # CBR frames and nothing else: only the cut last frame tells
+        whole = (Path(__file__).parents[2] / "samples" / "en" / "zoo_trip.mp3").read_bytes()
+    else:
+        sf.write(tmp_path / "whole.mp3", np.tile(speech_16k, 3), RATE_HZ, format="MP3")
+        whole = (tmp_path / "whole.mp3").read_bytes()
+    (tmp_path / "cut.mp3").write_bytes(whole[: int(len(whole) * 0.3)])
+    with pytest.raises(UnreadableAudio) as refusal:
+        load_audio(tmp_path / "cut.mp3")
+    assert refusal.value.reason.startswith("truncated: the MP3")
+
+
+def test_fifos_and_devices_are_refused_without_being_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)  # opening it for reading would block until a writer came
+    with pytest.raises(UnreadableAudio, match=r"not a regular file: pipe.wav is a FIFO"):
+        load_audio(fifo)
+    with pytest.raises(UnreadableAudio, match="is a character device"):
+        load_audio(Path("/dev/zero"))

@@ -100,4 +100,4 @@ def test_missing_file_propagates_for_a_retry(tmp_path: Path) -> None:
 def test_waveform_peaks_follow_the_signal() -> None:
     signal = np.concatenate([np.zeros(3000), 0.5 * np.ones(3000)]).astype(np.float32)
     peaks = waveform_peaks(signal, bins=10)
-    assert peaks == [0.0] * 5 + [0.5] * 5
+    assert peaks.tolist() == [0.0] * 5 + [0.5] * 5

@@ -160,17 +160,26 @@ def test_bad_language_or_speaker_group_exits_2_with_a_clear_message(
     assert message in result.stderr
 
 
-def test_killed_run_keeps_what_was_collected_and_rerun_finishes(
-    env: dict[str, str], tmp_path: Path
+def long_recording(path: Path, minutes: float) -> Path:
+    """A recording long enough that a run is still busy with it when it is stopped."""
+    short = speak(path.with_suffix(".short.wav"), "The boat sailed on across the wide lake.")
+    repeats = int(minutes * 60 / 3)
+    subprocess.run(["sox", str(short), str(path), "repeat", str(repeats)], check=True)
+    short.unlink()
+    return path
+
+
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+def test_stopped_run_keeps_what_was_collected_and_rerun_finishes(
+    env: dict[str, str], tmp_path: Path, stop: signal.Signals
 ) -> None:
     folder = tmp_path / "batch"
     folder.mkdir()
     for n, text in enumerate(("The cat sat in the sun.", "Rain fell on the roof.", "A bell rang.")):
         speak(folder / f"take{n}.wav", text)
-    stuck = folder / "stuck.wav"
-    os.mkfifo(stuck)  # reading it blocks forever: the run is still busy when we kill it
+    busy = long_recording(folder / "a_long_day.wav", 60)  # submitted first, still running
     own_env = {**env, "CROWDSCRIBE_HOME": str(tmp_path / "home")}
-    args = ["collect", str(folder), str(stuck), "--language", "en", "--speaker-group", "adult"]
+    args = ["collect", str(folder), "--language", "en", "--speaker-group", "adult"]
     run = subprocess.Popen(
         [str(CROWDSCRIBE), *args], env=own_env, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -181,24 +190,58 @@ def test_killed_run_keeps_what_was_collected_and_rerun_finishes(
         while _stored(database) < 3:
             assert time.monotonic() < deadline and run.poll() is None, "the run never got going"
             time.sleep(0.1)
+        assert _stored(database) == 3, "the long recording finished before the stop"
+        os.kill(run.pid, stop)
+        # SIGTERM and Ctrl-C stop the run promptly, with a failing exit code.
+        returncode = run.wait(timeout=30)
+        assert returncode != 0
     finally:
-        os.killpg(run.pid, signal.SIGKILL)
-        run.wait()
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
 
-    stuck.unlink()
-    speak(stuck, "Now the last one is a real recording.")
+    busy.unlink()
+    speak(busy, "Now the last one is a short recording.")
     rerun = crowdscribe(own_env, *args)
 
     assert rerun.returncode == 0, rerun.stderr
     assert "3 already collected" in rerun.stdout
     rows = jsonl(crowdscribe(own_env, "recordings", "--format", "jsonl"))
     assert sorted(Path(row["source"]).name for row in rows) == [
-        "stuck.wav", "take0.wav", "take1.wav", "take2.wav",
+        "a_long_day.wav", "take0.wav", "take1.wav", "take2.wav",
     ]  # fmt: skip
     assert {row["status"] for row in rows} == {"segmented"}
     clips = jsonl(crowdscribe(own_env, "clips", "--format", "jsonl"))
     assert len(clips) == sum(row["clips"] for row in rows)
     assert all(Path(clip["audio_path"]).is_file() for clip in clips)
+    assert not list((tmp_path / "home" / "clips").glob("*.tmp"))
+
+
+def test_held_recording_is_released_by_a_coordinator(env: dict[str, str], tmp_path: Path) -> None:
+    take = speak(tmp_path / "loud.wav", "The drummer played far too loud for the microphone.")
+    subprocess.run(["sox", str(take), str(tmp_path / "clipped.wav"), "gain", "24"], check=True)
+    own_env = {**env, "CROWDSCRIBE_HOME": str(tmp_path / "home")}
+    clipped = str(tmp_path / "clipped.wav")
+    collected = crowdscribe(
+        own_env, "collect", clipped, "--language", "en", "--speaker-group", "adult"
+    )
+    assert collected.returncode == 0, collected.stderr
+    assert "1 held" in collected.stdout
+    [row] = jsonl(crowdscribe(own_env, "recordings", "--format", "jsonl"))
+    assert row["status"] == "held" and row["reason"].startswith("heavy clipping")
+    held = jsonl(crowdscribe(own_env, "clips", "--format", "jsonl", "--status", "held"))
+    assert len(held) == row["clips"] >= 1
+
+    released = crowdscribe(own_env, "recordings", "release", clipped)
+
+    assert released.returncode == 0, released.stderr
+    assert f"released {clipped}: {row['clips']} clip(s)" in released.stdout
+    collected_clips = jsonl(
+        crowdscribe(own_env, "clips", "--format", "jsonl", "--status", "collected")
+    )
+    assert len(collected_clips) == row["clips"]
+    again = crowdscribe(own_env, "recordings", "release", clipped)
+    assert again.returncode == 2 and "not held" in again.stderr
 
 
 def _stored(database: Path) -> int:

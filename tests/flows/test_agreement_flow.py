@@ -33,11 +33,15 @@ def test_agreement_flow_decides_each_clip_once(settings, sqlite_database) -> Non
     english = [world.add_clip(database, settings) for _ in range(4)]
     chinese = world.add_clip(database, settings, language="yue")
     world.publish(database)
-    ann, bob, cat = (world.add_person(database, n, ("en", "yue")) for n in ("ann", "bob", "cat"))
-    # clip 1 identical, clip 2 near-identical, clip 3 disagrees, clip 4 bad audio twice.
-    for text in (TRUTH, DROPPED_REPETITION, OTHER):
+    ann, bob, cat, dan = (
+        world.add_person(database, n, ("en", "yue")) for n in ("ann", "bob", "cat", "dan")
+    )
+    # clip 1 identical, clip 2 near-identical, clip 3 disagrees, clip 4 bad audio twice. Clip 3's
+    # second writer is new (nothing of theirs is scored in any batch), so one more person is
+    # asked before a reviewer; known, trusted writers far apart would go to review at once.
+    for text, writer in ((TRUTH, bob), (DROPPED_REPETITION, bob), (OTHER, dan)):
         world.transcribe(database, ann, TRUTH)
-        world.transcribe(database, bob, text)
+        world.transcribe(database, writer, text)
     world.skip(database, ann, "bad_audio")
     world.skip(database, bob, "bad_audio")
     world.transcribe(database, ann, CHINESE, "yue")

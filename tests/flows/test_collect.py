@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +20,7 @@ from crowdscribe.settings import Settings
 from crowdscribe.storage import catalog
 from crowdscribe.storage.db import Database, open_database
 from flows.collect import collect
+from transcribe import collection
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -269,3 +273,71 @@ def test_parallel_collect_into_postgresql_pays_each_content_once(
         str(tmp_path / n) for n in ("s0.wav", "s0-again.wav")
     }
     assert len(clips) == sum(row["clips"] for row in rows.values())
+
+
+def test_clips_are_no_longer_than_the_configured_max_clip_s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    talk = speak(tmp_path / "talk.wav", " ".join(SENTENCES))
+    monkeypatch.setenv("CROWDSCRIBE_MAX_CLIP_S", "3.5")
+    run([talk], tmp_path / "home")
+    durations = [clip["duration_s"] for clip in clip_rows(tmp_path / "home")]
+    assert len(durations) >= 2
+    assert max(durations) <= 3.5 + 1e-6
+
+
+def test_hostile_audio_is_refused_or_held_never_paid_silently(tmp_path: Path) -> None:
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    speech, rate = soundfile.read(speak(tmp_path / "s.wav", SENTENCES[0]), dtype="float32")
+    soundfile.write(folder / "clipped.wav", np.clip(speech * 8, -1, 1), rate, subtype="PCM_16")
+    corrupt = speech.copy()
+    corrupt[rate : rate + 100] = np.inf
+    corrupt[2 * rate] = np.nan
+    soundfile.write(folder / "nan.wav", corrupt, rate, subtype="FLOAT")
+    whole = (Path(__file__).parents[2] / "samples" / "en" / "zoo_trip.mp3").read_bytes()
+    (folder / "cut.mp3").write_bytes(whole[: int(len(whole) * 0.3)])
+    os.mkfifo(folder / "pipe.wav")  # named explicitly: refused, never opened (no hang)
+    home = tmp_path / "home"
+
+    summary = run([folder, folder / "pipe.wav"], home)
+
+    rows = rows_by_name(home)
+    assert summary["statuses"] == {"held": 1, "rejected": 3}
+    assert rows["clipped.wav"]["reason"].startswith("heavy clipping: ")
+    assert rows["clipped.wav"]["clipping_ratio"] >= 0.01 and rows["clipped.wav"]["clips"] >= 1
+    assert rows["nan.wav"]["reason"].startswith("corrupt: 101 sample frame(s) are not numbers")
+    assert rows["cut.mp3"]["reason"].startswith("truncated: the MP3 breaks off")
+    assert rows["pipe.wav"]["reason"] == (
+        "not a regular file: pipe.wav is a FIFO (named pipe); copy the audio to a file"
+    )
+    json.dumps(list(rows.values()), allow_nan=False)  # no Infinity/NaN reaches a manifest
+    assert {clip["status"] for clip in clip_rows(home)} == {"held"}
+
+    database = open_database(Settings(home=home).resolved_database_url)
+    with database.session() as session:
+        released = collection.release_recording(session, str(folder / "clipped.wav"))
+    with pytest.raises(InvalidInput, match="not held"), database.session() as session:
+        collection.release_recording(session, str(folder / "nan.wav"))
+    database.dispose()
+    assert released == rows["clipped.wav"]["clips"]
+    assert {clip["status"] for clip in clip_rows(home)} == {"collected"}
+    assert rows_by_name(home)["clipped.wav"]["status"] == "segmented"
+
+
+def test_stale_temporary_clips_are_removed_on_the_next_run(tmp_path: Path) -> None:
+    clips = tmp_path / "home" / "clips"
+    clips.mkdir(parents=True)
+    now = time.time()
+    orphan = clips / ".c00000000000000000001.999999999.tmp"  # its writer is gone
+    abandoned = clips / f".c00000000000000000002.{os.getpid()}.tmp"  # untouched for 20 min
+    writing = clips / f".c00000000000000000003.{os.getpid()}.tmp"  # being written now
+    for path, age_s in ((orphan, 120), (abandoned, 1200), (writing, 0)):
+        path.write_bytes(b"fLaC partial")
+        os.utime(path, (now - age_s, now - age_s))
+
+    run([speak(tmp_path / "take.wav", SENTENCES[0])], tmp_path / "home")
+
+    assert not orphan.exists() and not abandoned.exists()
+    assert writing.exists()
+    assert not [p for p in clips.iterdir() if p.suffix == ".tmp" and p != writing]

@@ -34,3 +34,13 @@ def test_dispatch_publishes_collected_clips_with_overlap_slots(
     assert statuses == {"alpha": "published", "beta": "collected"}
     again = dispatch(home=str(settings.home_dir), database_url=settings.resolved_database_url)
     assert (again["published"], again["slots"]) == (2, 4)
+
+
+def test_dispatch_opens_the_configured_default_overlap(
+    settings: Settings, sqlite_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with sqlite_database.session() as session:
+        add_clips(session, 2, project="alpha")
+    monkeypatch.setenv("CROWDSCRIBE_DEFAULT_OVERLAP", "3")
+    summary = dispatch(home=str(settings.home_dir), database_url=settings.resolved_database_url)
+    assert (summary["published"], summary["slots"]) == (2, 6)

@@ -27,10 +27,35 @@ def test_traditional_and_simplified_are_identical() -> None:
     assert (result.text, result.method) == ("我們去公園玩。", "identical")
 
 
-def test_two_transcripts_differing_give_the_medoid_earliest_on_a_tie() -> None:
-    result = decide_consensus(["I I want a dog", "I want a dog"], "en")
-    assert (result.text, result.method) == ("I I want a dog", "medoid")
-    assert result.agreement_error == pytest.approx(0.25)
+def test_two_transcripts_keep_the_repetition_one_of_them_heard_whichever_came_first() -> None:
+    # Verbatim is the product: dropping a repetition is the common mistake, inventing one rare.
+    for texts in (["I I want a dog", "I want a dog"], ["I want a dog", "I I want a dog"]):
+        result = decide_consensus(texts, "en")
+        assert (result.text, result.method) == ("I I want a dog", "rover")
+        assert result.agreement_error == pytest.approx(0.25)
+
+
+def test_two_transcripts_differing_in_a_word_take_the_more_accurate_persons_reading() -> None:
+    texts = ["the dog wants a ball", "the dog want a bowl"]
+    assert decide_consensus(texts, "en", [0.02, 0.15]).text == "the dog wants a ball"
+    assert decide_consensus(texts, "en", [0.15, 0.02]).text == "the dog want a bowl"
+
+
+def test_the_same_text_is_given_as_the_most_accurate_person_wrote_it() -> None:
+    result = decide_consensus(["we want it", "We want it."], "en", [0.2, 0.01])
+    assert (result.text, result.method) == ("We want it.", "identical")
+
+
+def test_a_filler_heard_by_a_careful_person_is_kept_against_a_careless_one() -> None:
+    texts = ["so um we went home", "so we went home"]
+    assert decide_consensus(texts, "en", [0.03, 0.03]).text == "so um we went home"
+    assert decide_consensus(texts, "en", [0.45, 0.01]).text == "so we went home"
+
+
+def test_two_ordinary_writers_outvote_one_good_one_but_not_a_far_better_one() -> None:
+    texts = ["the cat sat down", "the cap sat down", "the cap sat down"]
+    assert decide_consensus(texts, "en", [0.03, 0.10, 0.10]).text == "the cap sat down"
+    assert decide_consensus(texts, "en", [0.005, 0.3, 0.3]).text == "the cat sat down"
 
 
 def test_medoid_is_the_transcript_closest_to_the_others() -> None:
@@ -50,15 +75,15 @@ def test_rover_recovers_the_reference_when_each_transcript_has_one_different_err
 def test_rover_votes_null_arcs_for_deletions_and_insertions() -> None:
     texts = [
         "so we went to park",  # drops "the"
-        "so we went went to the park",  # inserts a repetition
+        "so we went to the big park",  # inserts a word
         "so he went to the park",  # substitutes
     ]
     assert decide_consensus(texts, "en").text == "so we went to the park"
 
 
-def test_rover_keeps_a_repetition_most_people_heard() -> None:
+def test_rover_keeps_a_repetition_most_people_heard_and_a_tag_one_heard() -> None:
     texts = ["I I want the dog", "I want the dog", "I I want a dog [noise]"]
-    assert decide_consensus(texts, "en").text == "I I want the dog"
+    assert decide_consensus(texts, "en").text == "I I want the dog [noise]"
 
 
 def test_rover_output_keeps_original_casing_tags_and_guesses() -> None:
@@ -77,7 +102,7 @@ def test_rover_on_chinese_characters_with_a_latin_word() -> None:
 def test_rover_builds_a_new_text_when_nobody_wrote_it_whole() -> None:
     texts = ["yes I I want the red one", "yes I want the red one [noise]", "yes I I want a red one"]
     result = decide_consensus(texts, "en")
-    assert (result.text, result.method) == ("yes I I want the red one", "rover")
+    assert (result.text, result.method) == ("yes I I want the red one [noise]", "rover")
     texts = ["and the Cat sat", "and a cat sat down", "the cat sat down"]
     result = decide_consensus(texts, "en")
     assert (result.text, result.method) == ("and the cat sat down", "rover")

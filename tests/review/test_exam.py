@@ -17,11 +17,12 @@ from review.exam import (
     exam_clip_path,
     exam_result,
     finish_exam,
+    hide_reference,
     start_exam,
 )
 from review.gold import add_gold, import_gold_csv
 from tests.transcribe.seed import T0, add_clips, add_person
-from transcribe.queue import held_clip_path
+from transcribe.dispatch.holding import held_clip_path
 from transcribe.users import pause_language, qualified_languages
 
 REFERENCES = [
@@ -29,6 +30,8 @@ REFERENCES = [
     "we went to the market",
     "[noise] it was raining all day",
     "she said um maybe tomorrow",
+    "the dog ran after the ball",
+    "my brother likes green apples",
 ]
 
 
@@ -37,7 +40,7 @@ def exam_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"exam_clips": 3, "exam_cooldown_s": 3600.0})
 
 
-def _gold(database: Database, count: int = 4):
+def _gold(database: Database, count: int = 6):
     with database.session() as session:
         clips = add_clips(session, count, prefix="gold")
         for clip_id, text in zip(clips, REFERENCES, strict=False):
@@ -155,3 +158,43 @@ def test_gold_import_is_all_or_nothing_with_errors_per_line(
         assert import_gold_csv(session, good) == 2
     with database.session() as session:
         assert session.get(GoldClip, clips[0]).reference_text == "hello world"
+
+
+def test_a_retake_draws_clips_the_person_has_not_seen(database: Database, exam_settings) -> None:
+    _, ann = _gold(database)
+    failed = _take(database, ann, exam_settings, lambda ref: "no idea")
+    retake = _take(database, ann, exam_settings, lambda ref: ref, at=T0 + timedelta(hours=2))
+    first = {answer.clip_id for answer in failed.answers}
+    second = {answer.clip_id for answer in retake.answers}
+    assert retake.passed and len(first) == len(second) == 3 and not first & second
+
+
+def test_a_retake_is_refused_when_every_clip_was_seen(database: Database, exam_settings) -> None:
+    _, ann = _gold(database, count=5)
+    _take(database, ann, exam_settings, lambda ref: "no idea")
+    with pytest.raises(Conflict, match="already seen every en exam clip"):
+        _take(database, ann, exam_settings, lambda ref: ref, at=T0 + timedelta(hours=2))
+
+
+def test_no_exam_in_a_language_the_person_is_not_assigned(database: Database, settings) -> None:
+    _gold(database)
+    with database.session() as session:
+        bea = add_person(session, "bea", qualified=(), languages=("yue",))
+    with pytest.raises(Forbidden, match="not assigned to work in en"), database.session() as s:
+        start_exam(s, bea.id, "en", settings=settings, now=T0)
+
+
+def test_results_never_show_the_reference_words() -> None:
+    chunks = [
+        {"type": "equal", "reference": ["the"], "hypothesis": ["the"]},
+        {"type": "substitute", "reference": ["cat"], "hypothesis": ["hat"]},
+        {"type": "delete", "reference": ["sat", "on"], "hypothesis": []},
+        {"type": "insert", "reference": [], "hypothesis": ["um"]},
+    ]
+    hidden = hide_reference(chunks)
+    shown = {
+        word for chunk in hidden for side in ("reference", "hypothesis") for word in chunk[side]
+    }
+    assert not shown & {"cat", "sat", "on"}
+    assert [chunk["hypothesis"] for chunk in hidden] == [["the"], ["hat"], [], ["um"]]
+    assert [len(chunk["reference"]) for chunk in hidden] == [1, 1, 2, 0]

@@ -15,14 +15,15 @@ from datetime import datetime
 from typing import Any
 
 from crowdscribe.storage.db import Database, open_async_pool
-from transcribe.async_queue import claim_next_clip_async, submit_transcript_async
-from transcribe.queue import Claim, NoWork, Receipt, claim_next_clip, submit_in_own_session
+from transcribe.dispatch.async_runner import claim_next_clip_async, submit_transcript_async
+from transcribe.dispatch.sequences import Claim, NoWork, Receipt
+from transcribe.dispatch.sync_runner import claim_next_clip, submit_in_own_session
 
 WAIT_S = 60
 
 
 class SyncQueue:
-    """Claims and submits through ``transcribe.queue``."""
+    """Claims and submits through ``transcribe.dispatch.sync_runner``."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -37,8 +38,8 @@ class SyncQueue:
 
 
 class AsyncQueue:
-    """Claims and submits through ``transcribe.async_queue`` on an event loop of its own (in a
-    thread, with its pool, as a web server process has), callable from any thread."""
+    """Claims and submits through ``transcribe.dispatch.async_runner`` on an event loop of its
+    own (in a thread, with its pool, as a web server process has), callable from any thread."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -51,15 +52,13 @@ class AsyncQueue:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(WAIT_S)
 
     def claim(self, user_id: int, **options) -> Claim | NoWork:
-        return self._run(claim_next_clip_async(self.pool, self.database, user_id, **options))
+        return self._run(claim_next_clip_async(self.pool, user_id, **options))
 
     def submit(
         self, assignment_id: str, user_id: int, text: str, request_id: str, now: datetime
     ) -> Receipt:
         return self._run(
-            submit_transcript_async(
-                self.pool, self.database, assignment_id, user_id, text, request_id, now
-            )
+            submit_transcript_async(self.pool, assignment_id, user_id, text, request_id, now)
         )
 
     def close(self) -> None:

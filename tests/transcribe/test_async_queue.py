@@ -8,15 +8,16 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from crowdscribe.storage.db import ASYNC_POOL_NAME, ASYNC_POOL_SIZE, Database
-from crowdscribe.storage.models import LedgerEntry, Submission, WorkItem
+from crowdscribe.storage.models import GoldClip, LedgerEntry, Submission, WorkItem
 from tests.transcribe.queue_paths import AsyncQueue
 from tests.transcribe.seed import T0, add_clips, add_person
-from transcribe import async_queue
+from transcribe.dispatch.async_runner import claim_next_clip_async
+from transcribe.dispatch.sequences import Claim, NoWork
 from transcribe.pricing import default_rate_card
-from transcribe.queue import Claim, NoWork, publish_clips
+from transcribe.publishing import publish_clips
 
 
 @pytest.fixture
@@ -34,29 +35,47 @@ def _publish(database: Database, clips: int, people: int) -> list:
     return made
 
 
-def test_claims_and_submits_stay_on_the_event_loop(queue, postgres_database, monkeypatch):
+@pytest.fixture
+def sync_statements(postgres_database: Database) -> Iterator[list[str]]:
+    """What the sync engine sends meanwhile: the async path must send nothing through it."""
+    sent: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        sent.append(statement)
+
+    event.listen(postgres_database.engine, "before_cursor_execute", record)
+    yield sent
+    event.remove(postgres_database.engine, "before_cursor_execute", record)
+
+
+def test_claims_and_submits_stay_on_the_event_loop(queue, postgres_database, sync_statements):
     ann, bob = _publish(postgres_database, 2, 2)
-
-    def no_threads(*_args, **_kwargs):
-        raise AssertionError("the common case must not hand work to a thread")
-
-    monkeypatch.setattr(async_queue.asyncio, "to_thread", no_threads)
+    with postgres_database.session() as session:
+        gold = add_clips(session, 1, project="gold")[0]
+        session.add(GoldClip(clip_id=gold, reference_text="hello"))
+        publish_clips(session, project=None, overlap=1, card=default_rate_card(), now=T0)
+    sync_statements.clear()
     receipts = []
-    for person in (ann, bob):
-        held = queue.claim(person.id, now=T0)
-        assert isinstance(held, Claim) and not held.is_gold
+    for person, gold_rate in ((ann, 1.0), (bob, 0.0)):
+        held = queue.claim(person.id, now=T0, gold_rate=gold_rate)
+        assert isinstance(held, Claim) and held.is_gold == (gold_rate == 1.0)
         receipts.append(queue.submit(held.assignment_id, person.id, "hello", f"r-{person.id}", T0))
+        again = queue.submit(held.assignment_id, person.id, "hello", f"r-{person.id}", T0)
+        assert again.duplicate
     assert [receipt.status for receipt in receipts] == ["counted", "counted"]
+    assert sync_statements == []
     with postgres_database.session() as session:
         assert session.scalar(select(func.count()).select_from(Submission)) == 2
         assert session.scalar(select(func.count()).select_from(LedgerEntry)) == 2
-        assert set(session.scalars(select(WorkItem.state))) == {"done"}
+        assert sorted(session.scalars(select(WorkItem.state))) == ["done", "open"]
 
 
-def test_an_empty_queue_is_explained_by_the_sync_path(queue, postgres_database):
+def test_an_empty_queue_is_explained_on_the_event_loop(queue, postgres_database, sync_statements):
     (ann,) = _publish(postgres_database, 0, 1)
+    sync_statements.clear()
     nothing = queue.claim(ann.id, now=T0)
     assert isinstance(nothing, NoWork) and "No clips in en" in nothing.message
+    assert sync_statements == []
 
 
 def test_a_connection_postgresql_dropped_is_replaced_and_the_claim_still_made(
@@ -85,7 +104,7 @@ def test_fifty_claims_at_once_on_one_event_loop_take_fifty_distinct_slots(queue,
     async def everyone() -> list:
         return await asyncio.gather(
             *(
-                async_queue.claim_next_clip_async(queue.pool, postgres_database, person.id, now=T0)
+                claim_next_clip_async(queue.pool, person.id, now=T0)
                 for person in people
             )
         )

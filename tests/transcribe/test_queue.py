@@ -15,6 +15,7 @@ from crowdscribe.errors import (
     Conflict,
     ConventionError,
     Forbidden,
+    InvalidInput,
     LeaseExpired,
     NotFound,
     NotQualified,
@@ -31,19 +32,12 @@ from crowdscribe.storage.models import (
 )
 from tests.transcribe.queue_paths import queue_for
 from tests.transcribe.seed import T0, add_clips, add_person
+from transcribe.dispatch.holding import held_clip_path, renew_lease, skip_assignment
+from transcribe.dispatch.overview import work_overview
+from transcribe.dispatch.sequences import Claim, NoWork
+from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
 from transcribe.pricing import default_rate_card, price_clip
-from transcribe.queue import (
-    Claim,
-    NoWork,
-    add_slot,
-    claim_next_clip,
-    held_clip_path,
-    publish_clips,
-    renew_lease,
-    skip_assignment,
-    submit_transcript,
-    work_overview,
-)
+from transcribe.publishing import add_slot, publish_clips
 from transcribe.users import pause_language
 
 CARD = default_rate_card()
@@ -411,7 +405,7 @@ def test_work_overview_shows_open_clips_and_pay_per_language(database: Database)
     publish(database, overlap=1)
     claim(database, ann, language="yue")
     with database.session() as session:
-        offers = {offer.language: offer for offer in work_overview(session, ann.id)}
+        offers = {offer.language: offer for offer in work_overview(session, ann.id, T0)}
     assert offers["en"].open_clips == 3 and offers["yue"].open_clips == 1
     assert offers["en"].price_per_clip == Decimal("1.00")
     assert offers["en"].rate_per_minute == Decimal("2.00")
@@ -483,3 +477,103 @@ def test_a_claim_on_sqlite_walks_the_claim_index_once_statistics_exist(sqlite_da
             for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
         )
     assert "ix_work_items_open" in plan and "SCAN clips" not in plan, plan
+
+
+def test_the_overview_and_the_no_work_answer_count_only_clips_a_claim_can_take(
+    database: Database,
+) -> None:
+    """A clip that went to review while leased (two "bad audio" skips) is offered by neither."""
+    start, now = T0, T0 + timedelta(seconds=LEASE_S + 60)
+    with database.session() as session:
+        disputed, held, spare = add_clips(session, 3)
+        ann, bob, cat, dan = (add_person(session, name) for name in ("ann", "bob", "cat", "dan"))
+    publish(database, overlap=1)
+    assert claim(database, ann, at=start).clip_id == disputed
+    assert claim(database, cat, at=start + timedelta(seconds=300)).clip_id == held
+    with database.session() as session:
+        session.get(Clip, disputed).status = "disputed"
+        # Ann's lease has run out, Cat's has not: the spare clip is the only one to offer.
+        counted = sum(offer.open_clips for offer in work_overview(session, dan.id, now))
+    taken = [claim(database, dan, at=now) for _ in range(counted + 1)]
+    assert all(isinstance(got, Claim) for got in taken[:counted])
+    assert isinstance(taken[-1], NoWork)
+    assert counted == 1
+    # While Ann's lease still ran, Cat's and Dan's slots were the ones to come back.
+    nothing = claim(database, bob, at=start + timedelta(seconds=310))
+    assert isinstance(nothing, NoWork)
+    assert "2 are held by others" in nothing.message
+    assert nothing.next_expected_at == start + timedelta(seconds=300 + LEASE_S)
+
+
+def test_request_ids_belong_to_their_person(database: Database) -> None:
+    with database.session() as session:
+        add_clips(session, 1)
+        ann = add_person(session, "ann")
+        bob = add_person(session, "bob")
+    publish(database, overlap=2)
+    ann_held, bob_held = claim(database, ann), claim(database, bob)
+    first = submit(database, ann, ann_held, request_id="same-id-1")
+    second = submit(database, bob, bob_held, request_id="same-id-1")
+    assert not first.duplicate and not second.duplicate
+    assert first.submission_id != second.submission_id
+
+
+def test_the_same_request_with_another_text_is_refused_and_the_first_stands(
+    database: Database,
+) -> None:
+    with database.session() as session:
+        add_clips(session, 1)
+        ann = add_person(session, "ann")
+    publish(database, overlap=1)
+    held = claim(database, ann)
+    submit(database, ann, held, request_id="req-1", text="hello world")
+    assert submit(database, ann, held, request_id="req-1", text="hello   world").duplicate
+    with pytest.raises(Conflict, match="already stored a different transcript"):
+        submit(database, ann, held, request_id="req-1", text="goodbye world")
+    with database.session() as session:
+        assert session.scalar(select(Submission.text)) == "hello world"
+
+
+def test_a_transcript_longer_than_its_clip_allows_is_refused(database: Database) -> None:
+    with database.session() as session:
+        add_clips(session, 1)
+        ann = add_person(session, "ann")
+    publish(database, overlap=1)
+    held = claim(database, ann)
+    with pytest.raises(InvalidInput, match="characters long"):
+        submit(database, ann, held, text="word " * 400)
+    assert submit(database, ann, held, text="hello world").status == "counted"
+
+
+def test_a_submit_and_a_skip_sent_together_have_one_winner(database: Database) -> None:
+    with database.session() as session:
+        add_clips(session, 8)
+        ann = add_person(session, "ann")
+    publish(database, overlap=1)
+    for _ in range(8):
+        held = claim(database, ann)
+        start = threading.Barrier(2)
+
+        def send_submit(held=held, start=start):
+            start.wait()
+            try:
+                return submit(database, ann, held, request_id=f"r-{held.assignment_id}")
+            except Conflict:
+                return None
+
+        def send_skip(held=held, start=start):
+            start.wait()
+            try:
+                with database.session() as session:
+                    skip_assignment(session, held.assignment_id, ann.id, "other", T0)
+                return "skipped"
+            except Conflict:
+                return None
+
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = [pool.submit(send_submit), pool.submit(send_skip)]
+            won = [outcome.result() for outcome in outcomes]
+        assert sum(result is not None for result in won) == 1, won
+        with database.session() as session:
+            state = session.get(Assignment, held.assignment_id).state
+        assert state == ("submitted" if won[0] is not None else "skipped")

@@ -10,13 +10,15 @@ from collections import Counter, defaultdict
 import pytest
 from sqlalchemy import select
 
+from crowdscribe.clock import utc_now
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, Submission, WorkItem
 from tests.transcribe.queue_paths import queue_for
 from tests.transcribe.seed import T0, add_clips, add_person
+from transcribe.dispatch.holding import skip_assignment
+from transcribe.dispatch.sequences import Claim, NoWork
 from transcribe.pricing import default_rate_card
-from transcribe.queue import Claim, NoWork, publish_clips, skip_assignment
-from transcribe.transactions import utc_now
+from transcribe.publishing import publish_clips
 
 WORKERS = 50
 CLIPS = 150

@@ -11,15 +11,11 @@ from sqlalchemy import event, insert, select, text, update
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, LedgerEntry, Submission, WorkItem
 from tests.transcribe.seed import T0, add_clips, add_person
+from transcribe.dispatch.sequences import Claim
+from transcribe.dispatch.statements import CLAIM_IN_ONE
+from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
 from transcribe.pricing import default_rate_card
-from transcribe.queue import (
-    CLAIM_IN_ONE,
-    Claim,
-    claim_next_clip,
-    claim_values,
-    publish_clips,
-    submit_transcript,
-)
+from transcribe.publishing import publish_clips
 
 LEASE_S = 600
 
@@ -113,7 +109,13 @@ def test_a_claim_taking_over_a_slot_while_its_holder_submits_does_not_deadlock(
 def _claim_buffers(database: Database, person) -> int:
     """Buffers the claim statement touches for ``person`` (rolled back: nothing is claimed)."""
     compiled = CLAIM_IN_ONE.compile(dialect=database.engine.dialect)
-    values = claim_values(person.id, None, T0, T0 + timedelta(seconds=LEASE_S))
+    values = {
+        "p_user_id": person.id,
+        "p_language": None,
+        "p_now": T0,
+        "p_expires": T0 + timedelta(seconds=LEASE_S),
+        "p_assignment": "explained",
+    }
     with database.engine.connect() as connection:
         (plan,) = connection.exec_driver_sql(
             f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {compiled}",

@@ -17,14 +17,16 @@ from app.web.deps import run_database_work
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment
 from tests.transcribe.seed import T0, add_clips, add_person
+from transcribe.dispatch.sequences import Claim
+from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
+from transcribe.dispatch.writes import FairLock, WouldWait, without_waiting, writer_lock
 from transcribe.pricing import default_rate_card
-from transcribe.queue import Claim, claim_next_clip, publish_clips, submit_transcript
-from transcribe.transactions import FairLock, WouldWait, without_waiting, writer_lock
+from transcribe.publishing import publish_clips
 
 CHILD = """
 import sys, time
 from pathlib import Path
-from transcribe.transactions import FairLock
+from transcribe.dispatch.writes import FairLock
 lock = FairLock(Path(sys.argv[1]))
 print("waiting", flush=True)
 lock.acquire()

@@ -28,7 +28,7 @@ from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, Recording
 from transcribe.pricing import default_rate_card
-from transcribe.queue import publish_clips
+from transcribe.publishing import publish_clips
 from transcribe.users import Person, create_user
 
 ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "artifacts"
@@ -53,6 +53,7 @@ class LiveServer:
     url: str
     database: Database
     settings: Settings
+    pid: int | None = None  # the server process, when served as ``crowdscribe serve`` does
 
 
 @contextmanager
@@ -103,7 +104,7 @@ def serving_processes(settings: Settings, database: Database, workers: int) -> I
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError("crowdscribe serve did not start within 30 s") from None
                 time.sleep(0.1)
-        yield LiveServer(f"http://127.0.0.1:{port}", database, settings)
+        yield LiveServer(f"http://127.0.0.1:{port}", database, settings, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)

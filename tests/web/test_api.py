@@ -132,7 +132,7 @@ def test_conventions_check_lists_problems_without_submitting(client, add_person)
         json={"text": "the ((cat sat", "language": "en"},
         headers=bearer(token),
     )
-    assert good.json() == {"ok": True, "problems": []}
+    assert good.json() == {"ok": True, "problems": [], "problem_count": 0}
     assert bad.json()["ok"] is False and bad.json()["problems"][0]["start"] == 4
 
 
@@ -220,3 +220,10 @@ def test_the_openapi_schema_describes_the_api(client):
         assert path in paths
     assert "ClaimOut" in schema["components"]["schemas"]
     assert "/login" not in paths
+
+
+def test_only_transcribers_may_claim_paid_work(client, add_person) -> None:
+    for roles in (("reviewer",), ("coordinator",)):
+        _, token = add_person(f"only-{roles[0]}", roles=roles, languages=("en",))
+        claim = client.post("/api/v1/clips/next", headers={"Authorization": f"Bearer {token}"})
+        assert claim.status_code == 403

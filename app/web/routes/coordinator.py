@@ -3,27 +3,31 @@ and server-side SVG plots, clips per language and project, and the rate card in 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import UTC, datetime, time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from markupsafe import Markup
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from app.web.deps import DbSession, SettingsDep, require_role
 from app.web.svg_plots import PALETTE, Series, bar_chart, line_chart, share_bar
 from app.web.templating import templates
-from crowdscribe.storage.models import Clip, Dispute, Recording, Submission
-from review.campaign_status import CLIP_STATUSES, CampaignStatus, status_of_campaign
+from crowdscribe.clock import utc_now
+from review.campaign_status import CampaignStatus, status_of_campaign
+from review.progress import (
+    clip_progress,
+    open_dispute_count,
+    recordings_by_status,
+    submissions_since,
+)
 from transcribe.pricing import load_rate_card
 from transcribe.users import Person
 
 # Colours that read at a glance: done is green, waiting on people blue or amber, lost red.
 STATE_COLORS = {
     "collected": "#9ca3af",
+    "held": "#6b7280",
     "published": "#2563eb",
     "agreed": "#16a34a",
     "disputed": "#d97706",
@@ -32,29 +36,6 @@ STATE_COLORS = {
 }
 router = APIRouter(tags=["coordinator pages"], include_in_schema=False)
 Coordinator = Annotated[Person, Depends(require_role("coordinator"))]
-
-
-def _counts_by(session: Session, column) -> dict[str, int]:
-    return dict(session.execute(select(column, func.count()).group_by(column)).all())
-
-
-def clip_progress(session: Session) -> tuple[list[str], list[dict]]:
-    """Clips counted by status for each (language, project), with the statuses that occur."""
-    table: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
-    rows = session.execute(
-        select(Clip.language, Clip.project, Clip.status, func.count()).group_by(
-            Clip.language, Clip.project, Clip.status
-        )
-    )
-    seen: set[str] = set()
-    for language, project, status, count in rows:
-        table[(language, project)][status] = count
-        seen.add(status)
-    statuses = [s for s in CLIP_STATUSES if s in seen] + sorted(seen - set(CLIP_STATUSES))
-    return statuses, [
-        {"language": language, "project": project, "counts": counts, "total": sum(counts.values())}
-        for (language, project), counts in sorted(table.items())
-    ]
 
 
 def dashboard_plots(status: CampaignStatus) -> dict[str, Markup]:
@@ -102,11 +83,12 @@ def overview(
 ) -> Response:
     """The coordinator's dashboard: progress, clips by state, spend against budget, agreement
     per language, throughput, reviewer backlog, paused people, rates; plots beside numbers."""
-    midnight = datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC)
+    now = utc_now()
+    midnight = datetime.combine(now.date(), time.min, tzinfo=UTC)
     statuses, clip_rows = clip_progress(session)
     status = status_of_campaign(
         session,
-        now=datetime.now(UTC),
+        now=now,
         budgets=settings.project_budgets,
         card=load_rate_card(settings.rates_file),
         default_overlap=settings.default_overlap,
@@ -118,17 +100,11 @@ def overview(
             "status": status,
             "plots": dashboard_plots(status),
             "is_reviewer": person.has_role("reviewer"),
-            "recordings": _counts_by(session, Recording.status),
+            "recordings": recordings_by_status(session),
             "clip_statuses": statuses,
             "clip_rows": clip_rows,
-            "submissions_today": session.scalar(
-                select(func.count())
-                .select_from(Submission)
-                .where(Submission.created_at >= midnight)
-            ),
-            "open_disputes": session.scalar(
-                select(func.count()).select_from(Dispute).where(Dispute.state == "open")
-            ),
+            "submissions_today": submissions_since(session, midnight),
+            "open_disputes": open_dispute_count(session),
             "card": load_rate_card(settings.rates_file),
         },
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -10,12 +9,22 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from app.web.deps import CsrfChecked, DbSession, SettingsDep, require_role
+from app.web.edge import RowId
 from app.web.security import flash
 from app.web.templating import templates
+from crowdscribe.clock import utc_now
 from crowdscribe.errors import ConventionError
 from crowdscribe.storage.models import Clip, ExamAttempt
-from review.exam import answer_exam, exam_paper, exam_result, finish_exam, start_exam
+from review.exam import (
+    answer_exam,
+    exam_paper,
+    exam_result,
+    finish_exam,
+    hide_reference,
+    start_exam,
+)
 from transcribe.conventions import EVENT_TAGS
+from transcribe.limits import MAX_TEXT_CHARS
 from transcribe.users import Person
 
 router = APIRouter(tags=["exam pages"], include_in_schema=False)
@@ -23,16 +32,12 @@ Transcriber = Annotated[Person, Depends(require_role("transcriber"))]
 PALETTE = ("noise", "breath", "laugh", "cough", "music", "unintelligible", "no-speech")
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @router.post("/exam/{language}/start", dependencies=[CsrfChecked])
 def start(
     language: str, person: Transcriber, session: DbSession, settings: SettingsDep
 ) -> Response:
     """Open the exam in a language (or go back to the one already open)."""
-    paper = start_exam(session, person.id, language, settings=settings, now=_now())
+    paper = start_exam(session, person.id, language, settings=settings, now=utc_now())
     return RedirectResponse(f"/exam/{paper.attempt_id}", status_code=303)
 
 
@@ -72,7 +77,7 @@ def _render_paper(
 @router.get("/exam/{attempt_id}")
 def paper_page(
     request: Request,
-    attempt_id: int,
+    attempt_id: RowId,
     person: Transcriber,
     session: DbSession,
     clip: str | None = None,
@@ -87,11 +92,11 @@ def paper_page(
 @router.post("/exam/{attempt_id}/answer", dependencies=[CsrfChecked])
 def answer(
     request: Request,
-    attempt_id: int,
+    attempt_id: RowId,
     person: Transcriber,
     session: DbSession,
-    clip_id: Annotated[str, Form()],
-    text: Annotated[str, Form()] = "",
+    clip_id: Annotated[str, Form(max_length=64)],
+    text: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
 ) -> Response:
     """Store one answer and show the next clip; a convention slip keeps the text on the page."""
     try:
@@ -114,13 +119,13 @@ def answer(
 @router.post("/exam/{attempt_id}/finish", dependencies=[CsrfChecked])
 def finish(
     request: Request,
-    attempt_id: int,
+    attempt_id: RowId,
     person: Transcriber,
     session: DbSession,
     settings: SettingsDep,
 ) -> Response:
     """Score the exam; a pass qualifies the person at once."""
-    result = finish_exam(session, person.id, attempt_id, _now(), settings.exam_cooldown_s)
+    result = finish_exam(session, person.id, attempt_id, utc_now(), settings.exam_cooldown_s)
     flash(request, "Passed: you can take paid work now." if result.passed else "Not passed yet.")
     return RedirectResponse(f"/exam/{attempt_id}/result", status_code=303)
 
@@ -128,15 +133,16 @@ def finish(
 @router.get("/exam/{attempt_id}/result")
 def result_page(
     request: Request,
-    attempt_id: int,
+    attempt_id: RowId,
     person: Transcriber,
     session: DbSession,
     settings: SettingsDep,
 ) -> Response:
-    """Each answer word by word against the reference: substitutions, insertions, deletions."""
+    """Each answer word by word: which words were wrong, extra or missing, never the reference
+    itself (the gold clips serve other exams and quality checks)."""
     result = exam_result(session, person.id, attempt_id, settings.exam_cooldown_s)
     answers = [
-        {"answer": answer, "chunks": answer.alignment.to_dict()["chunks"]}
+        {"answer": answer, "chunks": hide_reference(answer.alignment.to_dict()["chunks"])}
         for answer in result.answers
     ]
     return templates.TemplateResponse(

@@ -3,21 +3,21 @@ transcriber's own accuracy page (``/me/accuracy``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.web.deps import CsrfChecked, CurrentPerson, DbSession, SettingsDep, require_role
+from app.web.edge import INT4_MAX, RowId
 from app.web.security import flash
 from app.web.templating import templates
+from crowdscribe.clock import utc_now
 from crowdscribe.errors import ConventionError, InvalidInput, NotFound
 from crowdscribe.settings import Settings
-from crowdscribe.storage.models import Clip, Dispute
+from crowdscribe.storage.models import Clip, Dispute, DisputeState
 from review.accuracy import accuracy_by_language, enforce_accuracy_bar, worst_recent_clips
 from review.agreement import load_policy
 from review.disputes import (
@@ -26,12 +26,15 @@ from review.disputes import (
     dispute_detail,
     dispute_queue,
     disputed_clip_audio,
+    open_dispute_facets,
     resolve_dispute,
 )
+from transcribe.limits import MAX_TEXT_CHARS
 from transcribe.pricing import load_rate_card
 from transcribe.users import Person
 
 router = APIRouter(tags=["review"])
+MAX_AGE_S = 100 * 365 * 86400.0
 Reviewer = Annotated[Person, Depends(require_role("reviewer"))]
 
 AGE_CHOICES = {"": "any age", "3600": "over 1 hour", "86400": "over 1 day", "604800": "over 1 week"}
@@ -47,14 +50,10 @@ REASON_LABELS = {
 class ResolveRequest(BaseModel):
     """Exactly one of: accept a transcript, an edited final text, or unusable with a reason."""
 
-    accept_submission_id: int | None = None
-    final_text: str | None = None
+    accept_submission_id: int | None = Field(default=None, ge=1, le=INT4_MAX)
+    final_text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
     unusable: bool = False
-    reason: str | None = Field(default=None, description=", ".join(UNUSABLE_REASONS))
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+    reason: str | None = Field(default=None, max_length=40, description=", ".join(UNUSABLE_REASONS))
 
 
 def _resolve(
@@ -67,7 +66,7 @@ def _resolve(
         reviewer.id,
         policy=load_policy(settings.policy_file),
         card=load_rate_card(settings.rates_file),
-        now=_now(),
+        now=utc_now(),
         **choice,
     )
     enforce_accuracy_bar(
@@ -79,7 +78,7 @@ def _resolve(
 def _detail_json(session: Session, dispute_id: int, settings: Settings) -> dict:
     detail = dispute_detail(session, dispute_id, window=settings.accuracy_window)
     return {
-        **detail.summary.to_dict(_now()),
+        **detail.summary.to_dict(utc_now()),
         "audio_url": f"/api/v1/disputes/{dispute_id}/audio",
         "transcripts": [view.to_dict() for view in detail.transcripts],
         "alignment": detail.alignment.to_dict() if detail.alignment else None,
@@ -100,11 +99,11 @@ def list_disputes(
     session: DbSession,
     language: str | None = None,
     project: str | None = None,
-    min_age_s: Annotated[float | None, Query(ge=0)] = None,
-    state: str = "open",
+    min_age_s: Annotated[float | None, Query(ge=0, le=MAX_AGE_S, allow_inf_nan=False)] = None,
+    state: DisputeState = DisputeState.OPEN,
 ) -> list[dict]:
     """Disputes waiting for a reviewer (oldest first), filtered by language, project, age."""
-    now = _now()
+    now = utc_now()
     queue = dispute_queue(
         session, language=language, project=project, min_age_s=min_age_s, state=state, now=now
     )
@@ -113,7 +112,7 @@ def list_disputes(
 
 @router.get("/api/v1/disputes/{dispute_id}")
 def get_dispute(
-    dispute_id: int, _reviewer: Reviewer, session: DbSession, settings: SettingsDep
+    dispute_id: RowId, _reviewer: Reviewer, session: DbSession, settings: SettingsDep
 ) -> dict:
     """One dispute: its transcripts with track records, aligned column by column."""
     return _detail_json(session, dispute_id, settings)
@@ -121,7 +120,7 @@ def get_dispute(
 
 @router.post("/api/v1/disputes/{dispute_id}/resolve")
 def resolve(
-    dispute_id: int,
+    dispute_id: RowId,
     payload: ResolveRequest,
     reviewer: Reviewer,
     session: DbSession,
@@ -154,7 +153,7 @@ def resolve(
 
 @router.get("/api/v1/disputes/{dispute_id}/audio")
 def dispute_audio(
-    dispute_id: int, _reviewer: Reviewer, session: DbSession, settings: SettingsDep
+    dispute_id: RowId, _reviewer: Reviewer, session: DbSession, settings: SettingsDep
 ) -> FileResponse:
     """The audio of a clip under dispute, for reviewers."""
     dispute = session.get(Dispute, dispute_id)
@@ -179,21 +178,20 @@ def queue_page(
     age: str = "",
 ) -> Response:
     """The dispute queue with its filters."""
-    now = _now()
+    now = utc_now()
     min_age_s = float(age) if age in AGE_CHOICES and age else None
     disputes = dispute_queue(
         session, language=language or None, project=project or None, min_age_s=min_age_s, now=now
     )
-    open_clips = select(Clip.language, Clip.project).join(Dispute, Dispute.clip_id == Clip.id)
-    rows = session.execute(open_clips.where(Dispute.state == "open")).all()
+    languages, projects = open_dispute_facets(session)
     return templates.TemplateResponse(
         request,
         "review_queue.html",
         {
             "disputes": disputes,
             "now": now,
-            "languages": sorted({row.language for row in rows}),
-            "projects": sorted({row.project for row in rows}),
+            "languages": languages,
+            "projects": projects,
             "ages": AGE_CHOICES,
             "filters": {"language": language, "project": project, "age": age},
         },
@@ -232,7 +230,7 @@ def _render_dispute(
 @router.get("/review/disputes/{dispute_id}")
 def dispute_page(
     request: Request,
-    dispute_id: int,
+    dispute_id: RowId,
     _reviewer: Reviewer,
     session: DbSession,
     settings: SettingsDep,
@@ -244,14 +242,14 @@ def dispute_page(
 @router.post("/review/disputes/{dispute_id}/resolve", dependencies=[CsrfChecked])
 def resolve_page(
     request: Request,
-    dispute_id: int,
+    dispute_id: RowId,
     reviewer: Reviewer,
     session: DbSession,
     settings: SettingsDep,
     action: Annotated[str, Form()],
-    submission_id: Annotated[int | None, Form()] = None,
-    final_text: Annotated[str | None, Form()] = None,
-    reason: Annotated[str | None, Form()] = None,
+    submission_id: Annotated[int | None, Form(ge=1, le=INT4_MAX)] = None,
+    final_text: Annotated[str | None, Form(max_length=MAX_TEXT_CHARS)] = None,
+    reason: Annotated[str | None, Form(max_length=40)] = None,
 ) -> Response:
     """Resolve from the page's forms, then open the next dispute (or the queue)."""
     choices = {
@@ -293,8 +291,13 @@ def my_accuracy(
     """A transcriber's own error rate per language and worst recent clips against the final."""
     window = settings.accuracy_window
     standings = accuracy_by_language(session, person.id, window=window)
+    # A gold clip's final text is its reference: shown, it would give the exam away.
     worst = {
-        standing.language: worst_recent_clips(session, person.id, standing.language, window=window)
+        standing.language: [
+            clip
+            for clip in worst_recent_clips(session, person.id, standing.language, window=window)
+            if not clip.scored.is_gold
+        ]
         for standing in standings
     }
     return templates.TemplateResponse(

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.web.deps import (
@@ -22,19 +21,24 @@ from app.web.deps import (
 from app.web.security import flash
 from app.web.templating import templates
 from app.web.transcriber_view import person_standing
+from crowdscribe.clock import utc_now
 from crowdscribe.errors import ConventionError, NotFound
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
-from crowdscribe.storage.models import Assignment, Clip, LedgerEntry, Submission
-from transcribe.conventions import EVENT_TAGS
-from transcribe.payouts import paid_entry_ids
-from transcribe.queue import (
-    NoWork,
-    claim_next_clip,
-    skip_assignment,
-    submit_transcript,
-    work_overview,
+from crowdscribe.storage.models import (
+    Assignment,
+    AssignmentState,
+    Clip,
+    SubmissionStatus,
 )
+from transcribe.conventions import EVENT_TAGS
+from transcribe.dispatch.holding import skip_assignment
+from transcribe.dispatch.overview import work_overview
+from transcribe.dispatch.sequences import NoWork
+from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
+from transcribe.limits import MAX_TEXT_CHARS
+from transcribe.own_work import held_assignment, recent_submissions
+from transcribe.payouts import paid_entry_ids
 from transcribe.users import Person
 
 router = APIRouter(tags=["transcriber pages"], include_in_schema=False)
@@ -48,10 +52,6 @@ SKIP_REASONS = {
 # Tags the palette offers, in the order people reach for them.
 NO_WORK_KEY = "no_work"
 PALETTE = ("noise", "breath", "laugh", "cough", "music", "unintelligible", "no-speech")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _held_assignment(session: Session, person: Person, assignment_id: str) -> Assignment:
@@ -69,20 +69,14 @@ def home(
     if "transcriber" not in person.roles:
         target = "/review" if "reviewer" in person.roles else "/coordinator"
         return RedirectResponse(target, status_code=303)
-    standing = person_standing(session, settings, person, _now())
-    held = session.scalars(
-        select(Assignment).where(
-            Assignment.user_id == person.id,
-            Assignment.state == "leased",
-            Assignment.lease_expires_at > _now(),
-        )
-    ).first()
+    standing = person_standing(session, settings, person, utc_now())
+    held = held_assignment(session, person.id, utc_now())
     return templates.TemplateResponse(
         request,
         "home.html",
         {
             "standing": standing,
-            "offers": work_overview(session, person.id),
+            "offers": work_overview(session, person.id, utc_now()),
             "held": held,
         },
     )
@@ -95,7 +89,7 @@ def _claim_and_go(
         database,
         person.id,
         language=language or None,
-        now=_now(),
+        now=utc_now(),
         lease_s=settings.lease_s,
         gold_rate=settings.gold_rate,
     )
@@ -162,7 +156,7 @@ def work_page(
 ) -> Response:
     """The clip being worked on: player, text box, conventions at hand."""
     assignment = _held_assignment(session, person, assignment_id)
-    if assignment.state != "leased":
+    if assignment.state != AssignmentState.LEASED:
         flash(request, "That clip is finished; here is what is on offer now.")
         return RedirectResponse("/", status_code=303)
     return _render_work(request, assignment, session.get(Clip, assignment.clip_id))
@@ -176,15 +170,15 @@ def submit_page(
     session: DbSession,
     database: DatabaseDep,
     settings: SettingsDep,
-    text: Annotated[str, Form()] = "",
-    request_id: Annotated[str, Form()] = "",
+    text: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    request_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Submit the text and go straight to the next clip in the same language."""
     assignment = _held_assignment(session, person, assignment_id)
     clip = session.get(Clip, assignment.clip_id)
     try:
         receipt = submit_transcript(
-            session, assignment_id, person.id, text, request_id or uuid.uuid4().hex, _now()
+            session, assignment_id, person.id, text, request_id or uuid.uuid4().hex, utc_now()
         )
     except ConventionError as error:
         session.rollback()
@@ -192,7 +186,7 @@ def submit_page(
             request, assignment, clip, text=text, problems=error.problems, status_code=422
         )
     session.commit()
-    if receipt.status == "late":
+    if receipt.status == SubmissionStatus.LATE:
         flash(request, receipt.message)
     else:
         flash(request, "Submitted. Here is the next clip.")
@@ -212,7 +206,7 @@ def skip_page(
     """Give the clip back with a reason and open the next one."""
     assignment = _held_assignment(session, person, assignment_id)
     language = session.get(Clip, assignment.clip_id).language
-    skip_assignment(session, assignment_id, person.id, reason, _now())
+    skip_assignment(session, assignment_id, person.id, reason, utc_now())
     session.commit()
     flash(request, "Skipped. Thank you for saying why.")
     return _claim_and_go(request, database, settings, person, language)
@@ -224,15 +218,8 @@ def earnings_page(
 ) -> Response:
     """Today's, pending, credited and discounted earnings, paid and unpaid apart, and recent
     submissions (each marked once paid)."""
-    standing = person_standing(session, settings, person, _now())
-    rows = session.execute(
-        select(Submission, Clip, LedgerEntry)
-        .join(Clip, Clip.id == Submission.clip_id)
-        .outerjoin(LedgerEntry, LedgerEntry.submission_id == Submission.id)
-        .where(Submission.user_id == person.id)
-        .order_by(Submission.created_at.desc(), Submission.id.desc())
-        .limit(50)
-    ).all()
+    standing = person_standing(session, settings, person, utc_now())
+    rows = recent_submissions(session, person.id)
     paid_ids = paid_entry_ids(session, [entry.id for _s, _c, entry in rows if entry])
     return templates.TemplateResponse(
         request,

@@ -7,11 +7,11 @@ cookie instead, with the CSRF token in ``X-CSRF-Token`` (checked in ``current_pe
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import State
@@ -20,24 +20,25 @@ from app.web.deps import (
     CurrentPerson,
     DbSession,
     SettingsDep,
+    require_role,
     run_database_work,
 )
+from app.web.edge import TextId
 from app.web.transcriber_view import audio_file_for, person_standing
+from crowdscribe.clock import utc_now
 from crowdscribe.errors import LeaseExpired
-from transcribe.async_queue import claim_next_clip_async, submit_transcript_async
+from crowdscribe.storage.models import SubmissionStatus
 from transcribe.conventions import validate_transcript
-from transcribe.queue import (
-    Claim,
-    NoWork,
-    Receipt,
-    claim_next_clip,
-    renew_lease,
-    skip_assignment,
-    submit_in_own_session,
-)
+from transcribe.dispatch.async_runner import claim_next_clip_async, submit_transcript_async
+from transcribe.dispatch.holding import renew_lease, skip_assignment
+from transcribe.dispatch.sequences import Claim, NoWork, Receipt
+from transcribe.dispatch.sync_runner import claim_next_clip, submit_in_own_session
+from transcribe.limits import MAX_PROBLEMS_SHOWN, MAX_TEXT_CHARS
+from transcribe.users import Person
 
 router = APIRouter(prefix="/api/v1", tags=["transcriber"])
 
+Transcriber = Annotated[Person, Depends(require_role("transcriber"))]
 CENT = Decimal("0.01")
 REASON_HEADER = "X-Crowdscribe-Reason"
 NEXT_EXPECTED_HEADER = "X-Crowdscribe-Next-Expected-At"
@@ -59,7 +60,10 @@ class ClaimOut(BaseModel):
 
 
 class SubmitRequest(BaseModel):
-    text: str = Field(description="The verbatim transcript, following the conventions.")
+    text: str = Field(
+        max_length=MAX_TEXT_CHARS,
+        description="The verbatim transcript, following the conventions.",
+    )
     request_id: str = Field(
         min_length=8, max_length=64, description="Client-chosen id; resending it is harmless."
     )
@@ -113,8 +117,8 @@ class MeOut(BaseModel):
 
 
 class CheckRequest(BaseModel):
-    text: str
-    language: str
+    text: str = Field(max_length=MAX_TEXT_CHARS)
+    language: str = Field(max_length=40)
 
 
 class ProblemOut(BaseModel):
@@ -126,11 +130,8 @@ class ProblemOut(BaseModel):
 
 class CheckOut(BaseModel):
     ok: bool
-    problems: list[ProblemOut]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+    problems: list[ProblemOut] = Field(description="The first few problems, in text order.")
+    problem_count: int
 
 
 def _amount(value: Decimal) -> str:
@@ -145,7 +146,7 @@ def _amount(value: Decimal) -> str:
 )
 async def next_clip(
     request: Request,
-    person: CurrentPerson,
+    person: Transcriber,
     language: Annotated[str | None, Query()] = None,
     body: Annotated[NextClipRequest | None, Body()] = None,
 ) -> ClaimOut | Response:
@@ -175,7 +176,7 @@ async def next_clip(
     responses={200: {"content": {"audio/flac": {}}, "description": "The clip as 16 kHz FLAC."}},
 )
 def clip_audio(
-    clip_id: str, person: CurrentPerson, session: DbSession, settings: SettingsDep
+    clip_id: TextId, person: CurrentPerson, session: DbSession, settings: SettingsDep
 ) -> FileResponse:
     """The audio of a clip this person holds now (or is examined on); 403/404 otherwise."""
     path = audio_file_for(session, settings, person.id, clip_id)
@@ -192,13 +193,13 @@ def clip_audio(
     },
 )
 async def submit(
-    request: Request, assignment_id: str, payload: SubmitRequest, person: CurrentPerson
+    request: Request, assignment_id: TextId, payload: SubmitRequest, person: CurrentPerson
 ) -> ReceiptOut:
     """Submit a transcript; the same ``request_id`` twice stores it once (``duplicate``)."""
     receipt = await _submit(
         request.app.state, assignment_id, person.id, payload.text, payload.request_id
     )
-    if receipt.status == "late":
+    if receipt.status == SubmissionStatus.LATE:
         raise LeaseExpired(receipt.message)
     return ReceiptOut(
         submission_id=receipt.submission_id,
@@ -217,11 +218,9 @@ async def _claim(state: State, user_id: int, language: str | None) -> Claim | No
     database, settings = state.database, state.settings
     options = {"language": language, "lease_s": settings.lease_s, "gold_rate": settings.gold_rate}
     if state.async_pool is not None:
-        return await claim_next_clip_async(
-            state.async_pool, database, user_id, now=_now(), **options
-        )
+        return await claim_next_clip_async(state.async_pool, user_id, now=utc_now(), **options)
     return await run_database_work(
-        database, lambda: claim_next_clip(database, user_id, now=_now(), **options)
+        database, lambda: claim_next_clip(database, user_id, now=utc_now(), **options)
     )
 
 
@@ -231,36 +230,38 @@ async def _submit(
     database = state.database
     if state.async_pool is not None:
         return await submit_transcript_async(
-            state.async_pool, database, assignment_id, user_id, text, request_id, _now()
+            state.async_pool, assignment_id, user_id, text, request_id, utc_now()
         )
     return await run_database_work(
         database,
-        lambda: submit_in_own_session(database, assignment_id, user_id, text, request_id, _now()),
+        lambda: submit_in_own_session(
+            database, assignment_id, user_id, text, request_id, utc_now()
+        ),
     )
 
 
 @router.post("/assignments/{assignment_id}/skip", response_model=SkipOut)
 def skip(
-    assignment_id: str, payload: SkipRequest, person: CurrentPerson, session: DbSession
+    assignment_id: TextId, payload: SkipRequest, person: CurrentPerson, session: DbSession
 ) -> SkipOut:
     """Give a clip back without transcribing it, saying why (bad audio, wrong language, empty)."""
-    skip_assignment(session, assignment_id, person.id, payload.reason, _now())
+    skip_assignment(session, assignment_id, person.id, payload.reason, utc_now())
     return SkipOut(assignment_id=assignment_id)
 
 
 @router.post("/assignments/{assignment_id}/renew", response_model=LeaseOut)
 def renew(
-    assignment_id: str, person: CurrentPerson, session: DbSession, settings: SettingsDep
+    assignment_id: TextId, person: CurrentPerson, session: DbSession, settings: SettingsDep
 ) -> LeaseOut:
     """Extend the lease while the person is still working on the clip."""
-    expires = renew_lease(session, assignment_id, person.id, _now(), settings.lease_s)
+    expires = renew_lease(session, assignment_id, person.id, utc_now(), settings.lease_s)
     return LeaseOut(assignment_id=assignment_id, lease_expires_at=expires)
 
 
 @router.get("/me", response_model=MeOut)
 def me(person: CurrentPerson, session: DbSession, settings: SettingsDep) -> MeOut:
     """Who I am, where I may work, how my exams stand and what I have earned."""
-    summary = person_standing(session, settings, person, _now())
+    summary = person_standing(session, settings, person, utc_now())
     earnings = summary.earnings
     return MeOut(
         name=person.name,
@@ -286,5 +287,6 @@ def check_conventions(payload: CheckRequest, _person: CurrentPerson) -> CheckOut
     problems = validate_transcript(payload.text, payload.language)
     return CheckOut(
         ok=not problems,
-        problems=[ProblemOut(**problem.to_dict()) for problem in problems],
+        problems=[ProblemOut(**problem.to_dict()) for problem in problems[:MAX_PROBLEMS_SHOWN]],
+        problem_count=len(problems),
     )

@@ -4,8 +4,8 @@ SQLite allows one writer: a transaction that reads and then writes must take the
 *before* it reads (``BEGIN IMMEDIATE``), or two claimers could both read the same open slot.
 Writers queue first on a lock of their own (in arrival order within a process, then on a file
 lock across processes such as several web workers) rather than on SQLite's busy handler, which
-polls with sleeps. PostgreSQL locks rows instead (``FOR UPDATE [SKIP LOCKED]`` in the callers),
-and a transaction that loses a race is retried.
+polls with sleeps (docs/dispatch.md#sqlite-writer-lock). PostgreSQL locks rows instead
+(``FOR UPDATE SKIP LOCKED`` in the claim), and a transaction that loses a race is run again.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -135,18 +134,6 @@ class FairLock:
 
 _writer_locks: weakref.WeakKeyDictionary[Engine, FairLock] = weakref.WeakKeyDictionary()
 _writer_locks_guard = threading.Lock()
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A timezone-aware UTC datetime (SQLite hands back naive UTC values)."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def utc_now(now: datetime | None = None) -> datetime:
-    """``now`` in UTC, or the current time."""
-    return datetime.now(UTC) if now is None else as_utc(now)
 
 
 def writer_lock(engine: Engine) -> FairLock | None:
@@ -279,9 +266,9 @@ def retry_pause_s(attempt: int) -> float:
 def run_write(
     connection: Connection, work: Callable[[Connection], T], attempts: int = WRITE_ATTEMPTS
 ) -> T:
-    """Run ``work`` as one write transaction on ``connection`` and commit, retrying when it loses
-    a race. The caller checks the connection out first: a lock holder must never wait for the
-    pool."""
+    """Run ``work`` as one write transaction on ``connection`` and commit (roll back if it
+    returns None), retrying when it loses a race. The caller checks the connection out first:
+    a lock holder must never wait for the pool."""
     lock = writer_lock(connection.engine)
     for attempt in range(attempts):
         try:
@@ -300,7 +287,10 @@ def _run_once(connection: Connection, work: Callable[[Connection], T]) -> T:
     begin_write(connection)
     try:
         result = work(connection)
-        connection.commit()
+        if result is None:
+            connection.rollback()
+        else:
+            connection.commit()
     except BaseException:
         connection.rollback()
         raise

@@ -1,0 +1,146 @@
+"""Claims and submits for the web server on PostgreSQL, without blocking its event loop.
+
+The sequences of ``sequences``, with every statement sent on psycopg's async connections: while
+PostgreSQL works on one request the server process goes on with the others, where a blocking
+call would leave it idle for every round trip (docs/dispatch.md#async-path).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+from sqlalchemy.sql import Executable
+
+from crowdscribe.clock import utc_now
+from transcribe.dispatch.sequences import (
+    Claim,
+    NoWork,
+    Ran,
+    Receipt,
+    Run,
+    Sequence,
+    Write,
+    claim_sequence,
+    submit_sequence,
+)
+from transcribe.dispatch.writes import RETRY_SQLSTATES, WRITE_ATTEMPTS, retry_pause_s
+
+T = TypeVar("T")
+_DIALECT = PGDialect_psycopg()
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A statement compiled once for psycopg: its SQL and how to bind its values."""
+
+    sql: str
+    compiled: Any
+
+    @classmethod
+    def of(cls, statement: Executable) -> Compiled:
+        compiled = statement.compile(dialect=_DIALECT)
+        return cls(str(compiled), compiled)
+
+    def parameters(self, values: Any) -> dict:
+        """``values`` with the constants the statement binds itself ('leased', 'counted'...)."""
+        return self.compiled.construct_params(dict(values))
+
+
+# Statements are module constants of ``statements``: compiled on first use, kept for good.
+_compiled: dict[int, Compiled] = {}
+
+
+async def claim_next_clip_async(
+    pool: AsyncConnectionPool,
+    user_id: int,
+    *,
+    language: str | None = None,
+    now: datetime | None = None,
+    lease_s: float = 600,
+    gold_rate: float = 0.0,
+) -> Claim | NoWork:
+    """``sync_runner.claim_next_clip`` on psycopg's async connections."""
+    gold = gold_rate > 0 and random.random() < gold_rate
+    sequence = claim_sequence("postgresql", user_id, language, utc_now(now), lease_s, gold)
+    return await drive_async(sequence, pool)
+
+
+async def submit_transcript_async(
+    pool: AsyncConnectionPool,
+    assignment_id: str,
+    user_id: int,
+    text: str,
+    request_id: str,
+    now: datetime,
+) -> Receipt:
+    """``sync_runner.submit_transcript`` on psycopg's async connections, each step committed."""
+    sequence = submit_sequence(
+        "postgresql", assignment_id, user_id, text, request_id, utc_now(now)
+    )
+    return await drive_async(sequence, pool)
+
+
+async def drive_async(sequence: Sequence[T], pool: AsyncConnectionPool) -> T:
+    """Run a sequence in autocommit on pooled connections: a ``Run`` on its own, a ``Write``'s
+    steps on one connection; either sent again if it lost a race or its connection."""
+    answer = None
+    while True:
+        try:
+            step = sequence.send(answer)
+        except StopIteration as done:
+            return done.value
+        if isinstance(step, Write):
+            answer = await _with_retries(pool, lambda c, unit=step: _run_unit(unit.steps(), c))
+        else:
+            answer = await _with_retries(pool, lambda c, run=step: _execute(c, run))
+
+
+async def _run_unit(steps: Generator[Run, Ran, Any], connection: AsyncConnection) -> Any:
+    answer = None
+    while True:
+        try:
+            step = steps.send(answer)
+        except StopIteration as done:
+            return done.value
+        answer = await _execute(connection, step)
+
+
+async def _execute(connection: AsyncConnection, step: Run) -> Ran:
+    compiled = _compiled.get(id(step.statement))
+    if compiled is None:
+        compiled = _compiled[id(step.statement)] = Compiled.of(step.statement)
+    cursor = await connection.execute(
+        compiled.sql, compiled.parameters(step.values), prepare=True
+    )
+    rows = await cursor.fetchall() if cursor.description is not None else []
+    return Ran(rows, cursor.rowcount)
+
+
+async def _with_retries(
+    pool: AsyncConnectionPool, work: Callable[[AsyncConnection], Awaitable[T]]
+) -> T:
+    # The pool replaces a broken connection; a store that did commit before its answer was
+    # lost then finds nothing left to store, and the sequence answers as for a retry.
+    for attempt in range(WRITE_ATTEMPTS):
+        async with pool.connection() as connection:
+            try:
+                return await work(connection)
+            except psycopg.Error as error:
+                again = (
+                    connection.broken
+                    or isinstance(error, psycopg.IntegrityError)
+                    or error.sqlstate in RETRY_SQLSTATES
+                )
+                if attempt == WRITE_ATTEMPTS - 1 or not again:
+                    raise
+        await asyncio.sleep(retry_pause_s(attempt))
+    raise AssertionError("unreachable")
