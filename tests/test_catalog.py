@@ -152,9 +152,11 @@ def test_clip_manifest_counts_submissions_and_shows_price_once_published(
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("language", "English", "language 'English'"),
-        ("language", "EN", "lowercase language code"),
-        ("speaker_group", "Old People", "one lowercase word"),
+        ("language", "English", "language 'English'; did you mean en"),
+        ("language", "Cantonese", r"did you mean yue \(Cantonese\)"),
+        ("language", "cmn-shanxi", "did you mean cmn-shaanxi"),
+        ("speaker_group", "kid", "did you mean child"),
+        ("speaker_group", "Old People", "choose from child, teen, adult, elderly"),
         ("project", "my project", "project 'my project'"),
         ("max_clip_s", 0.5, "outside"),
     ],
@@ -168,9 +170,10 @@ def test_collect_request_refuses_bad_fields_with_a_clear_message(
         CollectRequest(**fields)
 
 
-def test_collect_request_accepts_regional_codes_and_any_lowercase_group() -> None:
-    assert CollectRequest("yue-hk", "grandparents").language == "yue-hk"
-    assert CollectRequest("cmn-shaanxi", "teen").speaker_group == "teen"
+def test_collect_request_takes_registered_codes_and_groups_in_their_own_spelling() -> None:
+    assert CollectRequest("yue-hk", "elderly").language == "yue-hk"
+    assert CollectRequest(" EN", "Teen").language == "en"
+    assert CollectRequest("cmn_shaanxi", "Teen").speaker_group == "teen"
 
 
 def test_find_recordings_walks_folders_and_keeps_explicit_files(tmp_path: Path) -> None:

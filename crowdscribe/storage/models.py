@@ -60,6 +60,8 @@ class Recording(Base):
     clip_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Median fundamental frequency of voiced speech (audio.pitch), for the speaker-group check.
+    median_f0_hz: Mapped[float | None] = mapped_column(Float)
 
 
 class Clip(Base):
@@ -104,6 +106,8 @@ class User(Base):
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    display_name: Mapped[str | None] = mapped_column(String(128))
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # IANA name, e.g. Asia/Shanghai
 
 
 class Qualification(Base):
@@ -242,13 +246,17 @@ class LedgerEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    # None for an adjustment: a correction recorded as a new entry, never an edit.
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), unique=True)
     clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"))
     amount: Mapped[Decimal] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|credited|discounted
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column()
+    # accrual | adjustment
+    kind: Mapped[str] = mapped_column(String(16), default="accrual", server_default="accrual")
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Dispute(Base):
@@ -267,3 +275,23 @@ class Dispute(Base):
     resolution: Mapped[str | None] = mapped_column(String(16))  # accepted | edited | unusable
     reason_code: Mapped[str | None] = mapped_column(String(32))
     final_text: Mapped[str | None] = mapped_column(Text)
+
+
+class Project(Base):
+    """A campaign: the clips collected under its name, how they are worked and what it may cost."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    overlap: Mapped[int] = mapped_column(Integer, default=2)
+    rates_file: Mapped[str | None] = mapped_column(Text)  # None: the settings' card
+    # Rates that override the card for this project: [{"language", "speaker_group", "amount",
+    # "minutes"}], amounts as strings (exact decimals).
+    rate_overrides: Mapped[list | None] = mapped_column(JSON)
+    policy_file: Mapped[str | None] = mapped_column(Text)  # agreement policy; None: default
+    deadline: Mapped[datetime | None] = mapped_column()
+    budget: Mapped[Decimal | None] = mapped_column(MONEY)
+    budget_currency: Mapped[str | None] = mapped_column(String(3))
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
