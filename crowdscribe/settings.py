@@ -55,6 +55,16 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.home_dir / 'crowdscribe.db'}"
 
     @property
+    def people_changed_file(self) -> Path:
+        """Touched whenever access changes (deactivation, new token, roles): web servers forget
+        the API tokens they trusted when its modification time moves."""
+        return self.home_dir / "people.changed"
+
+    def note_people_changed(self) -> None:
+        """Tell every web server on this data home to check tokens again from the next request."""
+        self.people_changed_file.touch()
+
+    @property
     def resolved_secret_key(self) -> str:
         """Cookie-signing key: configured, else generated once and kept in the data home."""
         if self.secret_key:

@@ -50,9 +50,7 @@ class PersonDetails:
             "name": self.name,
             "display_name": self.display_name,
             "roles": list(self.roles),
-            "languages": [
-                {"code": code, "name": language_name(code)} for code in self.languages
-            ],
+            "languages": [{"code": code, "name": language_name(code)} for code in self.languages],
             "time_zone": self.time_zone,
             "active": self.active,
             "has_password": self.has_password,
@@ -94,6 +92,11 @@ def person_details(session: Session, name: str) -> PersonDetails:
         submissions=submitted or 0,
         qualifications=tuple(qualifications(session, user.id)),
     )
+
+
+def inactive_names(session: Session) -> set[str]:
+    """Names of everyone deactivated (``users list`` marks them)."""
+    return set(session.scalars(select(User.name).where(User.active.is_(False))))
 
 
 def check_time_zone(value: str) -> str:
@@ -183,4 +186,3 @@ def reactivate(session: Session, name: str) -> None:
         raise Conflict(f"{user.name} is already active")
     user.active = True
     session.flush()
-

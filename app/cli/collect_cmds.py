@@ -47,7 +47,8 @@ def collect(
 ) -> None:
     """Cut recordings into clips in their pauses and store them; bad files are recorded with why."""
     # Check everything before starting Prefect, so a typo costs nothing and changes nothing.
-    CollectRequest(language, speaker_group, project, consent, max_clip_s)
+    request = CollectRequest(language, speaker_group, project, consent, max_clip_s)
+    context.check_project(project)
     inputs = catalog.find_recordings(paths)
     if not inputs:
         console.print("no audio files found in " + ", ".join(paths) + "; nothing to collect")
@@ -71,8 +72,8 @@ def collect(
 
         summary = collect_flow(
             paths=paths,
-            language=language,
-            speaker_group=speaker_group,
+            language=request.language,
+            speaker_group=request.speaker_group,
             project=project,
             consent_ref=consent,
             max_clip_s=max_clip_s,
@@ -93,6 +94,7 @@ def recordings(
     project: Annotated[str | None, typer.Option("--project", help="Only this project.")] = None,
 ) -> None:
     """List every collected input with its status and, if refused, why."""
+    context.check_project(project)
     with context.database().session() as session:
         rows = catalog.recording_rows(session, project=project)
     print_rows(rows, output, RECORDING_COLUMNS)
@@ -106,6 +108,7 @@ def clips(
     ] = None,
 ) -> None:
     """The clip manifest: where each clip comes from, its audio file and how far it has got."""
+    context.check_project(project)
     home = context.settings().home_dir
     with context.database().session() as session:
         rows = catalog.clip_rows(session, home, project=project, status=status)

@@ -134,6 +134,7 @@ def export(
     ] = None,
 ) -> None:
     """Write the finished dataset: manifest.jsonl plus audio/ of every agreed or resolved clip."""
+    context.check_project(project)
     settings = context.settings()
     with context.database().session() as session:
         summary = export_dataset(session, settings.home_dir, out_dir, project=project)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
@@ -22,8 +24,8 @@ from transcribe.users import Person, authenticate_token, person_from_row, token_
 
 T = TypeVar("T")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# How long a checked API token is trusted without asking the database again: a deactivated
-# person (or a replaced token) is refused at most this long after the change.
+# How long a checked API token is trusted without asking the database again. A deactivation or
+# a replaced token touches Settings.people_changed_file, which ends that trust at once.
 TOKEN_TRUST_S = 30.0
 _TOKEN_CACHE_LIMIT = 10_000
 
@@ -32,13 +34,28 @@ class RecentTokens:
     """API tokens checked in the last ``TOKEN_TRUST_S`` seconds, by SHA-256 digest (never the
     token itself): a transcriber's every request would otherwise cost a database lookup."""
 
-    def __init__(self, trust_s: float = TOKEN_TRUST_S) -> None:
+    def __init__(self, trust_s: float = TOKEN_TRUST_S, changed_file: Path | None = None) -> None:
         self.trust_s = trust_s
+        self.changed_file = changed_file
+        self._changed_at = self._change_mark()
         self._people: dict[str, tuple[float, Person]] = {}
         self._guard = threading.Lock()
 
+    def _change_mark(self) -> int:
+        try:
+            return os.stat(self.changed_file).st_mtime_ns if self.changed_file else 0
+        except FileNotFoundError:
+            return 0
+
     def get(self, digest: str) -> Person | None:
-        """The person this digest was found to belong to, if that was recent enough."""
+        """The person this digest was found to belong to, if that was recent enough and no
+        access has changed since (one stat of the marker file, about a microsecond)."""
+        mark = self._change_mark()
+        if mark != self._changed_at:
+            with self._guard:
+                self._people.clear()
+                self._changed_at = mark
+            return None
         found = self._people.get(digest)
         if found is None or found[0] < time.monotonic():
             return None
@@ -116,10 +133,10 @@ def _bearer_token(request: Request) -> str | None:
     return token.strip() or None
 
 
-def _person_for_token(database: Database, token: str) -> Person:
+def _person_for_token(database: Database, token: str, changed_file: Path | None) -> Person:
     recent = _recent_tokens.get(database)
     if recent is None:
-        recent = _recent_tokens.setdefault(database, RecentTokens())
+        recent = _recent_tokens.setdefault(database, RecentTokens(changed_file=changed_file))
     digest = token_digest(token)
     person = recent.get(digest)
     if person is None:
@@ -160,7 +177,8 @@ async def current_person(request: Request) -> Person:
         recent = _recent_tokens.get(database)
         person = recent.get(token_digest(token)) if recent is not None else None
         if person is None:
-            person = await run_in_threadpool(_person_for_token, database, token)
+            changed_file = request.app.state.settings.people_changed_file
+            person = await run_in_threadpool(_person_for_token, database, token, changed_file)
     else:
         person = await run_in_threadpool(_person_for_cookie, request, database)
     request.state.person = person
