@@ -106,8 +106,18 @@ def serve(
     """Run the web app (transcriber pages, coordinator pages and the JSON API)."""
     import os
 
+    from app.web.serving import check_port_free, lock_home
     from app.web.serving import serve as serve_app
 
+    check_port_free(host, port)
+    settings = context.settings()
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    lock = lock_home(settings.home_dir, url)
     context.database()  # migrate before the first request
-    context.settings().resolved_secret_key  # noqa: B018 - made once here, read by every worker
-    raise typer.Exit(serve_app(host, port, workers or os.cpu_count() or 1, access_log))
+    settings.resolved_secret_key  # noqa: B018 - made once here, read by every worker
+    console.print(f"serving {url} (API docs {url}/docs) for data home {settings.home_dir}")
+    console.print("press Ctrl+C to stop")
+    try:
+        raise typer.Exit(serve_app(host, port, workers or os.cpu_count() or 1, access_log))
+    finally:
+        lock.close()

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from app.web.api_docs import add_api_docs
 from app.web.recycling import RecycleConnections
 from app.web.routes import auth, coordinator, exam, review, transcriber, transcriber_api
 from app.web.security import SESSION_COOKIE, SESSION_MAX_AGE_S
@@ -63,6 +64,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         title="crowdscribe",
         summary="Crowdsourced verbatim speech transcription",
         lifespan=lifespan,
+        docs_url=None,  # add_api_docs serves it from local assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(RecycleConnections)
     app.add_exception_handler(Refusal, handle_refusal)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    add_api_docs(app)
     # The JSON API first: routes are matched in order, and its claims and submits are most of
     # the requests.
     for module in (transcriber_api, auth, transcriber, exam, coordinator, review):
