@@ -35,6 +35,7 @@ from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, Clip, ExamAttempt, Submission, WorkItem
 from transcribe.conventions import check_transcript
 from transcribe.ledger import accruals_from, accrue, check_amount
+from transcribe.stuck import STUCK_REASONS, withdraw_if_stuck
 from transcribe.transactions import begin_session_write, utc_now
 
 SKIP_REASONS = ("bad_audio", "wrong_language", "empty", "other")
@@ -400,6 +401,8 @@ def skip_assignment(
         .values(state="skipped", skip_reason=reason, finished_at=now)
     )
     session.commit()
+    if reason in STUCK_REASONS:
+        withdraw_if_stuck(session, row.clip_id, now)
 
 
 def held_clip_path(session: Session, user_id: int, clip_id: str) -> str:

@@ -29,6 +29,7 @@ def _register_commands() -> None:
         people_cmds,
         project_cmds,
         review_cmds,
+        stuck_cmds,
         work_cmds,
     )
 
@@ -38,6 +39,7 @@ def _register_commands() -> None:
         project_cmds,
         work_cmds,
         review_cmds,
+        stuck_cmds,
         pay_cmds,
         demo_cmds,
     ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import typer
@@ -9,8 +10,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from app.cli import context
 from app.cli.output import JsonlFormat, TableOrJsonl, console, print_rows, rows_table
+from crowdscribe.errors import InvalidInput
 from crowdscribe.storage import catalog
 from crowdscribe.storage.catalog import CollectRequest
+from transcribe.relabel import relabel_recording
+from transcribe.transactions import utc_now
 
 RECORDING_COLUMNS = ("source", "status", "reason", "duration_s", "clips")
 
@@ -18,7 +22,7 @@ RECORDING_COLUMNS = ("source", "status", "reason", "duration_s", "clips")
 def register(app: typer.Typer) -> None:
     """Add ``collect``, ``recordings`` and ``clips`` to the ``crowdscribe`` app."""
     app.command(name="collect")(collect)
-    app.command(name="recordings")(recordings)
+    app.add_typer(recordings_app, name="recordings")
     app.command(name="clips")(clips)
 
 
@@ -89,15 +93,64 @@ def collect(
         raise typer.Exit(1)
 
 
+recordings_app = typer.Typer(
+    invoke_without_command=True,
+    help="List collected recordings; `recordings relabel` corrects their labels.",
+)
+
+
+@recordings_app.callback()
 def recordings(
+    ctx: typer.Context,
     output: JsonlFormat = TableOrJsonl.table,
     project: Annotated[str | None, typer.Option("--project", help="Only this project.")] = None,
 ) -> None:
     """List every collected input with its status and, if refused, why."""
+    if ctx.invoked_subcommand is not None:
+        return
     context.check_project(project)
     with context.database().session() as session:
         rows = catalog.recording_rows(session, project=project)
-    print_rows(rows, output, RECORDING_COLUMNS)
+    print_rows(rows, output, (*RECORDING_COLUMNS, "median_f0_hz"))
+
+
+@recordings_app.command("relabel")
+def recordings_relabel(
+    source: Annotated[str, typer.Argument(help="The recording, as collected or its full path.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why; kept with every adjustment.")],
+    speaker_group: Annotated[
+        str | None, typer.Option("--speaker-group", help="child, teen, adult or elderly.")
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help="Language code: en, yue, cmn-shaanxi…")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Correct a recording's speaker group or language: clips not yet decided are re-priced,
+    decided work gets adjustment entries (new entries, never edits) with the reason."""
+    if speaker_group is None and language is None:
+        raise InvalidInput("give --speaker-group and/or --language to relabel")
+    settings = context.settings()
+    with context.database().session() as session:
+        summary = relabel_recording(
+            session,
+            source,
+            speaker_group=speaker_group,
+            language=language,
+            reason=reason,
+            rates_file=settings.rates_file,
+            default_overlap=settings.default_overlap,
+            now=utc_now(),
+        )
+    if as_json:
+        typer.echo(json.dumps(summary.to_dict()))
+        return
+    adjusted = ", ".join(f"{amount:+} {currency}" for currency, amount in summary.adjusted.items())
+    console.print(
+        f"relabelled {summary.clips} clip(s); {summary.repriced} re-priced; "
+        f"{summary.pending_repriced} pending entr(ies) re-priced; "
+        f"{summary.adjustments} adjustment(s)" + (f" ({adjusted})" if adjusted else "")
+    )
 
 
 def clips(

@@ -91,6 +91,8 @@ class Clip(Base):
     decision: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Last language or speaker-group correction: skips before it no longer count as stuck.
+    relabelled_at: Mapped[datetime | None] = mapped_column()
 
 
 class User(Base):

@@ -1,5 +1,5 @@
 """coordinator people and projects: projects as records, people's display name and time zone,
-ledger adjustments, each recording's median pitch
+ledger adjustments, each recording's median pitch, when a clip was last relabelled
 
 Projects already named by recordings or clips get a row each (overlap 2, the settings' card),
 so nothing collected before becomes an unknown project. Ledger entries may now be adjustments:
@@ -43,6 +43,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("time_zone", sa.String(length=64), nullable=True))
     with op.batch_alter_table("recordings", schema=None) as batch_op:
         batch_op.add_column(sa.Column("median_f0_hz", sa.Float(), nullable=True))
+    with op.batch_alter_table("clips", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("relabelled_at", sa.DateTime(timezone=True), nullable=True)
+        )
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.alter_column("submission_id", existing_type=sa.Integer(), nullable=True)
         batch_op.add_column(
@@ -77,6 +81,8 @@ def downgrade() -> None:
     op.execute("DELETE FROM ledger_entries WHERE submission_id IS NULL")
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.alter_column("submission_id", existing_type=sa.Integer(), nullable=False)
+    with op.batch_alter_table("clips", schema=None) as batch_op:
+        batch_op.drop_column("relabelled_at")
     with op.batch_alter_table("recordings", schema=None) as batch_op:
         batch_op.drop_column("median_f0_hz")
     with op.batch_alter_table("users", schema=None) as batch_op:
