@@ -257,7 +257,7 @@ class LedgerEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column()
     # accrual | adjustment
-    kind: Mapped[str] = mapped_column(String(16), default="accrual", server_default="accrual")
+    kind: Mapped[str] = mapped_column(String(16), server_default="accrual")
     reason: Mapped[str | None] = mapped_column(Text)
 
 
