@@ -58,6 +58,10 @@ GROUP_ALIASES: dict[str, str] = {
     "old": "elderly",
 }
 
+# Typical speaking F0: men 85-180 Hz, women 165-255 Hz, children 250-400 Hz.
+CHILD_ABOVE_HZ = 275.0
+ADULT_BELOW_HZ = 200.0
+
 
 @cache
 def language_names() -> dict[str, str]:
@@ -136,3 +140,19 @@ def _language_hint(code: str) -> str:
     return "did you mean " + " or ".join(
         f"{guess} ({language_name(guess)})" for guess in guesses[:3]
     ) + "?"
+
+
+def speaker_group_doubt(speaker_group: str, median_f0_hz: float | None) -> str | None:
+    """Why a recording's median pitch makes its speaker group look wrong, or None: a high voice
+    labelled adult or elderly (a child's work paid at the adult rate), a low voice as child."""
+    if median_f0_hz is None:
+        return None
+    if speaker_group in ("adult", "elderly") and median_f0_hz > CHILD_ABOVE_HZ:
+        return (
+            f"median pitch {median_f0_hz:.0f} Hz sounds like a child, but it is labelled "
+            f"{speaker_group}; if so: crowdscribe recordings relabel SOURCE --speaker-group child "
+            '--reason "..."'
+        )
+    if speaker_group == "child" and median_f0_hz < ADULT_BELOW_HZ:
+        return f"median pitch {median_f0_hz:.0f} Hz sounds like an adult, but it is labelled child"
+    return None

@@ -20,7 +20,9 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from audio.pipeline import file_digest, process_recording
+from audio.pitch import clips_median_f0_hz
 from audio.segment import SegmentConfig
+from crowdscribe.languages import speaker_group_doubt
 from crowdscribe.settings import settings_for
 from crowdscribe.storage import catalog
 from crowdscribe.storage.catalog import CollectRequest
@@ -59,8 +61,10 @@ def collect_recording(
     outcome = process_recording(
         source_path, clips_dir, SegmentConfig(max_clip_s=request.max_clip_s)
     )
+    pitch_hz = clips_median_f0_hz([clip.path for clip in outcome.clips])
     with database.session() as session:
         catalog.save_outcome(session, source, source_path, request, outcome, clips_dir)
+        catalog.record_pitch(session, source_path, pitch_hz)
         return {**catalog.recording_row(session, source_path), "already_collected": False}
 
 
@@ -123,6 +127,9 @@ def _gather(
             rows.append(row)
             outcome = row["reason"] or f"{row['clips']} clip(s)"
             logger.info("%d/%d %s: %s, %s", done, len(futures), source, row["status"], outcome)
+            doubt = speaker_group_doubt(row["speaker_group"], row["median_f0_hz"])
+            if doubt:
+                logger.warning("%s: %s", source, doubt)
         if on_progress is not None:
             on_progress(row)
     return rows, failures

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
 from crowdscribe.languages import check_language, check_speaker_group
-from crowdscribe.storage.models import Project
+from crowdscribe.storage.models import Clip, Project, Recording
 from transcribe.people import check_time_zone
 from transcribe.pricing import ANY, Rate, RateCard, load_rate_card
 
@@ -175,9 +175,10 @@ def find_project(session: Session, name: str) -> ProjectRecord | None:
 
 def get_project(session: Session, name: str) -> ProjectRecord:
     """The project of that name; NotFound with the closest names otherwise. ``default`` is
-    created on first use, so collecting without --project always has somewhere to go."""
+    created on first use, so collecting without --project always has somewhere to go, and so
+    is a name clips were stored under without a record (by a flow run directly)."""
     row = session.scalar(select(Project).where(Project.name == name))
-    if row is None and name == DEFAULT_PROJECT:
+    if row is None and (name == DEFAULT_PROJECT or _named_by_clips(session, name)):
         row = Project(name=name, overlap=2, time_zone="UTC")
         session.add(row)
         session.flush()
@@ -190,3 +191,11 @@ def get_project(session: Session, name: str) -> ProjectRecord:
             f"`crowdscribe projects create {name}` or see `crowdscribe projects list`"
         )
     return _record(row)
+
+
+def _named_by_clips(session: Session, name: str) -> bool:
+    used = select(Recording.id).where(Recording.project == name).limit(1)
+    return (
+        session.scalar(used) is not None
+        or session.scalar(select(Clip.id).where(Clip.project == name).limit(1)) is not None
+    )

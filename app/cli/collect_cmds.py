@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from app.cli import context
 from app.cli.output import JsonlFormat, TableOrJsonl, console, print_rows, rows_table
 from crowdscribe.errors import InvalidInput
+from crowdscribe.languages import speaker_group_doubt
 from crowdscribe.storage import catalog
 from crowdscribe.storage.catalog import CollectRequest
 from transcribe.relabel import relabel_recording
@@ -87,8 +88,12 @@ def collect(
     with context.database().session() as session:
         stored = {row["source_path"]: row for row in catalog.recording_rows(session)}
     rows = [stored[str(path)] for _, path in inputs if str(path) in stored]
-    console.print(rows_table(rows, RECORDING_COLUMNS))
+    console.print(rows_table(rows, (*RECORDING_COLUMNS, "median_f0_hz")))
     _print_summary(summary)
+    for row in rows:
+        doubt = speaker_group_doubt(row["speaker_group"], row["median_f0_hz"])
+        if doubt:
+            console.print(f"[yellow]check[/yellow] {row['source']}: {doubt}")
     if summary["failed"] or (strict and summary["statuses"].get("rejected")):
         raise typer.Exit(1)
 

@@ -200,6 +200,15 @@ def _add_clips(
     return len(outcome.clips)
 
 
+def record_pitch(session: Session, source_path: Path, median_f0_hz: float | None) -> None:
+    """Keep a recording's median voice pitch in its quality report (``audio.pitch``)."""
+    session.execute(
+        update(Recording)
+        .where(Recording.source_path == str(source_path))
+        .values(median_f0_hz=median_f0_hz)
+    )
+
+
 def recording_rows(session: Session, *, project: str | None = None) -> list[dict[str, Any]]:
     """One row per collected input, in collection order: the recordings manifest."""
     query = select(Recording).order_by(Recording.id)
