@@ -13,7 +13,15 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from app.web.api_docs import add_api_docs
 from app.web.recycling import RecycleConnections
-from app.web.routes import auth, coordinator, exam, review, transcriber, transcriber_api
+from app.web.routes import (
+    auth,
+    coordinator,
+    coordinator_people,
+    exam,
+    review,
+    transcriber,
+    transcriber_api,
+)
 from app.web.security import SESSION_COOKIE, SESSION_MAX_AGE_S
 from app.web.templating import STATIC_DIR, templates
 from crowdscribe.errors import ConventionError, NotAuthenticated, Refusal
@@ -84,6 +92,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     add_api_docs(app)
     # The JSON API first: routes are matched in order, and its claims and submits are most of
     # the requests.
-    for module in (transcriber_api, auth, transcriber, exam, coordinator, review):
+    for module in (
+        transcriber_api,
+        auth,
+        transcriber,
+        exam,
+        coordinator,
+        coordinator_people,
+        review,
+    ):
         app.include_router(module.router)
     return app
