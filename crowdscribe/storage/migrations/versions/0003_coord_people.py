@@ -21,6 +21,18 @@ branch_labels = None
 depends_on = None
 
 
+def _drop_columns(table: str, *columns: str) -> None:
+    # SQLite drops a plain column in place (3.35+): batch mode would copy the table and drop
+    # the old one, which fails while other tables' rows point at it (clips at recordings).
+    if op.get_bind().dialect.name == "sqlite":
+        for column in columns:
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        return
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for column in columns:
+            batch_op.drop_column(column)
+
+
 def upgrade() -> None:
     projects = op.create_table(
         "projects",
@@ -81,11 +93,7 @@ def downgrade() -> None:
     op.execute("DELETE FROM ledger_entries WHERE submission_id IS NULL")
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.alter_column("submission_id", existing_type=sa.Integer(), nullable=False)
-    with op.batch_alter_table("clips", schema=None) as batch_op:
-        batch_op.drop_column("relabelled_at")
-    with op.batch_alter_table("recordings", schema=None) as batch_op:
-        batch_op.drop_column("median_f0_hz")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("time_zone")
-        batch_op.drop_column("display_name")
+    _drop_columns("clips", "relabelled_at")
+    _drop_columns("recordings", "median_f0_hz")
+    _drop_columns("users", "time_zone", "display_name")
     op.drop_table("projects")
