@@ -17,7 +17,7 @@ from crowdscribe.errors import Conflict, InvalidInput, NotFound
 from crowdscribe.languages import check_language, check_speaker_group
 from crowdscribe.storage.models import Clip, Project, Recording
 from transcribe.people import check_time_zone
-from transcribe.pricing import ANY, Rate, RateCard, load_rate_card
+from transcribe.pricing import ANY, CENT, Rate, RateCard, load_rate_card
 
 PROJECT_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 # Collecting without --project files clips here; it is created on first use.
@@ -46,7 +46,7 @@ class ProjectRecord:
             "rate_overrides": [rate.to_dict() for rate in self.rate_overrides],
             "policy_file": self.policy_file,
             "deadline": self.deadline.isoformat() if self.deadline else None,
-            "budget": None if self.budget is None else str(self.budget),
+            "budget": None if self.budget is None else str(self.budget.quantize(CENT)),
             "budget_currency": self.budget_currency,
             "time_zone": self.time_zone,
         }
