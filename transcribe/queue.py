@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from crowdscribe.errors import NotQualified
+from crowdscribe.languages import check_language
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import (
     Assignment,
@@ -181,8 +182,9 @@ def claim_next_clip(
 
 
 def wanted_language(language: str | None) -> str | None:
-    """A language code as a client may send it (" YUE"), as the queue stores it ("yue")."""
-    return None if language is None else language.strip().lower()
+    """A language code as a client may send it (" YUE"), as the queue stores it ("yue");
+    a code not in the registry is refused with a hint rather than finding no work."""
+    return None if language is None else check_language(language)
 
 
 _QUALIFIED = select(Qualification.language).where(

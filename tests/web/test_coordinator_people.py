@@ -116,3 +116,12 @@ def test_api_docs_render_with_no_internet(live_server, browser_page) -> None:
     assert "crowdscribe" in browser_page.inner_text(".swagger-ui .info .title")
     browser_page.wait_for_selector(".opblock-summary-path")
     assert outside == []
+
+
+def test_claiming_in_an_unknown_language_is_refused_with_a_hint(client, add_person) -> None:
+    _, token = add_person("ann")
+    bearer = {"Authorization": f"Bearer {token}"}
+    refused = client.post("/api/v1/clips/next", json={"language": "Cantonese"}, headers=bearer)
+    assert refused.status_code == 422
+    assert "did you mean yue (Cantonese)?" in refused.json()["detail"]
+    assert client.post("/api/v1/clips/next?language=EN", headers=bearer).status_code == 204
