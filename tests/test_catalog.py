@@ -19,6 +19,7 @@ from crowdscribe.storage import catalog
 from crowdscribe.storage.catalog import CollectRequest
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, Clip, Recording, Submission, User
+from tests.transcribe.seed import add_clips
 
 REQUEST = CollectRequest("en", "child", "pilot", "consent-17", 15.0)
 
@@ -204,3 +205,20 @@ def test_recording_row_of_an_unknown_path_is_not_found(database: Database) -> No
         catalog.recording_row(session, Path("/nowhere/x.wav"))
     with database.session() as session:
         assert session.scalar(select(func.count(Recording.id))) == 0
+
+
+def test_manifests_show_measured_floats_rounded(settings: Settings, sqlite_database) -> None:
+    with sqlite_database.session() as session:
+        [clip_id] = add_clips(session, 1, duration_s=2.5600000000000005)
+        session.get(Clip, clip_id).end_s = 2.5600000000000005
+        recording = session.scalar(select(Recording))
+        recording.duration_s, recording.snr_db, recording.median_f0_hz = (
+            2.5600000000000005,
+            17.1234,
+            301.26,
+        )
+        session.flush()
+        [row] = catalog.clip_rows(session, settings.home_dir)
+        [report] = catalog.recording_rows(session)
+    assert (row["duration_s"], row["end_s"]) == (2.56, 2.56)
+    assert (report["duration_s"], report["snr_db"], report["median_f0_hz"]) == (2.56, 17.12, 301.3)
