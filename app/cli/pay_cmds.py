@@ -172,6 +172,7 @@ def export(
 ) -> None:
     """Write the finished dataset of every agreed or resolved clip, split into train, dev and
     test so that no recording is in two splits."""
+    context.check_project(project)
     settings = context.settings()
     ratios = parse_ratios(split)
     chosen = None if script in (None, Script.as_typed) else script.value

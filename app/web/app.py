@@ -15,10 +15,19 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 from starlette.middleware.sessions import SessionMiddleware
 
+from app.web.api_docs import add_api_docs
 from app.web.edge import GuardInput
 from app.web.failures import handle_database_error, handle_invalid_request
 from app.web.recycling import RecycleConnections
-from app.web.routes import auth, coordinator, exam, review, transcriber, transcriber_api
+from app.web.routes import (
+    auth,
+    coordinator,
+    coordinator_people,
+    exam,
+    review,
+    transcriber,
+    transcriber_api,
+)
 from app.web.security import SESSION_COOKIE, SESSION_MAX_AGE_S
 from app.web.templating import STATIC_DIR, templates
 from crowdscribe.errors import ConventionError, NotAuthenticated, Refusal
@@ -72,6 +81,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         title="crowdscribe",
         summary="Crowdsourced verbatim speech transcription",
         lifespan=lifespan,
+        docs_url=None,  # add_api_docs serves it from local assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database
@@ -91,8 +102,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for error in (DBAPIError, psycopg.Error, psycopg_pool.PoolTimeout):
         app.add_exception_handler(error, handle_database_error)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    add_api_docs(app)
     # The JSON API first: routes are matched in order, and its claims and submits are most of
     # the requests.
-    for module in (transcriber_api, auth, transcriber, exam, coordinator, review):
+    for module in (
+        transcriber_api,
+        auth,
+        transcriber,
+        exam,
+        coordinator,
+        coordinator_people,
+        review,
+    ):
         app.include_router(module.router)
     return app

@@ -4,7 +4,7 @@ A payout batch records which settled entries it paid (payout_items, one row per 
 so entries are never edited and an entry can be paid only once.
 
 Revision ID: 0003_coord_money
-Revises: 0003_security
+Revises: 0003_coord_people
 Create Date: 2026-12-02 19:21:31.277695
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_coord_money"
-down_revision = "0003_security"
+down_revision = "0003_coord_people"
 branch_labels = None
 depends_on = None
 
