@@ -237,7 +237,7 @@ def measure(database: Database, home: Path, out_dir: Path, entries: int, runs: i
 
     def status() -> None:
         with database.session() as session:
-            status_of_campaign(session, now=NOW, budgets={}, card=CARD, default_overlap=2)
+            status_of_campaign(session, now=NOW, card=CARD, default_overlap=2)
 
     print(f"campaign status: {median_s(status, runs) * 1000:.0f} ms for {entries // 2} clips")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,11 +34,6 @@ class Settings(BaseSettings):
     # Accuracy bar: paused in a language above this error rate over the last N final clips
     accuracy_bar: float = 0.25
     accuracy_window: int = 50
-    # Per project until projects are records of their own: the script of exported Chinese text
-    # ("simplified" or "traditional"; as typed if unset) and the budget in the card's currency,
-    # e.g. CROWDSCRIBE_PROJECT_SCRIPTS='{"default": "traditional"}'.
-    project_scripts: dict[str, str] = Field(default_factory=dict)
-    project_budgets: dict[str, Decimal] = Field(default_factory=dict)
     # Optional TOML files; defaults live in code (transcribe.pricing, review.agreement)
     rates_file: Path | None = None
     policy_file: Path | None = None

@@ -29,6 +29,7 @@ from crowdscribe.storage.models import (
 )
 from review.progress import paused_people
 from transcribe.pricing import CENT, RateCard, price_clip
+from transcribe.projects import project_budgets
 
 FINAL_STATUSES = (ClipStatus.AGREED, ClipStatus.RESOLVED, ClipStatus.UNUSABLE)
 # Days shown in the per-day figures, and the days whose spend sets the projection's pace.
@@ -211,7 +212,7 @@ def remaining_cost(clip: ClipFact, card: RateCard, default_overlap: int) -> tupl
 def spend_status(
     facts: CampaignFacts,
     *,
-    budgets: dict[str, Decimal],
+    budgets: dict[tuple[str, str], Decimal],
     card: RateCard,
     default_overlap: int,
     days: list[date],
@@ -251,7 +252,7 @@ def spend_status(
                 spent=_cents(total),
                 remaining_cost=_cents(left),
                 projected_total=_cents(total + left),
-                budget=budgets.get(project),
+                budget=budgets.get((project, currency)),
                 per_day=_cents(per_day),
                 projected_end=end,
                 cumulative=cumulative,
@@ -290,11 +291,12 @@ def campaign_status(
     facts: CampaignFacts,
     *,
     now: datetime,
-    budgets: dict[str, Decimal],
+    budgets: dict[tuple[str, str], Decimal],
     card: RateCard,
     default_overlap: int,
 ) -> CampaignStatus:
-    """All the dashboard's figures from ``facts`` as of ``now``."""
+    """All the dashboard's figures from ``facts`` as of ``now``; ``budgets`` by (project,
+    currency)."""
     days = days_until(now)
     states = Counter(clip.status for clip in facts.clips)
     ordered = {s: states[s] for s in ClipStatus if states[s]}
@@ -381,16 +383,16 @@ def status_of_campaign(
     session: Session,
     *,
     now: datetime,
-    budgets: dict[str, Decimal],
     card: RateCard,
     default_overlap: int,
 ) -> CampaignStatus:
-    """``read_campaign`` then ``campaign_status``: what the page and the CLI call."""
+    """``read_campaign`` then ``campaign_status`` against the projects' budgets: what the page
+    and the CLI call."""
     since = datetime.combine(days_until(now)[0], datetime.min.time(), tzinfo=as_utc(now).tzinfo)
     return campaign_status(
         read_campaign(session, since),
         now=now,
-        budgets=budgets,
+        budgets=project_budgets(session, card.currency),
         card=card,
         default_overlap=default_overlap,
     )

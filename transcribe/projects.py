@@ -19,6 +19,8 @@ from crowdscribe.storage.models import Clip, Project, Recording
 from transcribe.people import check_time_zone
 from transcribe.pricing import ANY, CENT, Rate, RateCard, load_rate_card
 
+# Scripts a project's exported Chinese text may be written in (review.export converts to them).
+CHINESE_SCRIPTS = ("simplified", "traditional")
 PROJECT_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 # Collecting without --project files clips here; it is created on first use.
 DEFAULT_PROJECT = "default"
@@ -37,6 +39,7 @@ class ProjectRecord:
     budget: Decimal | None
     budget_currency: str | None
     time_zone: str
+    script: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -49,6 +52,7 @@ class ProjectRecord:
             "budget": None if self.budget is None else str(self.budget.quantize(CENT)),
             "budget_currency": self.budget_currency,
             "time_zone": self.time_zone,
+            "script": self.script,
         }
 
     def rate_card(self, default_rates_file: Path | None) -> RateCard:
@@ -98,6 +102,7 @@ def _record(row: Project) -> ProjectRecord:
         budget=None if row.budget is None else Decimal(row.budget),
         budget_currency=row.budget_currency,
         time_zone=row.time_zone,
+        script=row.script,
     )
 
 
@@ -114,6 +119,7 @@ def create_project(
     budget: Decimal | None = None,
     budget_currency: str | None = None,
     time_zone: str = "UTC",
+    script: str | None = None,
 ) -> ProjectRecord:
     """Add a project after checking every field (files must exist and load)."""
     if not PROJECT_PATTERN.fullmatch(name):
@@ -123,6 +129,8 @@ def create_project(
     check_overlap(overlap, max_overlap)
     if budget is not None and (not budget.is_finite() or budget < 0):
         raise InvalidInput(f"a budget must be 0 or more, not {budget}")
+    if script is not None and script not in CHINESE_SCRIPTS:
+        raise InvalidInput(f"script must be one of {', '.join(CHINESE_SCRIPTS)}, not {script!r}")
     for path in (rates_file, policy_file):
         if path is not None and not Path(path).is_file():
             raise NotFound(f"{path} does not exist")
@@ -140,6 +148,7 @@ def create_project(
         budget=budget,
         budget_currency=budget_currency.upper() if budget_currency else None,
         time_zone=check_time_zone(time_zone),
+        script=script,
     )
     session.add(row)
     session.flush()
@@ -165,6 +174,20 @@ def check_overlap(overlap: int, max_overlap: int) -> int:
 def list_projects(session: Session) -> list[ProjectRecord]:
     """Every project by name."""
     return [_record(row) for row in session.scalars(select(Project).order_by(Project.name))]
+
+
+def project_budgets(session: Session, card_currency: str) -> dict[tuple[str, str], Decimal]:
+    """Each budgeted project's budget, by (project, currency); a budget stored without a
+    currency is in the card's."""
+    rows = session.execute(
+        select(Project.name, Project.budget, Project.budget_currency).where(
+            Project.budget.is_not(None)
+        )
+    )
+    return {
+        (name, currency or card_currency): Decimal(budget).quantize(CENT)
+        for name, budget, currency in rows
+    }
 
 
 def find_project(session: Session, name: str) -> ProjectRecord | None:

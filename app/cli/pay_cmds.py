@@ -28,6 +28,7 @@ from review.dataset_split import parse_ratios
 from review.export import export_dataset
 from transcribe.ledger import earnings_for, settlement_report
 from transcribe.pricing import load_rate_card
+from transcribe.projects import find_project
 
 _REPORT_FIELDS = [
     "user_id",
@@ -166,7 +167,7 @@ def export(
         typer.Option(
             "--script",
             help="Chinese text in simplified or traditional characters, or as typed; "
-            "default: the project's (CROWDSCRIBE_PROJECT_SCRIPTS), else as typed.",
+            "default: each project's (`projects create --script`), else as typed.",
         ),
     ] = None,
 ) -> None:
@@ -177,13 +178,15 @@ def export(
     ratios = parse_ratios(split)
     chosen = None if script in (None, Script.as_typed) else script.value
 
-    def script_for(project_name: str) -> str | None:
-        # --script for every project, else each project's setting (a projects table later).
-        if script is not None:
-            return chosen
-        return settings.project_scripts.get(project_name)
-
     with context.database().session() as session:
+
+        def script_for(project_name: str) -> str | None:
+            # --script for every project, else each project's own.
+            if script is not None:
+                return chosen
+            record = find_project(session, project_name)
+            return record.script if record is not None else None
+
         summary = export_dataset(
             session,
             settings.home_dir,

@@ -1,5 +1,5 @@
 """``crowdscribe projects``: campaigns as records with their overlap, rates, policy, deadline,
-budget and time zone."""
+budget, time zone and export script."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from transcribe.projects import (
 )
 
 projects_app = typer.Typer(no_args_is_help=True, help="Create, list and show projects.")
-PROJECT_COLUMNS = ("name", "overlap", "rates", "deadline", "budget", "time_zone")
+PROJECT_COLUMNS = ("name", "overlap", "rates", "deadline", "budget", "time_zone", "script")
 
 
 def register(app: typer.Typer) -> None:
@@ -64,6 +64,12 @@ def projects_create(
     time_zone: Annotated[
         str, typer.Option("--time-zone", help="IANA time zone for dates and days.")
     ] = "UTC",
+    script: Annotated[
+        str | None,
+        typer.Option(
+            "--script", help="Export Chinese text as simplified or traditional (default: as typed)."
+        ),
+    ] = None,
 ) -> None:
     """Add a project; every field is checked before anything is stored."""
     overrides = tuple(parse_rate_override(text) for text in rate or ())
@@ -85,6 +91,7 @@ def projects_create(
             budget=amount,
             budget_currency=currency,
             time_zone=zone,
+            script=script,
         )
     console.print(f"created project {record.name} (overlap {record.overlap})")
 
@@ -134,6 +141,7 @@ def _row(record: ProjectRecord) -> dict[str, str | int]:
         "deadline": record.deadline.date().isoformat() if record.deadline else "",
         "budget": budget if record.budget is not None else "",
         "time_zone": record.time_zone,
+        "script": record.script or "",
     }
 
 

@@ -17,15 +17,14 @@ def register(app: typer.Typer) -> None:
 
 
 def status(output: JsonFormat = TableOrJson.table) -> None:
-    """Where the campaign stands: clips by state, progress, throughput, spend against budget
-    (CROWDSCRIBE_PROJECT_BUDGETS) with its projection, agreement per language, reviewer
+    """Where the campaign stands: clips by state, progress, throughput, spend against each
+    project's budget with its projection, agreement per language, reviewer
     backlog and paused people; the same figures as the /coordinator page."""
     settings = context.settings()
     with context.database().session() as session:
         figures = status_of_campaign(
             session,
             now=utc_now(),
-            budgets=settings.project_budgets,
             card=load_rate_card(settings.rates_file),
             default_overlap=settings.default_overlap,
         )

@@ -419,3 +419,5 @@ class Project(Base):
     budget_currency: Mapped[str | None] = mapped_column(String(3))
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # Exported Chinese text in "simplified" or "traditional" characters; None: as typed.
+    script: Mapped[str | None] = mapped_column(String(16))

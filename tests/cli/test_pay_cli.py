@@ -21,6 +21,7 @@ from crowdscribe.storage.models import Clip, User
 from tests.transcribe.seed import add_recording, add_submitted
 from transcribe.ledger import accrue, settle_submission
 from transcribe.pricing import RateCardError, default_rate_card
+from transcribe.projects import create_project
 
 CARD = default_rate_card()
 
@@ -175,6 +176,19 @@ def test_export_writes_the_final_clips(run, db, home, tmp_path) -> None:
     records = [json.loads(line) for line in (out_dir / "manifest.jsonl").read_text().splitlines()]
     assert [record["clip_id"] for record in records] == ["clip-0", "clip-1"]
     assert all((out_dir / record["audio_path"]).is_file() for record in records)
+
+
+def test_export_writes_chinese_in_the_projects_script(run, db, home, tmp_path) -> None:
+    paid_work(db, home)
+    with db.session() as session:
+        create_project(session, "p1", overlap=2, max_overlap=5, script="simplified")
+    result = run("export", str(tmp_path / "dataset"))
+    assert result.exit_code == 0, result.output
+    manifest = (tmp_path / "dataset" / "manifest.jsonl").read_text(encoding="utf-8")
+    assert [json.loads(line)["text"] for line in manifest.splitlines()] == ["佢哋食咗饭"] * 2
+    typed = run("export", str(tmp_path / "typed"), "--script", "as-typed")
+    assert typed.exit_code == 0, typed.output
+    assert "佢哋食咗飯" in (tmp_path / "typed" / "manifest.jsonl").read_text(encoding="utf-8")
 
 
 def test_export_in_kaldi_layout_with_a_split(run, db, home, tmp_path) -> None:

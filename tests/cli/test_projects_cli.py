@@ -32,6 +32,7 @@ def test_projects_are_created_listed_shown_and_typos_refused(run, home) -> None:
     made = run(
         project_cmds, "create", "market", "--overlap", "3", "--budget", "20,000",
         "--deadline", "2027-03-31", "--time-zone", "Asia/Hong_Kong", "--rate", "yue:child=9/3",
+        "--script", "traditional",
     )  # fmt: skip
     assert made.exit_code == 0, made.output
     [listed] = json.loads(run(project_cmds, "list", "--format", "json").output)
@@ -39,6 +40,7 @@ def test_projects_are_created_listed_shown_and_typos_refused(run, home) -> None:
         "20000.00", "CNY", 3,
     )  # fmt: skip
     assert listed["deadline"].startswith("2027-03-31T23:59:59")
+    assert listed["script"] == "traditional"
     shown = json.loads(run(project_cmds, "show", "market", "--format", "json").output)
     assert shown["rate_card"]["rates"][0] == {
         "language": "yue", "speaker_group": "child", "amount": "9", "minutes": "3",
@@ -48,7 +50,11 @@ def test_projects_are_created_listed_shown_and_typos_refused(run, home) -> None:
     assert isinstance(again.exception, Conflict)
     typo = run(project_cmds, "show", "markte")
     assert isinstance(typo.exception, NotFound) and "did you mean market" in str(typo.exception)
-    for bad in (["--rate", "cantonese:kid=9"], ["--budget", "lots"], ["--time-zone", "HK"]):
+    bad_fields = (
+        ["--rate", "cantonese:kid=9"], ["--budget", "lots"], ["--time-zone", "HK"],
+        ["--script", "kanji"],
+    )  # fmt: skip
+    for bad in bad_fields:
         refused = run(project_cmds, "create", "other", *bad)
         assert isinstance(refused.exception, InvalidInput), bad
     assert [

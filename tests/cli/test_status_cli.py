@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from app.cli import context, status_cmds
-from crowdscribe.settings import get_settings
 from tests.cli.test_pay_cli import paid_work
+from transcribe.projects import create_project
 
 
 @pytest.fixture
@@ -18,10 +18,10 @@ def run(run_commands):
     return run_commands(status_cmds)
 
 
-def test_status_prints_the_dashboard_figures(run, home: Path, monkeypatch) -> None:
-    monkeypatch.setenv("CROWDSCRIBE_PROJECT_BUDGETS", '{"p1": "1.00"}')
-    get_settings.cache_clear()
+def test_status_prints_the_dashboard_figures(run, home: Path) -> None:
     paid_work(context.database(), home)
+    with context.database().session() as session:
+        create_project(session, "p1", overlap=2, max_overlap=5, budget=Decimal("1.00"))
     # typer runs the only command of an app without its name
     result = run("--format", "json")
     assert result.exit_code == 0, result.output

@@ -18,6 +18,7 @@ from review.campaign_status import (
 from tests.transcribe.seed import add_clips, add_person, add_submitted
 from transcribe.ledger import accrue
 from transcribe.pricing import default_rate_card, price_clip
+from transcribe.projects import create_project
 
 NOW = datetime(2025, 3, 14, 18, 0, tzinfo=UTC)
 CARD = default_rate_card()
@@ -99,7 +100,7 @@ def test_spend_is_projected_to_the_end_and_against_the_budget() -> None:
         open_disputes=[],
         paused=[],
     )
-    (figures,) = status_of(facts, budgets={"p1": Decimal("14.50")}).spend
+    (figures,) = status_of(facts, budgets={("p1", CARD.currency): Decimal("14.50")}).spend
     left = Decimal("0.50") + 2 * price_clip(6.0, "yue", "adult", CARD)
     assert figures.spent == Decimal("14.00")
     assert figures.remaining_cost == left
@@ -139,10 +140,10 @@ def test_status_reads_the_same_figures_from_the_database(database: Database) -> 
             submission_id = add_submitted(session, clip_id, person.id, "佢哋", NOW)
             session.get(Submission, submission_id).created_at = NOW
             accrue(session, submission_id, person.id, clip_id, Decimal("0.50"), "CNY", NOW)
+        # The budget is the project's own, in the card's currency when it names none.
+        create_project(session, "default", overlap=2, max_overlap=5, budget=Decimal("10"))
     with database.session() as session:
-        figures = status_of_campaign(
-            session, now=NOW, budgets={"default": Decimal("10")}, card=CARD, default_overlap=2
-        )
+        figures = status_of_campaign(session, now=NOW, card=CARD, default_overlap=2)
         entries = session.query(LedgerEntry).count()
     assert entries == 3
     assert figures.clips_by_state == {"collected": 1, "agreed": 2, "disputed": 1}

@@ -14,6 +14,7 @@ from app.web.svg_plots import Series, bar_chart, line_chart, share_bar
 from tests import review_world as world
 from tests.web.test_pages import logged_in
 from transcribe.payouts import create_payouts
+from transcribe.projects import create_project
 from transcribe.users import pause_language
 
 AGREED = "the river is wide"
@@ -55,7 +56,10 @@ def test_coordinator_dashboard_shows_figures_beside_plots(
     live_server, browser_page, chromium, artifacts_dir
 ) -> None:
     database, settings = live_server.database, live_server.settings
-    settings.project_budgets = {"river": Decimal("0.10")}
+    with database.session() as session:
+        create_project(
+            session, "river", overlap=2, max_overlap=settings.max_overlap, budget=Decimal("0.10")
+        )
     run_campaign(database, settings)
     boss = world.add_person(database, "boss", roles=("coordinator",), languages=())
     page, url = browser_page, live_server.url

@@ -89,7 +89,6 @@ def overview(
     status = status_of_campaign(
         session,
         now=now,
-        budgets=settings.project_budgets,
         card=load_rate_card(settings.rates_file),
         default_overlap=settings.default_overlap,
     )

@@ -1,7 +1,8 @@
-"""coord-money: payouts and the ledger entries each paid
+"""coord-money: payouts and the ledger entries each paid; each project's export script
 
 A payout batch records which settled entries it paid (payout_items, one row per entry, unique),
-so entries are never edited and an entry can be paid only once.
+so entries are never edited and an entry can be paid only once. projects.script is the script
+of the project's exported Chinese text (simplified or traditional; NULL: as typed).
 
 Revision ID: 0003_coord_money
 Revises: 0003_coord_people
@@ -46,9 +47,13 @@ def upgrade() -> None:
     with op.batch_alter_table("payout_items", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_payout_items_payout_id"), ["payout_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_payout_items_user_id"), ["user_id"], unique=False)
+    with op.batch_alter_table("projects", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("script", sa.String(length=16), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("projects", schema=None) as batch_op:
+        batch_op.drop_column("script")
     with op.batch_alter_table("payout_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_payout_items_user_id"))
         batch_op.drop_index(batch_op.f("ix_payout_items_payout_id"))
