@@ -1,6 +1,7 @@
 """Throughput of the money and export path: pricing clips, accruing and settling ledger entries
 (one transaction per submission, as the web app and agreement flow do), the earnings and payout
-queries, and exporting a dataset of real FLAC clips. SQLite in a temporary folder, or with
+queries, a payout of every settled entry, the campaign status, and exporting a dataset of real
+FLAC clips in each format. SQLite in a temporary folder, or with
 ``postgres`` a throw-away database on the local server (dropped afterwards). Prints medians.
 
 Run: .venv/bin/python bench/pay.py [entries] [runs] [sqlite|postgres]
@@ -24,9 +25,20 @@ import soundfile
 from sqlalchemy import create_engine, delete, select, text
 
 from crowdscribe.storage.db import Database, open_database
-from crowdscribe.storage.models import Assignment, Clip, LedgerEntry, Recording, Submission, User
+from crowdscribe.storage.models import (
+    Assignment,
+    Clip,
+    LedgerEntry,
+    Payout,
+    PayoutItem,
+    Recording,
+    Submission,
+    User,
+)
+from review.campaign_status import status_of_campaign
 from review.export import export_dataset
 from transcribe.ledger import accrue, earnings_for, settle_submission, settlement_report
+from transcribe.payouts import create_payouts
 from transcribe.pricing import default_rate_card, price_clip
 
 CARD = default_rate_card()
@@ -203,6 +215,31 @@ def measure(database: Database, home: Path, out_dir: Path, entries: int, runs: i
         f"export_dataset: {exported * 1000:.0f} ms for {entries // 2} clips "
         f"({entries // 2 / exported:,.0f} clips/s, hard links)"
     )
+    for fmt in ("nemo", "kaldi", "hf", "lhotse"):
+
+        def export_as(fmt: str = fmt) -> None:
+            with database.session() as session:
+                export_dataset(session, home, out_dir, fmt=fmt)
+
+        seconds = median_s(export_as, max(1, runs // 2))
+        print(f"export --format {fmt}: {seconds * 1000:.0f} ms for {entries // 2} clips")
+
+    def payout() -> None:
+        with database.session() as session:
+            session.execute(delete(PayoutItem))
+            session.execute(delete(Payout))
+        with database.session() as session:
+            create_payouts(
+                session, until=NOW + timedelta(days=1), payouts_dir=out_dir.parent, now=NOW
+            )
+
+    print(f"create_payouts: {median_s(payout, runs) * 1000:.0f} ms for {entries} entries")
+
+    def status() -> None:
+        with database.session() as session:
+            status_of_campaign(session, now=NOW, card=CARD, default_overlap=2)
+
+    print(f"campaign status: {median_s(status, runs) * 1000:.0f} ms for {entries // 2} clips")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from audio.clips import remove_stale_temporaries
 from audio.pipeline import file_digest, process_recording
+from audio.pitch import clips_median_f0_hz
 from audio.segment import SegmentConfig
+from crowdscribe.languages import speaker_group_doubt
 from crowdscribe.settings import settings_for
 from crowdscribe.storage import catalog
 from flows._runtime import migrated_url, task_database
@@ -65,8 +67,10 @@ def collect_recording(
     outcome = process_recording(
         source_path, clips_dir, SegmentConfig(max_clip_s=request.max_clip_s)
     )
+    pitch_hz = clips_median_f0_hz([clip.path for clip in outcome.clips])
     with database.session() as session:
         collection.save_outcome(session, source, source_path, request, outcome, clips_dir)
+        collection.record_pitch(session, source_path, pitch_hz)
         return {**catalog.recording_row(session, source_path), "already_collected": False}
 
 
@@ -139,6 +143,9 @@ def _gather(
             rows.append(row)
             outcome = row["reason"] or f"{row['clips']} clip(s)"
             logger.info("%d/%d %s: %s, %s", done, len(futures), source, row["status"], outcome)
+            doubt = speaker_group_doubt(row["speaker_group"], row["median_f0_hz"])
+            if doubt:
+                logger.warning("%s: %s", source, doubt)
         if on_progress is not None:
             on_progress(row)
     return rows, failures

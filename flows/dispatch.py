@@ -1,11 +1,13 @@
 """Dispatch: publish collected clips as transcription work, priced, ``overlap`` slots each.
 
 One task for the whole batch (it is a few SQL statements, not per-clip work); the task commits,
-so once the flow returns the clips are claimable.
+so once the flow returns the clips are claimable. Each project publishes with its own rate card
+and overlap (``transcribe.publish_plan``).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -13,22 +15,50 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from crowdscribe.clock import utc_now
-from crowdscribe.errors import InvalidInput
 from crowdscribe.settings import settings_for
 from flows._runtime import migrated_url, task_database
-from transcribe.pricing import load_rate_card
+from transcribe.projects import check_overlap
+from transcribe.publish_plan import project_terms, projects_to_publish
 from transcribe.publishing import publish_clips
 
 
 @task(name="publish-clips", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def publish_batch(
-    database_url: str, project: str | None, overlap: int, rates_file: Path | None
+    database_url: str,
+    project: str | None,
+    overlap: int | None,
+    default_overlap: int,
+    rates_file: Path | None,
 ) -> dict[str, Any]:
-    """Publish every collected clip (of one project, if given) and commit."""
-    card = load_rate_card(rates_file)
+    """Publish every collected clip (of one project, if given), project by project, and commit."""
+    totals: Counter[str] = Counter()
+    by_language: Counter[str] = Counter()
+    currencies: list[str] = []
     with task_database(database_url).session() as session:
-        summary = publish_clips(session, project=project, overlap=overlap, card=card, now=utc_now())
-    return summary.to_dict()
+        for name in projects_to_publish(session, project):
+            terms = project_terms(
+                session,
+                name,
+                overlap=overlap,
+                default_overlap=default_overlap,
+                rates_file=rates_file,
+            )
+            summary = publish_clips(
+                session, project=name, overlap=terms.overlap, card=terms.card, now=utc_now()
+            )
+            totals.update(
+                published=summary.published, slots=summary.slots, gold=summary.gold_kept_back
+            )
+            by_language.update(summary.by_language)
+            if summary.currency not in currencies:
+                currencies.append(summary.currency)
+    return {
+        "published": totals["published"],
+        "slots": totals["slots"],
+        "gold_kept_back": totals["gold"],
+        "currency": ",".join(currencies),
+        "by_language": dict(sorted(by_language.items())),
+    }
 
 
 @flow(name="dispatch")
@@ -38,15 +68,13 @@ def dispatch(
     home: str | None = None,
     database_url: str | None = None,
 ) -> dict[str, Any]:
-    """Publish collected clips as work and return what was published, per language;
-    ``overlap`` defaults to ``Settings.default_overlap``."""
+    """Publish collected clips as work and return what was published, per language; ``overlap``
+    None takes each project's own."""
     settings = settings_for(home)
-    if overlap is None:
-        overlap = settings.default_overlap
-    if not 1 <= overlap <= settings.max_overlap:
-        raise InvalidInput(f"overlap must be between 1 and {settings.max_overlap}, not {overlap}")
+    if overlap is not None:
+        check_overlap(overlap, settings.max_overlap)
     url = migrated_url(settings, database_url)
-    summary = publish_batch(url, project, overlap, settings.rates_file)
+    summary = publish_batch(url, project, overlap, settings.default_overlap, settings.rates_file)
     get_run_logger().info(
         "published %d clip(s) as %d slot(s); %d gold clip(s) kept back",
         summary["published"],

@@ -17,7 +17,7 @@ from crowdscribe.settings import Settings
 from crowdscribe.storage import catalog
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, Clip, Recording, Submission, User
-from tests.builders import espeak_wav
+from tests.builders import add_clips, espeak_wav
 from transcribe import collection
 from transcribe.collection import CollectRequest
 
@@ -147,9 +147,11 @@ def test_clip_manifest_counts_submissions_and_shows_price_once_published(
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("language", "English", "language 'English'"),
-        ("language", "EN", "lowercase language code"),
-        ("speaker_group", "Old People", "one lowercase word"),
+        ("language", "English", "language 'English'; did you mean en"),
+        ("language", "Cantonese", r"did you mean yue \(Cantonese\)"),
+        ("language", "cmn-shanxi", "did you mean cmn-shaanxi"),
+        ("speaker_group", "kid", "did you mean child"),
+        ("speaker_group", "Old People", "choose from child, teen, adult, elderly"),
         ("project", "my project", "project 'my project'"),
         ("max_clip_s", 0.5, "outside"),
     ],
@@ -163,9 +165,10 @@ def test_collect_request_refuses_bad_fields_with_a_clear_message(
         CollectRequest(**fields)
 
 
-def test_collect_request_accepts_regional_codes_and_any_lowercase_group() -> None:
-    assert CollectRequest("yue-hk", "grandparents", 15.0).language == "yue-hk"
-    assert CollectRequest("cmn-shaanxi", "teen", 8.0).speaker_group == "teen"
+def test_collect_request_takes_registered_codes_and_groups_in_their_own_spelling() -> None:
+    assert CollectRequest("yue-hk", "elderly", 15.0).language == "yue-hk"
+    assert CollectRequest(" EN", "Teen", 15.0).language == "en"
+    assert CollectRequest("cmn_shaanxi", "Teen", 8.0).speaker_group == "teen"
 
 
 def test_find_recordings_walks_folders_and_keeps_explicit_files(tmp_path: Path) -> None:
@@ -196,3 +199,20 @@ def test_recording_row_of_an_unknown_path_is_not_found(database: Database) -> No
         catalog.recording_row(session, Path("/nowhere/x.wav"))
     with database.session() as session:
         assert session.scalar(select(func.count(Recording.id))) == 0
+
+
+def test_manifests_show_measured_floats_rounded(settings: Settings, sqlite_database) -> None:
+    with sqlite_database.session() as session:
+        [clip_id] = add_clips(session, 1, duration_s=2.5600000000000005)
+        session.get(Clip, clip_id).end_s = 2.5600000000000005
+        recording = session.scalar(select(Recording))
+        recording.duration_s, recording.snr_db, recording.median_f0_hz = (
+            2.5600000000000005,
+            17.1234,
+            301.26,
+        )
+        session.flush()
+        [row] = catalog.clip_rows(session, settings.home_dir)
+        [report] = catalog.recording_rows(session)
+    assert (row["duration_s"], row["end_s"]) == (2.56, 2.56)
+    assert (report["duration_s"], report["snr_db"], report["median_f0_hz"]) == (2.56, 17.12, 301.3)

@@ -13,13 +13,12 @@ from sqlalchemy import delete, false, func, select, update
 from sqlalchemy.orm import Session
 
 from crowdscribe.errors import InvalidInput, NotFound
+from crowdscribe.languages import check_language, check_speaker_group
 from crowdscribe.storage.models import Clip, ClipStatus, Recording, RecordingStatus
 
 if TYPE_CHECKING:
     from audio.pipeline import RecordingOutcome
 
-LANGUAGE_PATTERN = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")
-SPEAKER_GROUP_PATTERN = re.compile(r"[a-z]+")
 PROJECT_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 MIN_CLIP_S, MAX_CLIP_S = 2.0, 60.0
 AUDIO_EXTENSIONS = frozenset(
@@ -39,16 +38,9 @@ class CollectRequest:
     consent_ref: str | None = None
 
     def __post_init__(self) -> None:
-        if not LANGUAGE_PATTERN.fullmatch(self.language):
-            raise InvalidInput(
-                f"language {self.language!r} is not a lowercase language code "
-                "such as en, yue, cmn or cmn-shaanxi"
-            )
-        if not SPEAKER_GROUP_PATTERN.fullmatch(self.speaker_group):
-            raise InvalidInput(
-                f"speaker group {self.speaker_group!r} must be one lowercase word "
-                "such as child, teen, adult or elderly"
-            )
+        # Frozen, so the registry's spelling of each is set through object.__setattr__.
+        object.__setattr__(self, "language", check_language(self.language))
+        object.__setattr__(self, "speaker_group", check_speaker_group(self.speaker_group))
         if not PROJECT_PATTERN.fullmatch(self.project):
             raise InvalidInput(
                 f"project {self.project!r} must be letters, digits, '-', '_' or '.' (at most 64)"
@@ -230,3 +222,12 @@ def release_recording(session: Session, source: str) -> int:
     recording.status = RecordingStatus.SEGMENTED
     recording.reason = f"released by a coordinator (was held: {recording.reason})"
     return released
+
+
+def record_pitch(session: Session, source_path: Path, median_f0_hz: float | None) -> None:
+    """Keep a recording's median voice pitch in its quality report (``audio.pitch``)."""
+    session.execute(
+        update(Recording)
+        .where(Recording.source_path == str(source_path))
+        .values(median_f0_hz=median_f0_hz)
+    )

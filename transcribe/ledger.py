@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.clock import as_utc, utc_now
 from crowdscribe.errors import InvalidInput, NotFound
-from crowdscribe.storage.models import LedgerEntry, LedgerState, User
+from crowdscribe.storage.models import LedgerEntry, LedgerState, PayoutItem, User
+from transcribe.payouts import paid_amount
 from transcribe.pricing import CENT, RateCard, default_rate_card, rejected_amount
 
 STATES = tuple(LedgerState)
@@ -25,18 +26,24 @@ ZERO = Decimal("0.00")
 @dataclass(frozen=True)
 class Earnings:
     """A person's totals in one currency; ``today`` counts entries created since the person's
-    midnight."""
+    midnight; ``paid`` is what payouts have sent of the settled amount."""
 
     currency: str
     today: Decimal
     pending: Decimal
     credited: Decimal
     discounted: Decimal
+    paid: Decimal = ZERO
 
     @property
     def settled(self) -> Decimal:
         """What review has decided so far: credited plus discounted."""
         return self.credited + self.discounted
+
+    @property
+    def unpaid(self) -> Decimal:
+        """Settled work no payout has paid yet."""
+        return self.settled - self.paid
 
     def to_dict(self) -> dict[str, str]:
         return {
@@ -46,6 +53,8 @@ class Earnings:
             "credited": str(self.credited),
             "discounted": str(self.discounted),
             "settled": str(self.settled),
+            "paid": str(self.paid),
+            "unpaid": str(self.unpaid),
         }
 
 
@@ -60,10 +69,16 @@ class PayoutLine:
     credited: Decimal
     discounted: Decimal
     pending: Decimal = field(default=ZERO)
+    paid: Decimal = field(default=ZERO)
 
     @property
     def owed(self) -> Decimal:
         return self.credited + self.discounted
+
+    @property
+    def unpaid(self) -> Decimal:
+        """What of ``owed`` no payout has paid yet."""
+        return self.owed - self.paid
 
     def to_dict(self) -> dict[str, str | int]:
         return {
@@ -75,6 +90,8 @@ class PayoutLine:
             "discounted": str(self.discounted),
             "owed": str(self.owed),
             "pending": str(self.pending),
+            "paid": str(self.paid),
+            "unpaid": str(self.unpaid),
         }
 
 
@@ -241,12 +258,14 @@ def earnings_for(
         pending=states[LedgerState.PENDING],
         credited=states[LedgerState.CREDITED],
         discounted=states[LedgerState.DISCOUNTED],
+        paid=paid_amount(session, user_id, currency),
     )
 
 
 def settlement_report(session: Session, since: datetime | None = None) -> list[PayoutLine]:
-    """What each person is owed for settled work (credited + discounted), one line per person
-    and currency, ordered by name; ``since`` keeps work decided at or after that moment."""
+    """What each person is owed for settled work (credited + discounted), and how much of it
+    payouts have paid, one line per person and currency, ordered by name; ``since`` keeps work
+    decided at or after that moment."""
     settled = (
         select(
             LedgerEntry.user_id,
@@ -260,8 +279,15 @@ def settlement_report(session: Session, since: datetime | None = None) -> list[P
         .where(LedgerEntry.state.in_((LedgerState.CREDITED, LedgerState.DISCOUNTED)))
         .group_by(LedgerEntry.user_id, User.name, LedgerEntry.currency, LedgerEntry.state)
     )
+    paid = (
+        select(LedgerEntry.user_id, LedgerEntry.currency, func.sum(PayoutItem.amount))
+        .join(PayoutItem, PayoutItem.ledger_entry_id == LedgerEntry.id)
+        .where(LedgerEntry.state.in_((LedgerState.CREDITED, LedgerState.DISCOUNTED)))
+        .group_by(LedgerEntry.user_id, LedgerEntry.currency)
+    )
     if since is not None:
         settled = settled.where(LedgerEntry.decided_at >= as_utc(since))
+        paid = paid.where(LedgerEntry.decided_at >= as_utc(since))
     pending = (
         select(LedgerEntry.user_id, LedgerEntry.currency, func.sum(LedgerEntry.amount))
         .where(LedgerEntry.state == LedgerState.PENDING)
@@ -275,6 +301,7 @@ def settlement_report(session: Session, since: datetime | None = None) -> list[P
         line["entries"] += count
         line[state] = _cents(amount)
     pending_totals = {(u, c): _cents(amount) for u, c, amount in session.execute(pending)}
+    paid_totals = {(u, c): _cents(amount) for u, c, amount in session.execute(paid)}
     report = [
         PayoutLine(
             user_id,
@@ -282,6 +309,7 @@ def settlement_report(session: Session, since: datetime | None = None) -> list[P
             currency,
             **values,
             pending=pending_totals.get((user_id, currency), ZERO),
+            paid=paid_totals.get((user_id, currency), ZERO),
         )
         for (user_id, name, currency), values in lines.items()
     ]

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.clock import as_utc, utc_now
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
+from crowdscribe.languages import check_languages
 from crowdscribe.storage.models import Qualification, QualificationStatus, User
 
 ROLES = ("coordinator", "transcriber", "reviewer")
@@ -75,14 +76,9 @@ def token_digest(token: str) -> str:
 
 
 def normalise_languages(languages: Iterable[str]) -> tuple[str, ...]:
-    """Language codes lower-cased, stripped, de-duplicated in order; commas inside are split."""
-    seen: list[str] = []
-    for item in languages:
-        for code in str(item).split(","):
-            code = code.strip().lower()
-            if code and code not in seen:
-                seen.append(code)
-    return tuple(seen)
+    """Registered language codes, de-duplicated in order; commas inside are split, and anything
+    not in the registry (``crowdscribe.languages``) is refused with a "did you mean" hint."""
+    return check_languages(languages)
 
 
 def normalise_roles(roles: Iterable[str]) -> frozenset[str]:

@@ -7,6 +7,8 @@ import sys
 import click
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer._click import exceptions as typer_click
 
 from audio.errors import AudioError
 from crowdscribe.errors import Refusal
@@ -24,27 +26,56 @@ def _register_commands() -> None:
         collect_cmds,
         demo_cmds,
         pay_cmds,
+        payout_cmds,
         people_cmds,
+        project_cmds,
         review_cmds,
+        status_cmds,
+        stuck_cmds,
         work_cmds,
     )
 
-    for module in (collect_cmds, people_cmds, work_cmds, review_cmds, pay_cmds, demo_cmds):
+    for module in (
+        collect_cmds,
+        people_cmds,
+        project_cmds,
+        work_cmds,
+        review_cmds,
+        stuck_cmds,
+        pay_cmds,
+        payout_cmds,
+        status_cmds,
+        demo_cmds,
+    ):
         module.register(app)
 
 
 def main() -> None:
-    """Entry point: runs the command and turns domain refusals into one-line errors (exit 2)."""
+    """Entry point: runs the command and turns refusals and usage errors into one line on stderr
+    and exit 2 (typer 0.29 raises its own copies of click's exceptions, so both are caught)."""
     _register_commands()
     try:
         # Outside standalone mode click *returns* a typer.Exit's code rather than raising it.
         exit_code = app(standalone_mode=False)
     except (Refusal, AudioError) as refusal:
-        err_console.print(f"[red]error:[/red] {refusal}")
+        _one_line_error(str(refusal))
         sys.exit(2)
-    except click.ClickException as usage_error:
-        usage_error.show()
-        sys.exit(usage_error.exit_code)
-    except click.exceptions.Abort:
+    except (typer_click.NoArgsIsHelpError, click.exceptions.NoArgsIsHelpError) as help_shown:
+        help_shown.show()
+        sys.exit(2)
+    except (typer_click.UsageError, click.UsageError) as usage_error:
+        command = usage_error.ctx.command_path if usage_error.ctx else "crowdscribe"
+        _one_line_error(f"{usage_error.format_message()} (see `{command} --help`)")
+        sys.exit(2)
+    except (typer_click.ClickException, click.ClickException) as failure:
+        _one_line_error(failure.format_message())
+        sys.exit(failure.exit_code)
+    except (typer.Exit, click.exceptions.Exit) as stop:
+        sys.exit(stop.exit_code)
+    except (typer.Abort, click.exceptions.Abort, KeyboardInterrupt):
         sys.exit(1)
     sys.exit(exit_code if isinstance(exit_code, int) else 0)
+
+
+def _one_line_error(message: str) -> None:
+    err_console.print(f"[red]error:[/red] {escape(' '.join(message.split()))}", soft_wrap=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -14,9 +15,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from app.cli import context
 from app.cli.output import JsonlFormat, TableOrJsonl, console, print_rows, rows_table
+from crowdscribe.clock import utc_now
+from crowdscribe.errors import InvalidInput
+from crowdscribe.languages import speaker_group_doubt
 from crowdscribe.storage import catalog
 from transcribe import collection
 from transcribe.collection import CollectRequest
+from transcribe.relabel import relabel_recording
 
 RECORDING_COLUMNS = ("source", "status", "reason", "duration_s", "clips")
 
@@ -24,10 +29,7 @@ RECORDING_COLUMNS = ("source", "status", "reason", "duration_s", "clips")
 def register(app: typer.Typer) -> None:
     """Add ``collect``, ``recordings`` (and ``recordings release``) and ``clips``."""
     app.command(name="collect")(collect)
-    group = typer.Typer(no_args_is_help=False)
-    group.callback(invoke_without_command=True)(recordings)
-    group.command(name="release")(release)
-    app.add_typer(group, name="recordings")
+    app.add_typer(recordings_app, name="recordings")
     app.command(name="clips")(clips)
 
 
@@ -61,7 +63,8 @@ def collect(
     # Check everything before starting Prefect, so a typo costs nothing and changes nothing.
     if max_clip_s is None:
         max_clip_s = context.settings().max_clip_s
-    CollectRequest(language, speaker_group, max_clip_s, project, consent)
+    request = CollectRequest(language, speaker_group, max_clip_s, project, consent)
+    context.check_project(project)
     inputs = collection.find_recordings(paths)
     if not inputs:
         console.print("no audio files found in " + ", ".join(paths) + "; nothing to collect")
@@ -88,8 +91,8 @@ def collect(
 
         summary = collect_flow(
             paths=paths,
-            language=language,
-            speaker_group=speaker_group,
+            language=request.language,
+            speaker_group=request.speaker_group,
             project=project,
             consent_ref=consent,
             max_clip_s=max_clip_s,
@@ -99,8 +102,12 @@ def collect(
     with context.database().session() as session:
         stored = {row["source_path"]: row for row in catalog.recording_rows(session)}
     rows = [stored[str(path)] for _, path in inputs if str(path) in stored]
-    console.print(rows_table(rows, RECORDING_COLUMNS))
+    console.print(rows_table(rows, (*RECORDING_COLUMNS, "median_f0_hz")))
     _print_summary(summary)
+    for row in rows:
+        doubt = speaker_group_doubt(row["speaker_group"], row["median_f0_hz"])
+        if doubt:
+            console.print(f"[yellow]check[/yellow] {row['source']}: {doubt}")
     if summary["failed"] or (strict and summary["statuses"].get("rejected")):
         raise typer.Exit(1)
 
@@ -130,6 +137,14 @@ def _stopped_by_signals() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+recordings_app = typer.Typer(
+    invoke_without_command=True,
+    help="List collected recordings; `recordings release` sends held ones on to work, "
+    "`recordings relabel` corrects their labels.",
+)
+
+
+@recordings_app.callback()
 def recordings(
     ctx: typer.Context,
     output: JsonlFormat = TableOrJsonl.table,
@@ -138,11 +153,52 @@ def recordings(
     """List every collected input with its status and, if refused or held, why."""
     if ctx.invoked_subcommand is not None:
         return
+    context.check_project(project)
     with context.database().session() as session:
         rows = catalog.recording_rows(session, project=project)
-    print_rows(rows, output, RECORDING_COLUMNS)
+    print_rows(rows, output, (*RECORDING_COLUMNS, "median_f0_hz"))
 
 
+@recordings_app.command("relabel")
+def recordings_relabel(
+    source: Annotated[str, typer.Argument(help="The recording, as collected or its full path.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why; kept with every adjustment.")],
+    speaker_group: Annotated[
+        str | None, typer.Option("--speaker-group", help="child, teen, adult or elderly.")
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help="Language code: en, yue, cmn-shaanxi…")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Correct a recording's speaker group or language: clips not yet decided are re-priced,
+    decided work gets adjustment entries (new entries, never edits) with the reason."""
+    if speaker_group is None and language is None:
+        raise InvalidInput("give --speaker-group and/or --language to relabel")
+    settings = context.settings()
+    with context.database().session() as session:
+        summary = relabel_recording(
+            session,
+            source,
+            speaker_group=speaker_group,
+            language=language,
+            reason=reason,
+            rates_file=settings.rates_file,
+            default_overlap=settings.default_overlap,
+            now=utc_now(),
+        )
+    if as_json:
+        typer.echo(json.dumps(summary.to_dict()))
+        return
+    adjusted = ", ".join(f"{amount:+} {currency}" for currency, amount in summary.adjusted.items())
+    console.print(
+        f"relabelled {summary.clips} clip(s); {summary.repriced} re-priced; "
+        f"{summary.pending_repriced} pending entr(ies) re-priced; "
+        f"{summary.adjustments} adjustment(s)" + (f" ({adjusted})" if adjusted else "")
+    )
+
+
+@recordings_app.command("release")
 def release(
     source: Annotated[str, typer.Argument(help="The held recording, as listed by `recordings`.")],
 ) -> None:
@@ -162,6 +218,7 @@ def clips(
     ] = None,
 ) -> None:
     """The clip manifest: where each clip comes from, its audio file and how far it has got."""
+    context.check_project(project)
     home = context.settings().home_dir
     with context.database().session() as session:
         rows = catalog.clip_rows(session, home, project=project, status=status)

@@ -22,3 +22,13 @@ def flow_target() -> dict[str, str]:
     database()
     home = get_settings()
     return {"home": str(home.home_dir), "database_url": home.resolved_database_url}
+
+
+def check_project(name: str | None) -> None:
+    """Refuse a ``--project`` naming no project (with the closest names), before any work."""
+    if name is None:
+        return
+    from transcribe.projects import get_project
+
+    with database().session() as session:
+        get_project(session, name)

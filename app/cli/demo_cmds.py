@@ -10,6 +10,7 @@ import typer
 
 from app.cli import context
 from app.cli.output import console, rows_table
+from transcribe.projects import check_overlap, create_project, find_project
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "samples"
 DEMO_PROJECT = "samples"
@@ -45,7 +46,9 @@ def demo(
     from flows.collect import collect
     from flows.dispatch import dispatch
 
+    check_overlap(overlap, context.settings().max_overlap)
     folders = tomllib.loads((samples / "samples.toml").read_text())
+    _ensure_project(overlap)
     for folder, meta in folders.items():
         console.rule(f"collect {folder}/ ({meta['language']}, {meta['speaker_group']})")
         collect(
@@ -57,7 +60,7 @@ def demo(
         )
     console.rule("dispatch")
     summary = dispatch(project=DEMO_PROJECT, overlap=overlap)
-    console.print(summary)
+    console.print(_dispatch_line(summary))
     console.rule("gold clips")
     console.print(rows_table(_add_gold(samples, folders), ("language", "gold clips")))
     _print_people(_ensure_people(sorted({m["language"] for m in folders.values()})))
@@ -104,8 +107,18 @@ def _add_gold(samples: Path, folders: dict) -> list[dict[str, str]]:
     return [{"language": language, "gold clips": str(n)} for language, n in counts.items()]
 
 
+def _ensure_project(overlap: int) -> None:
+    """The demo's project record, made on the first run."""
+    with context.database().session() as session:
+        if find_project(session, DEMO_PROJECT) is None:
+            create_project(
+                session, DEMO_PROJECT, overlap=overlap, max_overlap=context.settings().max_overlap
+            )
+
+
 def _ensure_people(languages: list[str]) -> list[dict[str, str]]:
-    """Create the demo people once; tokens can only be shown when they are created."""
+    """Create the demo people once; tokens can only be shown when they are created, so a
+    second run says how to get a new one."""
     from sqlalchemy import select
 
     from crowdscribe.storage.models import User
@@ -116,12 +129,19 @@ def _ensure_people(languages: list[str]) -> list[dict[str, str]]:
         existing = set(session.scalars(select(User.name)))
         for name, roles in DEMO_PEOPLE:
             if name in existing:
-                rows.append(_person_row(name, roles, "(created earlier; token shown then)"))
+                hint = f"created earlier: crowdscribe users reset-token {name}"
+                rows.append(_person_row(name, roles, hint))
                 continue
             qualified = languages if "transcriber" in roles and name != NEWCOMER else ()
             _, token = create_user(session, name, roles, languages, qualified=qualified)
             rows.append(_person_row(name, roles, token))
     return rows
+
+
+def _dispatch_line(summary: dict) -> str:
+    languages = ", ".join(f"{code}: {n}" for code, n in summary["by_language"].items())
+    line = f"published {summary['published']} clip(s) as {summary['slots']} slot(s)"
+    return line + (f" ({languages})" if languages else "")
 
 
 def _person_row(name: str, roles: tuple[str, ...], token: str) -> dict[str, str]:

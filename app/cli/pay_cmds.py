@@ -4,6 +4,7 @@ owed, and the finished dataset."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -23,9 +24,11 @@ from app.cli.output import (
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import InvalidInput, NotFound
 from crowdscribe.storage.models import User
+from review.dataset_split import parse_ratios
 from review.export import export_dataset
 from transcribe.ledger import earnings_for, settlement_report
 from transcribe.pricing import load_rate_card
+from transcribe.projects import find_project
 
 _REPORT_FIELDS = [
     "user_id",
@@ -35,6 +38,8 @@ _REPORT_FIELDS = [
     "credited",
     "discounted",
     "owed",
+    "paid",
+    "unpaid",
     "pending",
 ]
 
@@ -84,7 +89,8 @@ def earnings(
     name: Annotated[str, typer.Argument(help="The person's user name.")],
     output: JsonFormat = TableOrJson.table,
 ) -> None:
-    """Show what a person has earned: today, pending review, credited and discounted."""
+    """Show what a person has earned: today, pending review, credited and discounted, and how
+    much of the settled work payouts have paid."""
     with context.database().session() as session:
         user_id = session.scalar(select(User.id).where(User.name == name))
         if user_id is None:
@@ -93,7 +99,7 @@ def earnings(
     if output is TableOrJson.json:
         print_json({"name": name, **totals.to_dict()})
         return
-    columns = ("today", "pending", "credited", "discounted", "settled")
+    columns = ("today", "pending", "credited", "discounted", "settled", "paid", "unpaid")
     print_rows(
         [totals.to_dict()],
         output,
@@ -110,7 +116,8 @@ def settle(
     ] = None,
     output: ReportFormat = TableCsvOrJson.table,
 ) -> None:
-    """The payout report: per person, credited plus discounted work owed (pending shown apart)."""
+    """The settlement report: per person, credited plus discounted work owed, how much of it
+    payouts have paid and what is unpaid (pending review shown apart)."""
     since_at = _parse_date(since) if since else None
     with context.database().session() as session:
         lines = settlement_report(session, since=since_at)
@@ -128,19 +135,74 @@ def settle(
     )
 
 
+class ExportFormat(str, Enum):
+    jsonl = "jsonl"
+    nemo = "nemo"
+    kaldi = "kaldi"
+    hf = "hf"
+    lhotse = "lhotse"
+
+
+class Script(str, Enum):
+    simplified = "simplified"
+    traditional = "traditional"
+    as_typed = "as-typed"
+
+
 def export(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write (replaced if an export).")],
     project: Annotated[
         str | None, typer.Option("--project", help="Only clips of this project.")
     ] = None,
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="jsonl, nemo, kaldi, hf (audiofolder) or lhotse."),
+    ] = ExportFormat.jsonl,
+    split: Annotated[
+        str,
+        typer.Option("--split", help="train,dev,test shares of the audio, e.g. 0.8,0.1,0.1."),
+    ] = "0.8,0.1,0.1",
+    script: Annotated[
+        Script | None,
+        typer.Option(
+            "--script",
+            help="Chinese text in simplified or traditional characters, or as typed; "
+            "default: each project's (`projects create --script`), else as typed.",
+        ),
+    ] = None,
 ) -> None:
-    """Write the finished dataset: manifest.jsonl plus audio/ of every agreed or resolved clip."""
+    """Write the finished dataset of every agreed or resolved clip, split into train, dev and
+    test so that no recording is in two splits."""
+    context.check_project(project)
     settings = context.settings()
+    ratios = parse_ratios(split)
+    chosen = None if script in (None, Script.as_typed) else script.value
+
     with context.database().session() as session:
-        summary = export_dataset(session, settings.home_dir, out_dir, project=project)
+
+        def script_for(project_name: str) -> str | None:
+            # --script for every project, else each project's own.
+            if script is not None:
+                return chosen
+            record = find_project(session, project_name)
+            return record.script if record is not None else None
+
+        summary = export_dataset(
+            session,
+            settings.home_dir,
+            out_dir,
+            project=project,
+            fmt=fmt.value,
+            ratios=ratios,
+            script_for=script_for,
+        )
+    parts = ", ".join(
+        f"{name} {totals['clips']} ({totals['duration_s'] / 60:.1f} min)"
+        for name, totals in summary.splits.items()
+    )
     console.print(
         f"exported {summary.clips} clips ({summary.duration_s / 60:.1f} min of audio) "
-        f"to {summary.out_dir}; manifest {summary.manifest_path.name}"
+        f"as {summary.fmt} to {summary.out_dir}: {parts}"
     )
 
 

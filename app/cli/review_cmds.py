@@ -17,6 +17,7 @@ from app.cli.output import (
     rows_table,
 )
 from crowdscribe.clock import utc_now
+from crowdscribe.languages import check_language
 from review.accuracy import accuracy_report
 from review.disputes import dispute_queue
 from transcribe.users import person_by_name
@@ -58,6 +59,7 @@ def agree(
     """Decide every clip whose transcriptions are complete: accept, ask for more, or dispute."""
     from flows.agreement import agreement
 
+    context.check_project(project)
     summary = agreement(batch_size=batch_size, project=project, **context.flow_target())
     outcomes = [{"outcome": label, "clips": summary[key]} for label, key in OUTCOMES]
     console.print(rows_table(outcomes, ("outcome", "clips")))
@@ -79,6 +81,8 @@ def disputes(
     state: Annotated[str, typer.Option("--state", help="open or resolved.")] = "open",
 ) -> None:
     """Disputes waiting for a reviewer, oldest first."""
+    context.check_project(project)
+    language = check_language(language) if language is not None else None
     now = utc_now()
     with context.database().session() as session:
         rows = [

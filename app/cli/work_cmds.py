@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 
 from app.cli import context
-from app.cli.output import console
+from app.cli.output import console, rows_table
+from transcribe.projects import check_overlap
+from transcribe.publish_plan import plan_publishing, project_terms, projects_to_publish
 
 
 def register(app: typer.Typer) -> None:
@@ -25,13 +27,23 @@ def dispatch(
     overlap: Annotated[
         int | None,
         typer.Option(
-            "--overlap",
-            help="Independent transcriptions per clip [default: CROWDSCRIBE_DEFAULT_OVERLAP, 2].",
+            "--overlap", help="Independent transcriptions per clip [default: the project's]."
         ),
     ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show clips, hours, slots and cost; publish nothing.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Publish collected clips: price each and open ``overlap`` transcription slots for it."""
+    settings = context.settings()
+    # Checked before Prefect starts, so a typo costs nothing and changes nothing.
+    if overlap is not None:
+        check_overlap(overlap, settings.max_overlap)
+    context.check_project(project)
+    if dry_run:
+        _print_plan(project, overlap, as_json)
+        return
     from flows.dispatch import dispatch as dispatch_flow
 
     summary = dispatch_flow(project=project, overlap=overlap, **context.flow_target())
@@ -45,6 +57,36 @@ def dispatch(
     )
     if summary["gold_kept_back"]:
         console.print(f"{summary['gold_kept_back']} gold clip(s) kept back from work")
+
+
+def _print_plan(project: str | None, overlap: int | None, as_json: bool) -> None:
+    settings = context.settings()
+    with context.database().session() as session:
+        plans = [
+            plan_publishing(
+                session,
+                project_terms(
+                    session,
+                    name,
+                    overlap=overlap,
+                    default_overlap=settings.default_overlap,
+                    rates_file=settings.rates_file,
+                ),
+            )
+            for name in projects_to_publish(session, project)
+        ]
+    rows = [plan.to_dict() for plan in plans]
+    if as_json:
+        typer.echo(json.dumps({"dry_run": True, "projects": rows}))
+        return
+    columns = ("project", "clips", "audio_hours", "overlap", "slots", "projected_cost", "currency")
+    console.print(rows_table(rows, columns, title="Dry run: nothing published", cell=_cell))
+    if not rows:
+        console.print("no collected clips are waiting to be published")
+
+
+def _cell(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
 def serve(
@@ -66,8 +108,18 @@ def serve(
     """Run the web app (transcriber pages, coordinator pages and the JSON API)."""
     import os
 
+    from app.web.serving import check_port_free, lock_home
     from app.web.serving import serve as serve_app
 
+    check_port_free(host, port)
+    settings = context.settings()
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    lock = lock_home(settings.home_dir, url)
     context.database()  # migrate before the first request
-    context.settings().resolved_secret_key  # noqa: B018 - made once here, read by every worker
-    raise typer.Exit(serve_app(host, port, workers or os.cpu_count() or 1, access_log))
+    settings.resolved_secret_key  # noqa: B018 - made once here, read by every worker
+    console.print(f"serving {url} (API docs {url}/docs) for data home {settings.home_dir}")
+    console.print("press Ctrl+C to stop")
+    try:
+        raise typer.Exit(serve_app(host, port, workers or os.cpu_count() or 1, access_log))
+    finally:
+        lock.close()

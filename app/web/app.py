@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 from starlette.middleware.sessions import SessionMiddleware
 
+from app.web.api_docs import add_api_docs
 from app.web.domain_messages import convention_summary, translate_message, translate_problems
 from app.web.edge import GuardInput
 from app.web.failures import handle_database_error, handle_invalid_request
@@ -24,6 +25,7 @@ from app.web.routes import (
     appeals,
     auth,
     coordinator,
+    coordinator_people,
     exam,
     preferences,
     review,
@@ -87,6 +89,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         title="crowdscribe",
         summary="Crowdsourced verbatim speech transcription",
         lifespan=lifespan,
+        docs_url=None,  # add_api_docs serves it from local assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database
@@ -108,6 +112,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for error in (DBAPIError, psycopg.Error, psycopg_pool.PoolTimeout):
         app.add_exception_handler(error, handle_database_error)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    add_api_docs(app)
     # The JSON API first: routes are matched in order, and its claims and submits are most of
     # the requests.
     for module in (
@@ -116,6 +121,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         transcriber,
         exam,
         coordinator,
+        coordinator_people,
         review,
         preferences,
         appeals,

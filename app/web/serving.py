@@ -12,10 +12,17 @@ replacement instead of being refused) and drains requests in flight on SIGINT/SI
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import os
 import socket
+from pathlib import Path
+from typing import IO
 
 import uvicorn
 from uvicorn.supervisors.multiprocess import Multiprocess
+
+from crowdscribe.errors import Conflict
 
 APP = "app.web.app:create_app"
 BACKLOG = 2048
@@ -23,6 +30,78 @@ BACKLOG = 2048
 GRACEFUL_SHUTDOWN_S = 15
 # A worker that does not answer the supervisor's ping for this long is replaced.
 HEALTHCHECK_TIMEOUT_S = 10
+
+
+class PortTaken(Conflict):
+    """Something already listens on the port (a second server would silently share it)."""
+
+
+class HomeServed(Conflict):
+    """Another ``crowdscribe serve`` already serves this data home."""
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse a port something already listens on, saying which process when /proc tells.
+
+    The probe binds *without* SO_REUSEPORT: with it, a second server would join the port and
+    the kernel would split requests between the two (and their data homes)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise PortTaken(f"cannot listen on {host}:{port}: {error.strerror}") from None
+            owner = port_owner(port)
+            by = f" by {owner}" if owner else ""
+            raise PortTaken(
+                f"port {port} on {host} is already in use{by}; stop it or pick --port"
+            ) from None
+
+
+def port_owner(port: int) -> str | None:
+    """``pid N (command line)`` of the process listening on TCP ``port``, if /proc shows it."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(f"socket:[{inode}]")
+    for pid in filter(str.isdigit, os.listdir("/proc")) if inodes else ():
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") in inodes for fd in fds):
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                return f"pid {pid} ({command.decode(errors='replace').strip()[:120]})"
+        except OSError:
+            continue
+    return None
+
+
+def lock_home(home: Path, url: str) -> IO[str]:
+    """Hold ``<home>/serve.lock`` while serving: one data home, one server. The lock goes with
+    the process (however it ends); the file says who holds it. Keep the returned file open."""
+    handle = (home / "serve.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise HomeServed(
+            f"data home {home} is already served ({holder}); one server per data home"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()} at {url}\n")
+    handle.flush()
+    return handle
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

@@ -43,7 +43,7 @@ def _recording_row(r: Recording) -> dict[str, Any]:
         "source_path": r.source_path,
         "status": r.status,
         "reason": r.reason,
-        "duration_s": r.duration_s,
+        "duration_s": rounded(r.duration_s, 3),
         "clips": r.clip_count,
         "language": r.language,
         "speaker_group": r.speaker_group,
@@ -53,12 +53,18 @@ def _recording_row(r: Recording) -> dict[str, Any]:
         "format": r.format,
         "source_rate_hz": r.source_rate_hz,
         "channels": r.channels,
-        "peak_dbfs": r.peak_dbfs,
-        "clipping_ratio": r.clipping_ratio,
-        "loudness_dbfs": r.loudness_dbfs,
-        "speech_ratio": r.speech_ratio,
-        "snr_db": r.snr_db,
+        "peak_dbfs": rounded(r.peak_dbfs, 2),
+        "clipping_ratio": rounded(r.clipping_ratio, 5),
+        "loudness_dbfs": rounded(r.loudness_dbfs, 2),
+        "speech_ratio": rounded(r.speech_ratio, 3),
+        "snr_db": rounded(r.snr_db, 2),
+        "median_f0_hz": rounded(r.median_f0_hz, 1),
     }
+
+
+def rounded(value: float | None, places: int) -> float | None:
+    """A measured float as people read it: ``2.56``, not ``2.5600000000000005``."""
+    return None if value is None else round(value, places)
 
 
 def clip_rows(
@@ -88,9 +94,9 @@ def _clip_row(clip: Clip, source: str, submissions: int, home: Path) -> dict[str
     row: dict[str, Any] = {
         "clip_id": clip.id,
         "source": source,
-        "start_s": clip.start_s,
-        "end_s": clip.end_s,
-        "duration_s": clip.duration_s,
+        "start_s": rounded(clip.start_s, 3),
+        "end_s": rounded(clip.end_s, 3),
+        "duration_s": rounded(clip.duration_s, 3),
         "audio_path": str(home / clip.audio_path),
         "language": clip.language,
         "speaker_group": clip.speaker_group,

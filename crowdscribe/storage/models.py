@@ -67,11 +67,14 @@ class Recording(Base):
     clip_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+    # Median fundamental frequency of voiced speech (audio.pitch), for the speaker-group check.
+    median_f0_hz: Mapped[float | None] = mapped_column(Float)
 
 
 class ClipStatus(StrEnum):
     """collected -> published -> agreed | disputed -> resolved | unusable (held: collected from a
-    recording a coordinator must release first)"""
+    recording a coordinator must release first; stuck: skipped out of the queue, for the
+    coordinator to relabel or drop)"""
 
     COLLECTED = "collected"
     HELD = "held"
@@ -80,6 +83,7 @@ class ClipStatus(StrEnum):
     DISPUTED = "disputed"
     RESOLVED = "resolved"
     UNUSABLE = "unusable"
+    STUCK = "stuck"
 
 
 class Clip(Base):
@@ -108,6 +112,8 @@ class Clip(Base):
     decision: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # Last language or speaker-group correction: skips before it no longer count as stuck.
+    relabelled_at: Mapped[datetime | None] = mapped_column()
 
 
 class User(Base):
@@ -190,11 +196,13 @@ class ExamAnswer(Base):
 
 
 class SlotState(StrEnum):
-    """One of a clip's overlap slots: open to claim, leased to someone, or done."""
+    """One of a clip's overlap slots: open to claim, leased to someone, or done (withdrawn while
+    its clip is stuck)."""
 
     OPEN = "open"
     LEASED = "leased"
     DONE = "done"
+    WITHDRAWN = "withdrawn"
 
 
 class WorkItem(Base):
@@ -298,6 +306,13 @@ class LedgerState(StrEnum):
     DISCOUNTED = "discounted"
 
 
+class LedgerKind(StrEnum):
+    """What made an entry: a counted submission, or a correction after a relabel."""
+
+    ACCRUAL = "accrual"
+    ADJUSTMENT = "adjustment"
+
+
 class LedgerEntry(Base):
     """Money owed to a person for one submission: pending until agreement, then credited
     in full or discounted when review finds the work wrong."""
@@ -306,7 +321,7 @@ class LedgerEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    # None for an adjustment: it credits more for the submission of the entry it adjusts.
+    # None for an adjustment: a correction recorded as a new entry, never an edit.
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), unique=True)
     clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"))
     amount: Mapped[Decimal] = mapped_column(MONEY)
@@ -315,6 +330,8 @@ class LedgerEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     decided_at: Mapped[datetime | None] = mapped_column()
     adjusts_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    kind: Mapped[str] = mapped_column(String(16), server_default=LedgerKind.ACCRUAL)
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class DisputeKind(StrEnum):
@@ -408,3 +425,53 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(200), index=True)  # "name:…" or "address:…"
     failed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Payout(Base):
+    """One payout batch in one currency: settled, unpaid ledger entries up to ``until_at``,
+    written to a file for the payment run; its items say which entries it paid."""
+
+    __tablename__ = "payouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    until_at: Mapped[datetime] = mapped_column()
+    total: Mapped[Decimal] = mapped_column(MONEY)
+    entries: Mapped[int] = mapped_column(Integer)
+    people: Mapped[int] = mapped_column(Integer)
+    file_path: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class PayoutItem(Base):
+    """One ledger entry paid by a payout, at the amount it had then; an entry is paid once."""
+
+    __tablename__ = "payout_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payout_id: Mapped[int] = mapped_column(ForeignKey("payouts.id"), index=True)
+    ledger_entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+
+
+class Project(Base):
+    """A campaign: the clips collected under its name, how they are worked and what it may cost."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    overlap: Mapped[int] = mapped_column(Integer, default=2)
+    rates_file: Mapped[str | None] = mapped_column(Text)  # None: the settings' card
+    # Rates that override the card for this project: [{"language", "speaker_group", "amount",
+    # "minutes"}], amounts as strings (exact decimals).
+    rate_overrides: Mapped[list | None] = mapped_column(JSON)
+    policy_file: Mapped[str | None] = mapped_column(Text)  # agreement policy; None: default
+    deadline: Mapped[datetime | None] = mapped_column()
+    budget: Mapped[Decimal | None] = mapped_column(MONEY)
+    budget_currency: Mapped[str | None] = mapped_column(String(3))
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # Exported Chinese text in "simplified" or "traditional" characters; None: as typed.
+    script: Mapped[str | None] = mapped_column(String(16))

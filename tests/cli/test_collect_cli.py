@@ -55,6 +55,7 @@ def jsonl(result: subprocess.CompletedProcess[str]) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def collected(env: dict[str, str], batch: Path) -> subprocess.CompletedProcess[str]:
+    assert crowdscribe(env, "projects", "create", "river").returncode == 0
     return crowdscribe(
         env, "collect", str(batch), "--language", "en", "--speaker-group", "child",
         "--project", "river", "--consent", "form-9",
@@ -103,7 +104,8 @@ def test_clips_jsonl_is_the_manifest(
         )
         assert clip["submissions"] == 0
     assert jsonl(crowdscribe(env, "clips", "--format", "jsonl", "--status", "published")) == []
-    assert jsonl(crowdscribe(env, "clips", "--format", "jsonl", "--project", "other")) == []
+    unknown = crowdscribe(env, "clips", "--format", "jsonl", "--project", "other")
+    assert unknown.returncode == 2 and "no project named 'other'" in unknown.stderr
 
 
 def test_tables_are_readable(
@@ -143,17 +145,25 @@ def test_missing_path_exits_2_and_collects_nothing(env: dict[str, str], tmp_path
 
 @pytest.mark.parametrize(
     ("option", "value", "message"),
-    [("--language", "English", "lowercase language code"),
-     ("--speaker-group", "Kids 5-7", "one lowercase word")],
+    [("--language", "English", "did you mean en (English)?"),
+     ("--language", "Cantonese", "did you mean yue (Cantonese)?"),
+     ("--speaker-group", "kid", "did you mean child?"),
+     ("--project", "rivre", "did you mean river?")],
 )  # fmt: skip
-def test_bad_language_or_speaker_group_exits_2_with_a_clear_message(
-    env: dict[str, str], batch: Path, option: str, value: str, message: str
+def test_bad_language_group_or_project_exits_2_with_a_hint(
+    env: dict[str, str],
+    batch: Path,
+    collected: subprocess.CompletedProcess[str],
+    option: str,
+    value: str,
+    message: str,
 ) -> None:
     args = {"--language": "en", "--speaker-group": "adult", option: value}
     result = crowdscribe(env, "collect", str(batch), *[x for kv in args.items() for x in kv])
 
     assert result.returncode == 2
     assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def long_recording(path: Path, minutes: float) -> Path:
@@ -248,3 +258,34 @@ def _stored(database: Path) -> int:
             return connection.execute("SELECT count(*) FROM recordings").fetchone()[0]
         except sqlite3.OperationalError:  # the schema is still being created
             return 0
+
+
+def test_a_child_voice_labelled_adult_is_flagged_and_relabelling_reprices(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    voice = tmp_path / "maya.wav"
+    text = "Maya counted seven ducks on the pond and gave them some bread."
+    subprocess.run(["espeak-ng", "-v", "en-us+f4", "-p", "99", "-w", str(voice), text], check=True)
+    own_env = {**env, "CROWDSCRIBE_HOME": str(tmp_path / "home")}
+
+    result = crowdscribe(
+        own_env, "collect", str(voice), "--language", "en", "--speaker-group", "adult"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "sounds like a child" in result.stdout and "recordings relabel" in result.stdout
+    [row] = jsonl(crowdscribe(own_env, "recordings", "--format", "jsonl"))
+    assert row["median_f0_hz"] > 275
+    dry = crowdscribe(own_env, "dispatch", "--dry-run", "--json")
+    [adult_plan] = json.loads(dry.stdout)["projects"]
+    relabel = crowdscribe(
+        own_env, "recordings", "relabel", str(voice), "--speaker-group", "child",
+        "--reason", "child voice",
+    )  # fmt: skip
+    assert relabel.returncode == 0, relabel.stderr
+    [child_plan] = json.loads(crowdscribe(own_env, "dispatch", "--dry-run", "--json").stdout)[
+        "projects"
+    ]
+    # English children's audio pays 3.00 a minute against 2.00 for adults.
+    assert float(child_plan["projected_cost"]) > float(adult_plan["projected_cost"]) * 1.4
+    assert jsonl(crowdscribe(own_env, "clips", "--format", "jsonl", "--status", "published")) == []

@@ -21,6 +21,7 @@ from crowdscribe.storage.models import Clip, User
 from tests.builders import add_recording, add_submitted
 from transcribe.ledger import accrue, settle_submission
 from transcribe.pricing import RateCardError, default_rate_card
+from transcribe.projects import create_project
 
 CARD = default_rate_card()
 
@@ -123,6 +124,8 @@ def test_earnings_shows_a_persons_totals(run, db, home) -> None:
         "credited": "1.16",
         "discounted": "0.00",
         "settled": "1.16",
+        "paid": "0.00",
+        "unpaid": "1.16",
     }
     table = run("earnings", "jun")
     assert table.exit_code == 0, table.output
@@ -173,3 +176,34 @@ def test_export_writes_the_final_clips(run, db, home, tmp_path) -> None:
     records = [json.loads(line) for line in (out_dir / "manifest.jsonl").read_text().splitlines()]
     assert [record["clip_id"] for record in records] == ["clip-0", "clip-1"]
     assert all((out_dir / record["audio_path"]).is_file() for record in records)
+
+
+def test_export_writes_chinese_in_the_projects_script(run, db, home, tmp_path) -> None:
+    paid_work(db, home)
+    with db.session() as session:
+        create_project(session, "p1", overlap=2, max_overlap=5, script="simplified")
+    result = run("export", str(tmp_path / "dataset"))
+    assert result.exit_code == 0, result.output
+    manifest = (tmp_path / "dataset" / "manifest.jsonl").read_text(encoding="utf-8")
+    assert [json.loads(line)["text"] for line in manifest.splitlines()] == ["佢哋食咗饭"] * 2
+    typed = run("export", str(tmp_path / "typed"), "--script", "as-typed")
+    assert typed.exit_code == 0, typed.output
+    assert "佢哋食咗飯" in (tmp_path / "typed" / "manifest.jsonl").read_text(encoding="utf-8")
+
+
+def test_export_in_kaldi_layout_with_a_split(run, db, home, tmp_path) -> None:
+    paid_work(db, home)
+    out_dir = tmp_path / "kaldi"
+    result = run("export", str(out_dir), "--format", "kaldi", "--split", "0,1,0")
+    assert result.exit_code == 0, result.output
+    assert "as kaldi" in result.output and "dev 2" in result.output
+    utt2spk = (out_dir / "data" / "dev" / "utt2spk").read_text().splitlines()
+    assert [line.split()[0].split("-", 1)[1] for line in utt2spk] == ["clip-0", "clip-1"]
+    assert not (out_dir / "data" / "train").exists()
+
+
+def test_export_refuses_a_bad_split(run, db, tmp_path) -> None:
+    result = run("export", str(tmp_path / "out"), "--split", "0.9,0.2,0.1")
+    assert isinstance(result.exception, InvalidInput)
+    assert "must add up to 1" in str(result.exception)
+    assert not (tmp_path / "out").exists()

@@ -119,7 +119,11 @@ def test_export_writes_one_record_per_final_clip_with_its_audio(
         "agreement_error": 0.4,
         "decision": "edited",
         "project": "p1",
+        "split": records[0]["split"],  # one recording, one split
+        "speaker": f"rec{first:05d}",
+        "consent_ref": None,
     }
+    assert len({records[0]["split"], records[1]["split"]}) == 1
     # Chinese text is written as text, not \u escapes
     assert "佢哋 [laugh] 食咗飯" in (out_dir / "manifest.jsonl").read_text(encoding="utf-8")
     assert sorted(path.name for path in (out_dir / "audio").iterdir()) == [
@@ -204,5 +208,5 @@ def test_an_empty_database_exports_an_empty_manifest(
 
 
 def test_unknown_format_is_refused(sqlite_database: Database, home: Path, tmp_path: Path) -> None:
-    with sqlite_database.session() as session, pytest.raises(InvalidInput, match="use jsonl"):
+    with sqlite_database.session() as session, pytest.raises(InvalidInput, match="use jsonl, nemo"):
         export_dataset(session, home, tmp_path / "out", fmt="csv")

@@ -205,6 +205,7 @@ def test_me_shows_roles_languages_exams_and_earnings(client, add_person, two_cli
     }
     assert me["earnings"]["pending"] == me["earnings"]["today"] == claim["price"]
     assert me["earnings"]["currency"] == "CNY"
+    assert (me["earnings"]["paid"], me["earnings"]["unpaid"]) == ("0.00", "0.00")
 
 
 def test_the_openapi_schema_describes_the_api(client):

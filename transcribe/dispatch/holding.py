@@ -20,6 +20,7 @@ from transcribe.dispatch import statements as sql
 from transcribe.dispatch.rules import A, C
 from transcribe.dispatch.sequences import held_by
 from transcribe.dispatch.writes import begin_session_write
+from transcribe.stuck import STUCK_REASONS, withdraw_if_stuck
 
 SKIP_REASONS = ("bad_audio", "wrong_language", "empty", "other")
 
@@ -80,6 +81,8 @@ def skip_assignment(
         session.rollback()
         raise Conflict(f"You already submitted clip {row.clip_id}; it cannot be skipped now.")
     session.commit()
+    if reason in STUCK_REASONS:
+        withdraw_if_stuck(session, row.clip_id, now)
 
 
 def held_clip_path(session: Session, user_id: int, clip_id: str) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.sql import Executable
 
 from crowdscribe.clock import as_utc
 from crowdscribe.errors import Conflict, ConventionError, InvalidInput, NotFound, NotQualified
+from crowdscribe.languages import check_language
 from transcribe.conventions import check_transcript
 from transcribe.dispatch import statements as sql
 from transcribe.ledger import check_amount
@@ -95,8 +96,9 @@ class Receipt:
 
 
 def wanted_language(language: str | None) -> str | None:
-    """A language code as a client may send it (" YUE"), as the queue stores it ("yue")."""
-    return None if language is None else language.strip().lower()
+    """A language code as a client may send it (" YUE"), as the queue stores it ("yue");
+    a code not in the registry is refused with a hint rather than finding no work."""
+    return None if language is None else check_language(language)
 
 
 # --- claim ---------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The coordinator's overview: progress counts, paused people and the rate card in force."""
+"""The coordinator's dashboard: the campaign's figures (``review.campaign_status``) as numbers
+and server-side SVG plots, clips per language and project, and the rate card in force."""
 
 from __future__ import annotations
 
@@ -6,44 +7,104 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from app.web.deps import DbSession, SettingsDep, require_role
 from app.web.local_time import start_of_day
+from app.web.svg_plots import PALETTE, Series, bar_chart, line_chart, share_bar
 from app.web.templating import templates
 from app.web.transcriber_view import person_zone
 from crowdscribe.clock import utc_now
+from review.campaign_status import CampaignStatus, status_of_campaign
 from review.progress import (
     clip_progress,
     open_dispute_count,
-    paused_people,
     recordings_by_status,
     submissions_since,
 )
 from transcribe.pricing import load_rate_card
 from transcribe.users import Person
 
+# Colours that read at a glance: done is green, waiting on people blue or amber, lost red.
+STATE_COLORS = {
+    "collected": "#9ca3af",
+    "held": "#6b7280",
+    "published": "#2563eb",
+    "agreed": "#16a34a",
+    "disputed": "#d97706",
+    "resolved": "#0d9488",
+    "unusable": "#dc2626",
+}
 router = APIRouter(tags=["coordinator pages"], include_in_schema=False)
 Coordinator = Annotated[Person, Depends(require_role("coordinator"))]
+
+
+def dashboard_plots(status: CampaignStatus) -> dict[str, Markup]:
+    """The dashboard's SVG plots, drawn from the same figures as its numbers."""
+    days = [f"{day:%d %b}" for day, _count in status.progress]
+    plots = {
+        "states": share_bar(
+            "Clips by state", list(status.clips_by_state.items()), colors=STATE_COLORS
+        ),
+        "progress": line_chart(
+            "Final clips over time",
+            days,
+            [Series("final clips", [count for _day, count in status.progress])],
+        ),
+        "throughput": bar_chart(
+            "Transcripts submitted per day",
+            days,
+            [count for _day, count, _minutes in status.throughput],
+        ),
+    }
+    for spend in status.spend:
+        spent = [float(amount) for _day, amount in spend.cumulative]
+        projection: list[float | None] = [None] * (len(spent) - 1) + [spent[-1]]
+        labels = list(days)
+        if spend.remaining_cost > 0:
+            labels.append("end" if spend.projected_end is None else f"{spend.projected_end:%d %b}")
+            spent.append(None)  # type: ignore[arg-type]
+            projection.append(float(spend.projected_total))
+        level = (f"budget {spend.budget}", float(spend.budget)) if spend.budget else None
+        plots[f"spend-{spend.project}-{spend.currency}"] = line_chart(
+            f"Spend in {spend.project} ({spend.currency})",
+            labels,
+            [
+                Series("spent", spent),
+                Series("projected", projection, color=PALETTE[1], dashed=True),
+            ],
+            level=level,
+        )
+    return plots
 
 
 @router.get("/coordinator")
 def overview(
     request: Request, person: Coordinator, session: DbSession, settings: SettingsDep
 ) -> Response:
-    """Where the pipeline stands: recordings, clips, submissions today (the coordinator's day),
-    disputes, people, rates."""
-    midnight = start_of_day(utc_now(), person_zone(person, settings))
+    """The coordinator's dashboard: progress, clips by state, spend against budget, agreement
+    per language, throughput, reviewer backlog, paused people, rates; plots beside numbers."""
+    now = utc_now()
+    midnight = start_of_day(now, person_zone(person, settings))
     statuses, clip_rows = clip_progress(session)
+    status = status_of_campaign(
+        session,
+        now=now,
+        card=load_rate_card(settings.rates_file),
+        default_overlap=settings.default_overlap,
+    )
     return templates.TemplateResponse(
         request,
         "coordinator.html",
         {
+            "status": status,
+            "plots": dashboard_plots(status),
+            "is_reviewer": person.has_role("reviewer"),
             "recordings": recordings_by_status(session),
             "clip_statuses": statuses,
             "clip_rows": clip_rows,
             "submissions_today": submissions_since(session, midnight),
             "open_disputes": open_dispute_count(session),
-            "paused": paused_people(session),
             "card": load_rate_card(settings.rates_file),
         },
     )

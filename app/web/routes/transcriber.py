@@ -40,6 +40,7 @@ from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
 from transcribe.limits import MAX_TEXT_CHARS
 from transcribe.offers import offers_for
 from transcribe.own_work import held_assignment, recent_submissions
+from transcribe.payouts import paid_entry_ids
 from transcribe.users import Person
 
 router = APIRouter(tags=["transcriber pages"], include_in_schema=False)
@@ -227,9 +228,11 @@ def skip_page(
 def earnings_page(
     request: Request, person: Transcriber, session: DbSession, settings: SettingsDep
 ) -> Response:
-    """Today's, pending, credited and discounted earnings, and recent submissions."""
+    """Today's, pending, credited and discounted earnings, paid and unpaid apart, and recent
+    submissions (each marked once paid)."""
     standing = person_standing(session, settings, person, utc_now())
     rows = recent_submissions(session, person.id)
+    paid_ids = paid_entry_ids(session, [entry.id for _s, _c, entry in rows if entry])
     return templates.TemplateResponse(
         request,
         "earnings.html",
@@ -237,5 +240,6 @@ def earnings_page(
             "earnings": standing.earnings,
             "rows": rows,
             "feedback": feedback_for(session, person.id),
+            "paid_ids": paid_ids,
         },
     )

@@ -98,6 +98,8 @@ class EarningsOut(BaseModel):
     pending: str
     credited: str
     discounted: str
+    paid: str = Field(description="settled work that payouts have paid")
+    unpaid: str = Field(description="settled work not yet paid")
 
 
 class ExamStatusOut(BaseModel):
@@ -278,6 +280,8 @@ def me(person: CurrentPerson, session: DbSession, settings: SettingsDep) -> MeOu
             pending=_amount(earnings.pending),
             credited=_amount(earnings.credited),
             discounted=_amount(earnings.discounted),
+            paid=_amount(earnings.paid),
+            unpaid=_amount(earnings.unpaid),
         ),
     )
 
