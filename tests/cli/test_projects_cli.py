@@ -11,7 +11,7 @@ from app.cli import context, project_cmds, stuck_cmds, work_cmds
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
 from crowdscribe.storage.models import Clip, WorkItem
-from tests.transcribe.seed import add_clips, add_person
+from tests.builders import add_clips, add_person
 from transcribe.dispatch.holding import skip_assignment
 from transcribe.dispatch.sync_runner import claim_next_clip
 from transcribe.pricing import default_rate_card

@@ -15,7 +15,7 @@ from review.campaign_status import (
     campaign_status,
     status_of_campaign,
 )
-from tests.transcribe.seed import add_clips, add_person, add_submitted
+from tests.builders import add_clips, add_person, add_submitted
 from transcribe.ledger import accrue
 from transcribe.pricing import default_rate_card, price_clip
 from transcribe.projects import create_project

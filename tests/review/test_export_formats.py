@@ -21,7 +21,7 @@ from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, Recording
 from review.dataset_split import SplitItem, assign_splits, parse_ratios
 from review.export import export_dataset
-from tests.transcribe.seed import add_person, add_submitted
+from tests.builders import add_person, add_submitted
 
 RATE_HZ = 16000
 RECORDINGS = 12

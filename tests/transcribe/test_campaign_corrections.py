@@ -12,7 +12,7 @@ from sqlalchemy import select
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, LedgerEntry, WorkItem
-from tests.transcribe.seed import T0, add_clips, add_person
+from tests.builders import T0, add_clips, add_person
 from transcribe import people
 from transcribe.dispatch.holding import skip_assignment
 from transcribe.dispatch.sequences import Claim

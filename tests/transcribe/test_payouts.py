@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.storage.db import MIGRATIONS_DIR, Database
 from crowdscribe.storage.models import Clip, LedgerEntry, Payout, PayoutItem, User
-from tests.transcribe.seed import add_recording, add_submitted
+from tests.builders import add_recording, add_submitted
 from transcribe.ledger import accrue, earnings_for, settle_submission, settlement_report
 from transcribe.payouts import (
     create_payouts,

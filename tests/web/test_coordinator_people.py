@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from crowdscribe.clock import utc_now
 from crowdscribe.storage.db import Database
-from tests.transcribe.seed import add_clips
+from tests.builders import add_clips
 from transcribe.dispatch.holding import skip_assignment
 from transcribe.dispatch.sequences import Claim
 from transcribe.dispatch.sync_runner import claim_next_clip
