@@ -23,9 +23,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from audio.clips import remove_stale_temporaries
 from audio.pipeline import file_digest, process_recording
 from audio.segment import SegmentConfig
-from crowdscribe.settings import settings_for
 from crowdscribe.storage import catalog
-from flows._runtime import migrated_url, task_database
+from flows._runtime import migrate, task_database
 from transcribe import collection
 from transcribe.collection import CollectRequest
 
@@ -52,10 +51,10 @@ def _is_transient(_task: Any, _task_run: Any, state: Any) -> bool:
     cache_policy=NO_CACHE,
 )
 def collect_recording(
-    source: str, source_path: Path, request: CollectRequest, database_url: str, clips_dir: Path
+    source: str, source_path: Path, request: CollectRequest, home: str | None, clips_dir: Path
 ) -> dict[str, Any]:
     """Segment one recording and commit it with its clips, unless this content is already in."""
-    database = task_database(database_url)
+    database = task_database(home)
     with database.session() as session:
         # is_file: a FIFO or device is never opened (process_recording refuses it with why).
         if source_path.is_file() and catalog.is_collected(
@@ -86,16 +85,16 @@ def collect(
     consent_ref: str | None = None,
     max_clip_s: float | None = None,
     home: str | None = None,
-    database_url: str | None = None,
     on_progress: ProgressHook | None = None,
 ) -> dict[str, Any]:
     """Collect every recording under ``paths`` into the catalog and return counts per status.
 
-    ``home``/``database_url`` override the settings (tests, scripts); ``on_progress`` is called
+    ``home`` is the data home (else ``CROWDSCRIBE_HOME``); the database is found where the flow
+    runs (``flows._runtime``), never passed in; ``on_progress`` is called
     with each recording's row as it finishes (the CLI's progress bar); ``max_clip_s`` defaults
     to ``Settings.max_clip_s``."""
     logger = get_run_logger()
-    settings = settings_for(home)
+    settings = migrate(home)
     request = CollectRequest(
         language,
         speaker_group,
@@ -104,14 +103,13 @@ def collect(
         consent_ref,
     )
     inputs = collection.find_recordings(paths)
-    url = migrated_url(settings, database_url)
     logger.info("collecting %d recording(s) into %s", len(inputs), settings.home_dir)
     stale = remove_stale_temporaries(settings.clips_dir, now_s=time.time())
     if stale:
         logger.info("removed %d half-written clip file(s) left by a killed run", len(stale))
 
     futures = {
-        collect_recording.submit(source, source_path, request, url, settings.clips_dir): source
+        collect_recording.submit(source, source_path, request, home, settings.clips_dir): source
         for source, source_path in inputs
     }
     rows, failures = _gather(futures, on_progress)

@@ -14,19 +14,18 @@ from prefect.cache_policies import NO_CACHE
 
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import InvalidInput
-from crowdscribe.settings import settings_for
-from flows._runtime import migrated_url, task_database
+from flows._runtime import migrate, task_database
 from transcribe.pricing import load_rate_card
 from transcribe.publishing import publish_clips
 
 
 @task(name="publish-clips", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def publish_batch(
-    database_url: str, project: str | None, overlap: int, rates_file: Path | None
+    home: str | None, project: str | None, overlap: int, rates_file: Path | None
 ) -> dict[str, Any]:
     """Publish every collected clip (of one project, if given) and commit."""
     card = load_rate_card(rates_file)
-    with task_database(database_url).session() as session:
+    with task_database(home).session() as session:
         summary = publish_clips(session, project=project, overlap=overlap, card=card, now=utc_now())
     return summary.to_dict()
 
@@ -36,17 +35,16 @@ def dispatch(
     project: str | None = None,
     overlap: int | None = None,
     home: str | None = None,
-    database_url: str | None = None,
 ) -> dict[str, Any]:
     """Publish collected clips as work and return what was published, per language;
-    ``overlap`` defaults to ``Settings.default_overlap``."""
-    settings = settings_for(home)
+    ``overlap`` defaults to ``Settings.default_overlap``; ``home`` is the data home (else
+    ``CROWDSCRIBE_HOME``)."""
+    settings = migrate(home)
     if overlap is None:
         overlap = settings.default_overlap
     if not 1 <= overlap <= settings.max_overlap:
         raise InvalidInput(f"overlap must be between 1 and {settings.max_overlap}, not {overlap}")
-    url = migrated_url(settings, database_url)
-    summary = publish_batch(url, project, overlap, settings.rates_file)
+    summary = publish_batch(home, project, overlap, settings.rates_file)
     get_run_logger().info(
         "published %d clip(s) as %d slot(s); %d gold clip(s) kept back",
         summary["published"],

@@ -67,17 +67,16 @@ def ledger_states(database: Database, name: str) -> dict[str, str]:
 def test_samples_go_from_recordings_to_an_exported_dataset(
     settings: Settings, sqlite_database: Database, tmp_path: Path
 ) -> None:
-    home, url = str(settings.home), sqlite_database.url
+    home = str(settings.home)
     collected = collect(
         paths=[str(SAMPLES_EN)],
         language="en",
         speaker_group="child",
         project="e2e",
         home=home,
-        database_url=url,
     )
     assert collected["statuses"] == {"segmented": 2}
-    published = dispatch(project="e2e", overlap=2, home=home, database_url=url)
+    published = dispatch(project="e2e", overlap=2, home=home)
     assert published["published"] == collected["clips"] > 1
 
     with sqlite_database.session() as session:
@@ -96,11 +95,11 @@ def test_samples_go_from_recordings_to_an_exported_dataset(
     contested = clips[0]
     assert work_through_queue(client, tokens["bo"], {contested: OTHER_TEXT}) == clips
 
-    first = agreement(project="e2e", home=home, database_url=url)
+    first = agreement(project="e2e", home=home)
     assert first["accepted"] == len(clips) - 1
     assert statuses(sqlite_database)[contested] == "published"  # one more transcription asked
     assert work_through_queue(client, tokens["cy"], {contested: THIRD_TEXT}) == [contested]
-    second = agreement(project="e2e", home=home, database_url=url)
+    second = agreement(project="e2e", home=home)
     assert second["disputed"] == 1
 
     reviewer = {"Authorization": f"Bearer {tokens['rev']}"}
@@ -118,7 +117,7 @@ def test_samples_go_from_recordings_to_an_exported_dataset(
     assert set(ledger_states(sqlite_database, "ada").values()) == {"credited"}
     assert ledger_states(sqlite_database, "bo")[contested] == "discounted"
     assert ledger_states(sqlite_database, "cy") == {contested: "discounted"}
-    assert agreement(project="e2e", home=home, database_url=url)["accepted"] == 0
+    assert agreement(project="e2e", home=home)["accepted"] == 0
 
     with sqlite_database.session() as session:
         summary = export_dataset(session, settings.home_dir, tmp_path / "export", project="e2e")

@@ -8,6 +8,7 @@ import click
 import typer
 from rich.console import Console
 
+from app.cli import prefect_server
 from audio.errors import AudioError
 from crowdscribe.errors import Refusal
 
@@ -25,16 +26,26 @@ def _register_commands() -> None:
         demo_cmds,
         pay_cmds,
         people_cmds,
+        prefect_cmds,
         review_cmds,
         work_cmds,
     )
 
-    for module in (collect_cmds, people_cmds, work_cmds, review_cmds, pay_cmds, demo_cmds):
+    for module in (
+        collect_cmds,
+        people_cmds,
+        work_cmds,
+        review_cmds,
+        pay_cmds,
+        demo_cmds,
+        prefect_cmds,
+    ):
         module.register(app)
 
 
 def main() -> None:
     """Entry point: runs the command and turns domain refusals into one-line errors (exit 2)."""
+    prefect_server.quiet_prefect_defaults()
     _register_commands()
     try:
         # Outside standalone mode click *returns* a typer.Exit's code rather than raising it.

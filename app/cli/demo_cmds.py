@@ -43,17 +43,19 @@ def demo(
     from flows.dispatch import dispatch
 
     folders = tomllib.loads((samples / "samples.toml").read_text())
-    for folder, meta in folders.items():
-        console.rule(f"collect {folder}/ ({meta['language']}, {meta['speaker_group']})")
-        collect(
-            paths=[str(samples / folder)],
-            language=meta["language"],
-            speaker_group=meta["speaker_group"],
-            project=DEMO_PROJECT,
-            consent_ref=meta.get("consent_ref"),
-        )
-    console.rule("dispatch")
-    summary = dispatch(project=DEMO_PROJECT, overlap=overlap)
+    with context.flow_target() as target:
+        for folder, meta in folders.items():
+            console.rule(f"collect {folder}/ ({meta['language']}, {meta['speaker_group']})")
+            collect(
+                paths=[str(samples / folder)],
+                language=meta["language"],
+                speaker_group=meta["speaker_group"],
+                project=DEMO_PROJECT,
+                consent_ref=meta.get("consent_ref"),
+                **target,
+            )
+        console.rule("dispatch")
+        summary = dispatch(project=DEMO_PROJECT, overlap=overlap, **target)
     console.print(summary)
     _print_people(_ensure_people(sorted({m["language"] for m in folders.values()})))
     home = context.settings().home_dir

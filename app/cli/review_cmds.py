@@ -48,7 +48,8 @@ def agree(
     """Decide every clip whose transcriptions are complete: accept, ask for more, or dispute."""
     from flows.agreement import agreement
 
-    summary = agreement(batch_size=batch_size, project=project, **context.flow_target())
+    with context.flow_target() as target:
+        summary = agreement(batch_size=batch_size, project=project, **target)
     outcomes = [{"outcome": label, "clips": summary[key]} for label, key in OUTCOMES]
     console.print(rows_table(outcomes, ("outcome", "clips")))
     histogram = [

@@ -34,7 +34,8 @@ def dispatch(
     """Publish collected clips: price each and open ``overlap`` transcription slots for it."""
     from flows.dispatch import dispatch as dispatch_flow
 
-    summary = dispatch_flow(project=project, overlap=overlap, **context.flow_target())
+    with context.flow_target() as target:
+        summary = dispatch_flow(project=project, overlap=overlap, **target)
     if as_json:
         typer.echo(json.dumps(summary))
         return
