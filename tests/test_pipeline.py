@@ -5,6 +5,7 @@ and the export holds every final text beside its audio."""
 
 from __future__ import annotations
 
+import csv
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +22,10 @@ from crowdscribe.storage.models import Clip, LedgerEntry, User
 from flows.agreement import agreement
 from flows.collect import collect
 from flows.dispatch import dispatch
+from flows.export import export as export_flow
+from flows.settle import settle
 from review.export import export_dataset
+from transcribe.ledger import settlement_report
 from transcribe.users import create_user
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -128,3 +132,16 @@ def test_samples_go_from_recordings_to_an_exported_dataset(
         audio, rate_hz = soundfile.read(tmp_path / "export" / record["audio_path"])
         assert rate_hz == 16000
         assert len(audio) / rate_hz == pytest.approx(record["duration_s"], abs=0.01)
+
+    # The deployments' settle and export flows give what the library calls give.
+    exported = export_flow(out_dir=str(tmp_path / "flow-export"), project="e2e", home=home)
+    assert exported["clips"] == len(clips)
+    flow_records = (tmp_path / "flow-export" / "manifest.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["clip_id"] for line in flow_records) == sorted(clips)
+    settled = settle(home=home)
+    with open(settled["report"], newline="") as report:
+        owed = {row["name"]: Decimal(row["owed"]) for row in csv.DictReader(report)}
+    with sqlite_database.session() as session:
+        expected = {line.name: line.owed for line in settlement_report(session)}
+    assert owed == expected and set(owed) == {"ada", "bo", "cy"}
+    assert all(amount > 0 for amount in owed.values())

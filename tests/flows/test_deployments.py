@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 
@@ -99,10 +98,3 @@ def test_deploy_all_and_a_collect_run_on_a_process_worker_matches_the_cli(
         "child",
     )
     assert clips_of(deployment_home) == clips_of(tmp_path / "cli-home") != []
-
-
-@pytest.mark.parametrize("entrypoint", ["flows/settle.py:settle", "flows/export.py:export"])
-def test_entrypoints_load(entrypoint: str) -> None:
-    from prefect.flows import load_flow_from_entrypoint
-
-    assert load_flow_from_entrypoint(str(REPO / entrypoint)).name in {"settle", "export"}
