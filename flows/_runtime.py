@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
 
 from crowdscribe.settings import Settings, settings_for
 from crowdscribe.storage.db import Database, open_database
@@ -41,6 +44,18 @@ def task_database(home: str | None) -> Database:
     """The engine a task uses: one per worker (thread pool or process) and URL, reused across
     task runs; the flow has migrated the schema already (``migrate``)."""
     return _engine(database_url(home))
+
+
+def retry_transient(_task: Any, _task_run: Any, state: Any) -> bool:
+    """Retry only what a second try can fix: a lost database connection or a disk or network
+    share error, never a bad input or a rule's refusal."""
+    try:
+        state.result()
+    except (OperationalError, OSError):
+        return True
+    except Exception:  # noqa: BLE001 - anything else fails the same way again
+        return False
+    return False
 
 
 def migrate(home: str | None) -> Settings:

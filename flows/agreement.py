@@ -16,7 +16,7 @@ from prefect.cache_policies import NO_CACHE
 
 from crowdscribe.clock import utc_now
 from crowdscribe.settings import settings_for
-from flows._runtime import migrate, task_database
+from flows._runtime import migrate, retry_transient, task_database
 from review.accuracy import enforce_accuracy_bar
 from review.agreement import load_policy
 from review.processing import (
@@ -52,7 +52,13 @@ def batch_markdown(index: int, summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@task(name="find-complete-clips", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+@task(
+    name="find-complete-clips",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=1,
+    retry_condition_fn=retry_transient,
+)
 def find_complete_clips(home: str | None, project: str | None, batch_size: int) -> list[list[str]]:
     """Every complete, undecided clip id, cut into batches of ``batch_size``."""
     batches: list[list[str]] = []
@@ -70,6 +76,7 @@ def find_complete_clips(home: str | None, project: str | None, batch_size: int) 
     cache_policy=NO_CACHE,
     retries=2,
     retry_delay_seconds=1,
+    retry_condition_fn=retry_transient,
 )
 def decide_batch(index: int, clip_ids: list[str], home: str | None) -> dict[str, Any]:
     """Decide and apply one batch in one transaction; leaves its histogram as an artifact."""
@@ -94,7 +101,13 @@ def decide_batch(index: int, clip_ids: list[str], home: str | None) -> dict[str,
     return report
 
 
-@task(name="score-gold", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+@task(
+    name="score-gold",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=1,
+    retry_condition_fn=retry_transient,
+)
 def score_gold(home: str | None, project: str | None) -> list[int]:
     """Score unscored gold transcripts against their references; returns who was scored."""
     settings = settings_for(home)
@@ -109,7 +122,13 @@ def score_gold(home: str | None, project: str | None) -> list[int]:
     return sorted(scored)
 
 
-@task(name="check-accuracy", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+@task(
+    name="check-accuracy",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=1,
+    retry_condition_fn=retry_transient,
+)
 def check_accuracy(home: str | None, user_ids: list[int]) -> list[dict]:
     """Pause anyone scored in this run whose recent error rate is above the bar."""
     settings = settings_for(home)

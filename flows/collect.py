@@ -24,22 +24,11 @@ from audio.clips import remove_stale_temporaries
 from audio.pipeline import file_digest, process_recording
 from audio.segment import SegmentConfig
 from crowdscribe.storage import catalog
-from flows._runtime import migrate, task_database
+from flows._runtime import migrate, retry_transient, task_database
 from transcribe import collection
 from transcribe.collection import CollectRequest
 
 ProgressHook = Callable[[dict[str, Any]], None]
-
-
-def _is_transient(_task: Any, _task_run: Any, state: Any) -> bool:
-    """Retry only what may pass on a second try: the disk or network share, not the audio."""
-    try:
-        state.result()
-    except OSError:
-        return True
-    except Exception:  # noqa: BLE001 - anything else is not worth retrying
-        return False
-    return False
 
 
 @task(
@@ -47,7 +36,7 @@ def _is_transient(_task: Any, _task_run: Any, state: Any) -> bool:
     task_run_name="collect {source}",
     retries=2,
     retry_delay_seconds=1,
-    retry_condition_fn=_is_transient,
+    retry_condition_fn=retry_transient,
     cache_policy=NO_CACHE,
 )
 def collect_recording(

@@ -12,7 +12,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from crowdscribe.clock import utc_now
-from flows._runtime import migrate, task_database
+from flows._runtime import migrate, retry_transient, task_database
 from transcribe.ledger import settlement_report
 
 REPORT_FIELDS = (
@@ -27,7 +27,13 @@ REPORT_FIELDS = (
 )
 
 
-@task(name="payout-lines", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+@task(
+    name="payout-lines",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=1,
+    retry_condition_fn=retry_transient,
+)
 def payout_lines(home: str | None, since: datetime | None) -> list[dict[str, Any]]:
     """One line per person and currency: credited plus discounted work owed."""
     with task_database(home).session() as session:
