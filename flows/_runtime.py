@@ -1,23 +1,65 @@
-"""What every flow and task needs: its settings and one database engine per worker and URL."""
+"""Where a flow or task finds its database: read where it runs, never passed as a parameter.
+
+Flow and task parameters are stored by Prefect in plain text, so they carry only plain values
+(paths, project, numbers); the database URL, which may hold a password, comes from the
+environment of the process running the code: a Prefect Secret block named in
+``CROWDSCRIBE_DATABASE_URL_SECRET``, else ``CROWDSCRIBE_DATABASE_URL``, else SQLite in the home.
+"""
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from typing import Any
 
-from crowdscribe.settings import Settings
+from sqlalchemy.exc import OperationalError
+
+from crowdscribe.settings import Settings, settings_for
 from crowdscribe.storage.db import Database, open_database
+
+DATABASE_SECRET_ENV = "CROWDSCRIBE_DATABASE_URL_SECRET"
+
+
+def database_url(home: str | None) -> str:
+    """The database URL for the data home ``home`` in this process (see the module docstring)."""
+    block = os.environ.get(DATABASE_SECRET_ENV)
+    if block:
+        return _secret_value(block)
+    return settings_for(home).resolved_database_url
+
+
+@lru_cache(maxsize=4)
+def _secret_value(block: str) -> str:
+    from prefect.blocks.system import Secret
+
+    return str(Secret.load(block).get())
 
 
 @lru_cache(maxsize=8)
-def task_database(url: str) -> Database:
-    """The engine a task uses: one per worker (thread pool or process) and URL, reused across
-    task runs; the flow has migrated the schema already (``migrated_url``)."""
+def _engine(url: str) -> Database:
     return Database(url)
 
 
-def migrated_url(settings: Settings, database_url: str | None) -> str:
-    """The database URL a flow run uses (``database_url``, else the settings'), its schema
-    brought up to date before any task writes to it."""
-    url = database_url or settings.resolved_database_url
-    open_database(url).dispose()
-    return url
+def task_database(home: str | None) -> Database:
+    """The engine a task uses: one per worker (thread pool or process) and URL, reused across
+    task runs; the flow has migrated the schema already (``migrate``)."""
+    return _engine(database_url(home))
+
+
+def retry_transient(_task: Any, _task_run: Any, state: Any) -> bool:
+    """Retry only what a second try can fix: a lost database connection or a disk or network
+    share error, never a bad input or a rule's refusal."""
+    try:
+        state.result()
+    except (OperationalError, OSError):
+        return True
+    except Exception:  # noqa: BLE001 - anything else fails the same way again
+        return False
+    return False
+
+
+def migrate(home: str | None) -> Settings:
+    """Bring the database's schema up to date before any task writes to it; returns the
+    settings of ``home`` for the flow's own plain values."""
+    open_database(database_url(home)).dispose()
+    return settings_for(home)

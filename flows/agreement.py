@@ -15,8 +15,8 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from crowdscribe.clock import utc_now
-from crowdscribe.settings import Settings, settings_for
-from flows._runtime import migrated_url, task_database
+from crowdscribe.settings import settings_for
+from flows._runtime import migrate, retry_transient, task_database
 from review.accuracy import enforce_accuracy_bar
 from review.agreement import load_policy
 from review.processing import (
@@ -52,12 +52,18 @@ def batch_markdown(index: int, summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@task(name="find-complete-clips", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def find_complete_clips(database_url: str, project: str | None, batch_size: int) -> list[list[str]]:
+@task(
+    name="find-complete-clips",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=1,
+    retry_condition_fn=retry_transient,
+)
+def find_complete_clips(home: str | None, project: str | None, batch_size: int) -> list[list[str]]:
     """Every complete, undecided clip id, cut into batches of ``batch_size``."""
     batches: list[list[str]] = []
     after = None
-    with task_database(database_url).session() as session:
+    with task_database(home).session() as session:
         while batch := complete_clip_ids(session, project=project, after=after, limit=batch_size):
             batches.append(batch)
             after = batch[-1]
@@ -70,14 +76,14 @@ def find_complete_clips(database_url: str, project: str | None, batch_size: int)
     cache_policy=NO_CACHE,
     retries=2,
     retry_delay_seconds=1,
+    retry_condition_fn=retry_transient,
 )
-def decide_batch(
-    index: int, clip_ids: list[str], database_url: str, settings: Settings
-) -> dict[str, Any]:
+def decide_batch(index: int, clip_ids: list[str], home: str | None) -> dict[str, Any]:
     """Decide and apply one batch in one transaction; leaves its histogram as an artifact."""
+    settings = settings_for(home)
     policy = load_policy(settings.policy_file)
     card = load_rate_card(settings.rates_file)
-    with task_database(database_url).session() as session:
+    with task_database(home).session() as session:
         summary = process_clips(
             session,
             clip_ids,
@@ -97,10 +103,17 @@ def decide_batch(
     return report
 
 
-@task(name="score-gold", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def score_gold(database_url: str, project: str | None, settings: Settings) -> list[int]:
+@task(
+    name="score-gold",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=1,
+    retry_condition_fn=retry_transient,
+)
+def score_gold(home: str | None, project: str | None) -> list[int]:
     """Score unscored gold transcripts against their references; returns who was scored."""
-    with task_database(database_url).session() as session:
+    settings = settings_for(home)
+    with task_database(home).session() as session:
         scored = score_gold_submissions(
             session,
             policy=load_policy(settings.policy_file),
@@ -111,10 +124,17 @@ def score_gold(database_url: str, project: str | None, settings: Settings) -> li
     return sorted(scored)
 
 
-@task(name="check-accuracy", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def check_accuracy(database_url: str, user_ids: list[int], settings: Settings) -> list[dict]:
+@task(
+    name="check-accuracy",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=1,
+    retry_condition_fn=retry_transient,
+)
+def check_accuracy(home: str | None, user_ids: list[int]) -> list[dict]:
     """Pause anyone scored in this run whose recent error rate is above the bar."""
-    with task_database(database_url).session() as session:
+    settings = settings_for(home)
+    with task_database(home).session() as session:
         pauses = enforce_accuracy_bar(
             session, user_ids, bar=settings.accuracy_bar, window=settings.accuracy_window
         )
@@ -126,26 +146,25 @@ def agreement(
     batch_size: int = 500,
     project: str | None = None,
     home: str | None = None,
-    database_url: str | None = None,
 ) -> dict[str, Any]:
     """Decide every complete clip (of ``project``, or all) and return the totals.
 
-    ``home``/``database_url`` override the settings (tests, scripts)."""
+    ``home`` is the data home (else ``CROWDSCRIBE_HOME``); tasks read their settings and
+    database where they run, so no secret is ever a parameter."""
     logger = get_run_logger()
-    settings = settings_for(home)
-    url = migrated_url(settings, database_url)
+    migrate(home)
 
     totals = BatchSummary()
-    batches = find_complete_clips(url, project, batch_size)
+    batches = find_complete_clips(home, project, batch_size)
     logger.info("%d batch(es) of complete clips", len(batches))
     scored: set[int] = set()
     for index, clip_ids in enumerate(batches, start=1):
-        report = decide_batch(index, clip_ids, url, settings)
+        report = decide_batch(index, clip_ids, home)
         _add_report(totals, report)
         scored.update(report["scored_users"])
         logger.info("batch %d: %s", index, {k: v for k, v in report.items() if k != "histogram"})
-    scored.update(score_gold(url, project, settings))
-    pauses = check_accuracy(url, sorted(scored), settings)
+    scored.update(score_gold(home, project))
+    pauses = check_accuracy(home, sorted(scored))
     for pause in pauses:
         logger.warning(
             "paused user %s in %s: %s", pause["user_id"], pause["language"], pause["reason"]

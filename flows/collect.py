@@ -25,24 +25,12 @@ from audio.pipeline import file_digest, process_recording
 from audio.pitch import clips_median_f0_hz
 from audio.segment import SegmentConfig
 from crowdscribe.languages import speaker_group_doubt
-from crowdscribe.settings import settings_for
 from crowdscribe.storage import catalog
-from flows._runtime import migrated_url, task_database
+from flows._runtime import migrate, retry_transient, task_database
 from transcribe import collection
 from transcribe.collection import CollectRequest
 
 ProgressHook = Callable[[dict[str, Any]], None]
-
-
-def _is_transient(_task: Any, _task_run: Any, state: Any) -> bool:
-    """Retry only what may pass on a second try: the disk or network share, not the audio."""
-    try:
-        state.result()
-    except OSError:
-        return True
-    except Exception:  # noqa: BLE001 - anything else is not worth retrying
-        return False
-    return False
 
 
 @task(
@@ -50,14 +38,14 @@ def _is_transient(_task: Any, _task_run: Any, state: Any) -> bool:
     task_run_name="collect {source}",
     retries=2,
     retry_delay_seconds=1,
-    retry_condition_fn=_is_transient,
+    retry_condition_fn=retry_transient,
     cache_policy=NO_CACHE,
 )
 def collect_recording(
-    source: str, source_path: Path, request: CollectRequest, database_url: str, clips_dir: Path
+    source: str, source_path: Path, request: CollectRequest, home: str | None, clips_dir: Path
 ) -> dict[str, Any]:
     """Segment one recording and commit it with its clips, unless this content is already in."""
-    database = task_database(database_url)
+    database = task_database(home)
     with database.session() as session:
         # is_file: a FIFO or device is never opened (process_recording refuses it with why).
         if source_path.is_file() and catalog.is_collected(
@@ -90,16 +78,16 @@ def collect(
     consent_ref: str | None = None,
     max_clip_s: float | None = None,
     home: str | None = None,
-    database_url: str | None = None,
     on_progress: ProgressHook | None = None,
 ) -> dict[str, Any]:
     """Collect every recording under ``paths`` into the catalog and return counts per status.
 
-    ``home``/``database_url`` override the settings (tests, scripts); ``on_progress`` is called
+    ``home`` is the data home (else ``CROWDSCRIBE_HOME``); the database is found where the flow
+    runs (``flows._runtime``), never passed in; ``on_progress`` is called
     with each recording's row as it finishes (the CLI's progress bar); ``max_clip_s`` defaults
     to ``Settings.max_clip_s``."""
     logger = get_run_logger()
-    settings = settings_for(home)
+    settings = migrate(home)
     request = CollectRequest(
         language,
         speaker_group,
@@ -108,14 +96,13 @@ def collect(
         consent_ref,
     )
     inputs = collection.find_recordings(paths)
-    url = migrated_url(settings, database_url)
     logger.info("collecting %d recording(s) into %s", len(inputs), settings.home_dir)
     stale = remove_stale_temporaries(settings.clips_dir, now_s=time.time())
     if stale:
         logger.info("removed %d half-written clip file(s) left by a killed run", len(stale))
 
     futures = {
-        collect_recording.submit(source, source_path, request, url, settings.clips_dir): source
+        collect_recording.submit(source, source_path, request, home, settings.clips_dir): source
         for source, source_path in inputs
     }
     rows, failures = _gather(futures, on_progress)

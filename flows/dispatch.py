@@ -12,19 +12,25 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from crowdscribe.clock import utc_now
-from crowdscribe.settings import settings_for
-from flows._runtime import migrated_url, task_database
+from flows._runtime import migrate, retry_transient, task_database
 from transcribe.projects import check_overlap
 from transcribe.publish_plan import project_terms, projects_to_publish
 from transcribe.publishing import publish_clips
 
 
-@task(name="publish-clips", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
+@task(
+    name="publish-clips",
+    retries=2,
+    retry_delay_seconds=1,
+    retry_condition_fn=retry_transient,
+    cache_policy=NO_CACHE,
+)
 def publish_batch(
-    database_url: str,
+    home: str | None,
     project: str | None,
     overlap: int | None,
     default_overlap: int,
@@ -34,7 +40,7 @@ def publish_batch(
     totals: Counter[str] = Counter()
     by_language: Counter[str] = Counter()
     currencies: list[str] = []
-    with task_database(database_url).session() as session:
+    with task_database(home).session() as session:
         for name in projects_to_publish(session, project):
             terms = project_terms(
                 session,
@@ -66,15 +72,22 @@ def dispatch(
     project: str | None = None,
     overlap: int | None = None,
     home: str | None = None,
-    database_url: str | None = None,
 ) -> dict[str, Any]:
     """Publish collected clips as work and return what was published, per language; ``overlap``
-    None takes each project's own."""
-    settings = settings_for(home)
+    None takes each project's own; ``home`` is the data home (else ``CROWDSCRIBE_HOME``)."""
+    settings = migrate(home)
     if overlap is not None:
         check_overlap(overlap, settings.max_overlap)
-    url = migrated_url(settings, database_url)
-    summary = publish_batch(url, project, overlap, settings.default_overlap, settings.rates_file)
+    summary = publish_batch(home, project, overlap, settings.default_overlap, settings.rates_file)
+    create_table_artifact(
+        [{"language": code, "clips": n} for code, n in summary["by_language"].items()],
+        key="dispatch",
+        description=(
+            f"Published {summary['published']} clip(s) of {project or 'all projects'} as "
+            f"{summary['slots']} slot(s) (overlap {overlap or 'per project'}); "
+            f"{summary['gold_kept_back']} gold clip(s) kept back"
+        ),
+    )
     get_run_logger().info(
         "published %d clip(s) as %d slot(s); %d gold clip(s) kept back",
         summary["published"],

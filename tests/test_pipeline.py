@@ -5,6 +5,7 @@ and the export holds every final text beside its audio."""
 
 from __future__ import annotations
 
+import csv
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +22,10 @@ from crowdscribe.storage.models import Clip, LedgerEntry, User
 from flows.agreement import agreement
 from flows.collect import collect
 from flows.dispatch import dispatch
+from flows.export import export as export_flow
+from flows.settle import settle
 from review.export import export_dataset
+from transcribe.ledger import settlement_report
 from transcribe.users import create_user
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -67,17 +71,16 @@ def ledger_states(database: Database, name: str) -> dict[str, str]:
 def test_samples_go_from_recordings_to_an_exported_dataset(
     settings: Settings, sqlite_database: Database, tmp_path: Path
 ) -> None:
-    home, url = str(settings.home), sqlite_database.url
+    home = str(settings.home)
     collected = collect(
         paths=[str(SAMPLES_EN)],
         language="en",
         speaker_group="child",
         project="e2e",
         home=home,
-        database_url=url,
     )
     assert collected["statuses"] == {"segmented": 2}
-    published = dispatch(project="e2e", overlap=2, home=home, database_url=url)
+    published = dispatch(project="e2e", overlap=2, home=home)
     assert published["published"] == collected["clips"] > 1
 
     with sqlite_database.session() as session:
@@ -96,11 +99,11 @@ def test_samples_go_from_recordings_to_an_exported_dataset(
     contested = clips[0]
     assert work_through_queue(client, tokens["bo"], {contested: OTHER_TEXT}) == clips
 
-    first = agreement(project="e2e", home=home, database_url=url)
+    first = agreement(project="e2e", home=home)
     assert first["accepted"] == len(clips) - 1
     assert statuses(sqlite_database)[contested] == "published"  # one more transcription asked
     assert work_through_queue(client, tokens["cy"], {contested: THIRD_TEXT}) == [contested]
-    second = agreement(project="e2e", home=home, database_url=url)
+    second = agreement(project="e2e", home=home)
     assert second["disputed"] == 1
 
     reviewer = {"Authorization": f"Bearer {tokens['rev']}"}
@@ -118,7 +121,7 @@ def test_samples_go_from_recordings_to_an_exported_dataset(
     assert set(ledger_states(sqlite_database, "ada").values()) == {"credited"}
     assert ledger_states(sqlite_database, "bo")[contested] == "discounted"
     assert ledger_states(sqlite_database, "cy") == {contested: "discounted"}
-    assert agreement(project="e2e", home=home, database_url=url)["accepted"] == 0
+    assert agreement(project="e2e", home=home)["accepted"] == 0
 
     with sqlite_database.session() as session:
         summary = export_dataset(session, settings.home_dir, tmp_path / "export", project="e2e")
@@ -129,3 +132,16 @@ def test_samples_go_from_recordings_to_an_exported_dataset(
         audio, rate_hz = soundfile.read(tmp_path / "export" / record["audio_path"])
         assert rate_hz == 16000
         assert len(audio) / rate_hz == pytest.approx(record["duration_s"], abs=0.01)
+
+    # The deployments' settle and export flows give what the library calls give.
+    exported = export_flow(out_dir=str(tmp_path / "flow-export"), project="e2e", home=home)
+    assert exported["clips"] == len(clips)
+    flow_records = (tmp_path / "flow-export" / "manifest.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["clip_id"] for line in flow_records) == sorted(clips)
+    settled = settle(home=home)
+    with open(settled["report"], newline="") as report:
+        owed = {row["name"]: Decimal(row["owed"]) for row in csv.DictReader(report)}
+    with sqlite_database.session() as session:
+        expected = {line.name: line.owed for line in settlement_report(session)}
+    assert owed == expected and set(owed) == {"ada", "bo", "cy"}
+    assert all(amount > 0 for amount in owed.values())

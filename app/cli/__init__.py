@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer._click import exceptions as typer_click
 
+from app.cli import prefect_server
 from audio.errors import AudioError
 from crowdscribe.errors import Refusal
 
@@ -28,6 +29,7 @@ def _register_commands() -> None:
         pay_cmds,
         payout_cmds,
         people_cmds,
+        prefect_cmds,
         project_cmds,
         review_cmds,
         status_cmds,
@@ -46,6 +48,7 @@ def _register_commands() -> None:
         payout_cmds,
         status_cmds,
         demo_cmds,
+        prefect_cmds,
     ):
         module.register(app)
 
@@ -53,6 +56,7 @@ def _register_commands() -> None:
 def main() -> None:
     """Entry point: runs the command and turns refusals and usage errors into one line on stderr
     and exit 2 (typer 0.29 raises its own copies of click's exceptions, so both are caught)."""
+    prefect_server.quiet_prefect_defaults()
     _register_commands()
     try:
         # Outside standalone mode click *returns* a typer.Exit's code rather than raising it.

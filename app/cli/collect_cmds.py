@@ -69,12 +69,11 @@ def collect(
     if not inputs:
         console.print("no audio files found in " + ", ".join(paths) + "; nothing to collect")
         return
-    target = context.flow_target()
-
     from flows.collect import collect as collect_flow
 
     with (
         _stopped_by_signals(),
+        context.flow_target() as target,
         Progress(
             TextColumn("[bold]collect"),
             BarColumn(),

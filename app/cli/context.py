@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
+from app.cli.prefect_server import flow_api
 from crowdscribe.settings import Settings, get_settings
 from crowdscribe.storage.db import Database, open_database
 
@@ -17,11 +20,15 @@ def settings() -> Settings:
     return get_settings()
 
 
-def flow_target() -> dict[str, str]:
-    """The ``home`` and ``database_url`` a flow started by a command runs against, migrated."""
+@contextmanager
+def flow_target() -> Iterator[dict[str, str]]:
+    """While open, flows run against a Prefect server (``prefect_server.flow_api``); yields the
+    ``home`` they run against, its database migrated. A flow finds the database URL in this
+    process's environment, as the command did, so no secret becomes a run parameter."""
     database()
-    home = get_settings()
-    return {"home": str(home.home_dir), "database_url": home.resolved_database_url}
+    home = get_settings().home_dir
+    with flow_api(home):
+        yield {"home": str(home)}
 
 
 def check_project(name: str | None) -> None:

@@ -49,17 +49,19 @@ def demo(
     check_overlap(overlap, context.settings().max_overlap)
     folders = tomllib.loads((samples / "samples.toml").read_text())
     _ensure_project(overlap)
-    for folder, meta in folders.items():
-        console.rule(f"collect {folder}/ ({meta['language']}, {meta['speaker_group']})")
-        collect(
-            paths=[str(samples / folder)],
-            language=meta["language"],
-            speaker_group=meta["speaker_group"],
-            project=DEMO_PROJECT,
-            consent_ref=meta.get("consent_ref"),
-        )
-    console.rule("dispatch")
-    summary = dispatch(project=DEMO_PROJECT, overlap=overlap)
+    with context.flow_target() as target:
+        for folder, meta in folders.items():
+            console.rule(f"collect {folder}/ ({meta['language']}, {meta['speaker_group']})")
+            collect(
+                paths=[str(samples / folder)],
+                language=meta["language"],
+                speaker_group=meta["speaker_group"],
+                project=DEMO_PROJECT,
+                consent_ref=meta.get("consent_ref"),
+                **target,
+            )
+        console.rule("dispatch")
+        summary = dispatch(project=DEMO_PROJECT, overlap=overlap, **target)
     console.print(_dispatch_line(summary))
     console.rule("gold clips")
     console.print(rows_table(_add_gold(samples, folders), ("language", "gold clips")))

@@ -60,7 +60,8 @@ def agree(
     from flows.agreement import agreement
 
     context.check_project(project)
-    summary = agreement(batch_size=batch_size, project=project, **context.flow_target())
+    with context.flow_target() as target:
+        summary = agreement(batch_size=batch_size, project=project, **target)
     outcomes = [{"outcome": label, "clips": summary[key]} for label, key in OUTCOMES]
     console.print(rows_table(outcomes, ("outcome", "clips")))
     histogram = [

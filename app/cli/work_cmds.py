@@ -46,7 +46,8 @@ def dispatch(
         return
     from flows.dispatch import dispatch as dispatch_flow
 
-    summary = dispatch_flow(project=project, overlap=overlap, **context.flow_target())
+    with context.flow_target() as target:
+        summary = dispatch_flow(project=project, overlap=overlap, **target)
     if as_json:
         typer.echo(json.dumps(summary))
         return

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from unittest import mock
+
 import pytest
 from sqlalchemy import func, select
 
@@ -20,7 +23,9 @@ CHINESE_TRADITIONAL = "我們昨天去了公園，天氣很好，我們玩得很
 
 
 def run_flow(settings, database: Database, **options) -> dict:
-    return agreement(home=str(settings.home), database_url=database.url, **options)
+    # The flow finds its database in the environment, as it would on a worker.
+    with mock.patch.dict(os.environ, {"CROWDSCRIBE_DATABASE_URL": database.url}):
+        return agreement(home=str(settings.home), **options)
 
 
 def statuses(database: Database) -> dict[str, int]:

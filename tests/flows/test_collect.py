@@ -250,13 +250,14 @@ def test_bad_language_code_is_refused(batch: Path, tmp_path: Path) -> None:
 
 
 def test_parallel_collect_into_postgresql_pays_each_content_once(
-    postgres_database: Database, tmp_path: Path
+    postgres_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for n, text in enumerate(SENTENCES):
         espeak_wav(tmp_path / f"s{n}.wav", text)
     shutil.copyfile(tmp_path / "s0.wav", tmp_path / "s0-again.wav")
 
-    summary = run([tmp_path], tmp_path / "home", database_url=postgres_database.url)
+    monkeypatch.setenv("CROWDSCRIBE_DATABASE_URL", postgres_database.url)
+    summary = run([tmp_path], tmp_path / "home")
 
     assert summary["statuses"] == {"segmented": 3, "rejected": 1}
     with postgres_database.session() as session:

@@ -24,7 +24,6 @@ def test_dispatch_publishes_collected_clips_with_overlap_slots(
         project="alpha",
         overlap=3,
         home=str(settings.home_dir),
-        database_url=settings.resolved_database_url,
     )
     assert (summary["published"], summary["slots"]) == (3, 9)
     assert summary["by_language"] == {"en": 3}
@@ -32,7 +31,7 @@ def test_dispatch_publishes_collected_clips_with_overlap_slots(
         assert session.scalar(select(func.count()).select_from(WorkItem)) == 9
         statuses = dict(session.execute(select(Clip.project, Clip.status).distinct()).all())
     assert statuses == {"alpha": "published", "beta": "collected"}
-    again = dispatch(home=str(settings.home_dir), database_url=settings.resolved_database_url)
+    again = dispatch(home=str(settings.home_dir))
     assert (again["published"], again["slots"]) == (2, 4)
 
 
@@ -42,5 +41,5 @@ def test_dispatch_opens_the_configured_default_overlap(
     with sqlite_database.session() as session:
         add_clips(session, 2, project="alpha")
     monkeypatch.setenv("CROWDSCRIBE_DEFAULT_OVERLAP", "3")
-    summary = dispatch(home=str(settings.home_dir), database_url=settings.resolved_database_url)
+    summary = dispatch(home=str(settings.home_dir))
     assert (summary["published"], summary["slots"]) == (2, 6)

@@ -1,0 +1,48 @@
+"""``crowdscribe prefect up|down|status``: a Prefect server kept running for the data home, so
+flow commands start nothing and the UI shows every run."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from app.cli import context, prefect_server
+from app.cli.output import console
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``prefect`` group."""
+    group = typer.Typer(no_args_is_help=True, help="A Prefect server for the data home.")
+    group.command(name="up")(up)
+    group.command(name="down")(down)
+    group.command(name="status")(status)
+    app.add_typer(group, name="prefect")
+
+
+def up(
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port to listen on [default: a free one].")
+    ] = None,
+) -> None:
+    """Start a Prefect server for the data home in the background (its SQLite, log and pid
+    file in HOME/prefect); flow commands use it until `crowdscribe prefect down`."""
+    prefect_server.quiet_prefect_defaults()
+    state = prefect_server.start_server(context.settings().home_dir, port)
+    console.print(f"Prefect server up (pid {state['pid']}): {state['api_url']}")
+    console.print(f"UI: {state['api_url'].removesuffix('/api')}")
+
+
+def down() -> None:
+    """Stop the data home's Prefect server."""
+    state = prefect_server.stop_server(context.settings().home_dir)
+    console.print(f"stopped pid {state['pid']}" if state else "no Prefect server for this home")
+
+
+def status() -> None:
+    """Whether the data home's Prefect server is up, and where (exit 1 if it is not)."""
+    state = prefect_server.running_server(context.settings().home_dir)
+    if state is None:
+        console.print("down: flow commands start a temporary server (`crowdscribe prefect up`)")
+        raise typer.Exit(1)
+    console.print(f"up (pid {state['pid']}): {state['api_url']}")
