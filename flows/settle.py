@@ -13,18 +13,7 @@ from prefect.cache_policies import NO_CACHE
 
 from crowdscribe.clock import utc_now
 from flows._runtime import migrate, retry_transient, task_database
-from transcribe.ledger import settlement_report
-
-REPORT_FIELDS = (
-    "user_id",
-    "name",
-    "currency",
-    "entries",
-    "credited",
-    "discounted",
-    "owed",
-    "pending",
-)
+from transcribe.ledger import SETTLEMENT_FIELDS, settlement_report
 
 
 @task(
@@ -50,7 +39,7 @@ def settle(since: datetime | None = None, home: str | None = None) -> dict[str, 
     folder.mkdir(exist_ok=True)
     path = folder / f"payouts-{utc_now():%Y%m%dT%H%M%SZ}.csv"
     with path.open("w", newline="") as output:
-        writer = csv.DictWriter(output, fieldnames=REPORT_FIELDS)
+        writer = csv.DictWriter(output, fieldnames=SETTLEMENT_FIELDS)
         writer.writeheader()
         writer.writerows(lines)
     create_table_artifact(lines, key="payouts", description=f"Payout report {path.name}")

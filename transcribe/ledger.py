@@ -262,6 +262,21 @@ def earnings_for(
     )
 
 
+# The columns of a settlement report, in order: the CLI's CSV and the settle flow's file.
+SETTLEMENT_FIELDS = (
+    "user_id",
+    "name",
+    "currency",
+    "entries",
+    "credited",
+    "discounted",
+    "owed",
+    "paid",
+    "unpaid",
+    "pending",
+)
+
+
 def settlement_report(session: Session, since: datetime | None = None) -> list[PayoutLine]:
     """What each person is owed for settled work (credited + discounted), and how much of it
     payouts have paid, one line per person and currency, ordered by name; ``since`` keeps work

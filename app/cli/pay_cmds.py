@@ -26,22 +26,11 @@ from crowdscribe.errors import InvalidInput, NotFound
 from crowdscribe.storage.models import User
 from review.dataset_split import parse_ratios
 from review.export import export_dataset
-from transcribe.ledger import earnings_for, settlement_report
+from transcribe.ledger import SETTLEMENT_FIELDS, earnings_for, settlement_report
 from transcribe.pricing import load_rate_card
 from transcribe.projects import find_project
 
-_REPORT_FIELDS = [
-    "user_id",
-    "name",
-    "currency",
-    "entries",
-    "credited",
-    "discounted",
-    "owed",
-    "paid",
-    "unpaid",
-    "pending",
-]
+_REPORT_FIELDS = list(SETTLEMENT_FIELDS)
 
 
 def register(app: typer.Typer) -> None:

@@ -21,7 +21,7 @@ from tests.audio.speech import (
     SENTENCES,
     Conversation,
     build_conversation,
-    espeak,
+    utterance,
 )
 from tests.audio.test_robustness import (
     CONDITIONS,
@@ -60,7 +60,7 @@ def corpus_signals() -> Iterator[tuple[str, np.ndarray]]:
     music = degrade.music_bed(len(shifted.samples))
     yield "music_bed", degrade.add_at_snr(shifted, music, 15.0).samples
     rng = np.random.default_rng(3)
-    sentences = [espeak(text) for text in SENTENCES[:12]]
+    sentences = [utterance(text) for text in SENTENCES[:12]]
     run = build_conversation(sentences, list(rng.uniform(0.15, 0.25, 12)), -70.0)
     yield "long_run", run.samples
 
