@@ -43,8 +43,10 @@ class InvalidInput(Refusal):
 
 
 class ConventionError(InvalidInput):
-    """Text breaks the transcription conventions; ``problems`` lists each with its position."""
+    """Text breaks the transcription conventions; ``problems`` lists the first few with their
+    positions, ``problem_count`` says how many there are in all."""
 
-    def __init__(self, message: str, problems: list) -> None:
+    def __init__(self, message: str, problems: list, problem_count: int | None = None) -> None:
         super().__init__(message)
         self.problems = problems
+        self.problem_count = len(problems) if problem_count is None else problem_count

@@ -1,5 +1,5 @@
 """Verbatim transcription conventions: one tokenizer for the tag grammar, a validator that
-reports every problem with its position, and a checker used on submit.
+reports problems with their positions, and a checker used on submit.
 
 Grammar (see docs/conventions.md): events ``[noise] [laugh] [cough] [breath] [music]
 [no-speech]``, ``[unintelligible]``, guesses ``((words))``, cut-off words ``wor-``, filled
@@ -13,6 +13,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from crowdscribe.errors import ConventionError
+from transcribe.limits import MAX_PROBLEMS_SHOWN
 from transcribe.spoken_numbers import NUMBER_RE, spoken_number
 from transcribe.tag_input import fold_tag_input
 
@@ -48,6 +49,9 @@ _SCANNER = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _DIGIT_RUN = re.compile(r"\d")
+# Found wherever it is, a problem of these kinds lies at its match: past the problems shown it
+# is only counted (docs/conventions.md#bounded-checks).
+_ALWAYS_WRONG = frozenset({"paren", "hyphen", "other"})
 HAN_CHARACTER = re.compile(rf"[{_CJK}]")
 _SPEECH_KINDS = frozenset({"word", "guess", "cutoff", "filled_pause"})
 _SKIPPED = frozenset({"space", "punct"})
@@ -111,20 +115,59 @@ def _word_kind(text: str) -> str:
     return "filled_pause" if text.lower() in FILLED_PAUSES else "word"
 
 
-class _Scan:
-    """Single pass over the text collecting tokens and problems together."""
+@dataclass(frozen=True)
+class Validation:
+    """The first problems of a text in order of position, and how many it has in all."""
 
-    def __init__(self, text: str, chinese: bool) -> None:
+    problems: tuple[Problem, ...]
+    count: int
+
+
+class _Scan:
+    """Single pass over the text collecting tokens and problems together.
+
+    Only the first ``shown`` problems by position are built (all of them when None); the rest
+    are counted, so a text made of mistakes costs about what a clean one does."""
+
+    def __init__(self, text: str, chinese: bool, shown: int | None) -> None:
         self.text = text
         self.chinese = chinese
+        self.shown = shown
         self.tokens: list[Token] = []
         self.problems: list[Problem] = []
+        self.last_start = -1  # the latest start among the problems built
+        self.unbuilt = 0
         self.open_bracket: int | None = None
         self.guess_start: int | None = None
         self.guess_has_words = False
 
+    @property
+    def count(self) -> int:
+        return len(self.problems) + self.unbuilt
+
+    def counted_only(self, start: int) -> bool:
+        """True, having counted it, when a problem at ``start`` cannot be among those shown."""
+        if self.shown is None or len(self.problems) < self.shown or start <= self.last_start:
+            return False
+        self.unbuilt += 1
+        return True
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+        self.last_start = max(self.last_start, problem.start)
+        if self.shown is not None and len(self.problems) > 2 * self.shown:
+            self._keep_shown()
+
+    def _keep_shown(self) -> None:
+        self.problems.sort(key=lambda p: (p.start, p.end))
+        if self.shown is not None and len(self.problems) > self.shown:
+            self.unbuilt += len(self.problems) - self.shown
+            del self.problems[self.shown :]
+            self.last_start = max((p.start for p in self.problems), default=-1)
+
     def problem(self, start: int, end: int, code: str, message: str) -> None:
-        self.problems.append(Problem(start, end, code, message))
+        if not self.counted_only(start):
+            self.add(Problem(start, end, code, message))
 
     def run(self) -> None:
         handlers = {name: getattr(self, f"_on_{name}") for name in _HANDLED}
@@ -132,6 +175,8 @@ class _Scan:
         for match in _SCANNER.finditer(self.text):
             kind = match.lastgroup
             if kind in _SKIPPED:
+                continue
+            if kind in _ALWAYS_WRONG and self.counted_only(match.start()):
                 continue
             if (
                 kind in _WORDS
@@ -164,7 +209,8 @@ class _Scan:
                 "Empty []: write a tag such as [noise], or remove the brackets.",
             )
         elif name not in EVENT_TAGS:
-            self._unknown_tag(start, end, name)
+            if not self.counted_only(start):
+                self._unknown_tag(start, end, name)
         else:
             self.tokens.append(Token("event", match.group(), start, end))
 
@@ -180,7 +226,7 @@ class _Scan:
             if nearest
             else ("known tags: " + " ".join(f"[{tag}]" for tag in known))
         )
-        self.problem(start, end, "unknown_tag", f"Unknown tag [{name}]; {hint}")
+        self.add(Problem(start, end, "unknown_tag", f"Unknown tag [{name}]; {hint}"))
 
     def _on_guess_open(self, match: re.Match) -> None:
         if self.guess_start is not None or self.open_bracket is not None:
@@ -268,6 +314,8 @@ class _Scan:
         for digit in _DIGIT_RUN.finditer(match.group()):
             if digit.start() and match.group()[digit.start() - 1].isdigit():
                 continue
+            if self.counted_only(match.start() + digit.start()):
+                continue
             number = NUMBER_RE.match(self.text, match.start() + digit.start())
             assert number is not None
             following = self.text[number.end() : number.end() + 1]
@@ -277,7 +325,7 @@ class _Scan:
                 if self.chinese
                 else f"Write numbers as spoken: write {number.group()} as {spoken}"
             )
-            self.problem(number.start(), number.end(), "digit", message)
+            self.add(Problem(number.start(), number.end(), "digit", message))
 
     def _on_hyphen(self, match: re.Match) -> None:
         self.problem(
@@ -309,7 +357,7 @@ class _Scan:
                 "unclosed_guess",
                 "'((' is never closed; a guess looks like ((words)).",
             )
-        if not self.tokens and not self.problems:
+        if not self.tokens and not self.count:
             self.problem(
                 0,
                 len(self.text),
@@ -327,28 +375,40 @@ class _Scan:
                 "no_speech_mixed",
                 "[no-speech] means nothing was said; remove it, or remove the words.",
             )
-        self.problems.sort(key=lambda p: (p.start, p.end))
+        self._keep_shown()
 
 
 def tokenize(text: str) -> list[Token]:
     """Split a transcript into words, events, guesses, cut-offs and filled pauses with their
     positions; the parser shared by validation and comparison. Invalid parts are skipped."""
-    scan = _Scan(text, chinese=False)
+    scan = _Scan(text, chinese=False, shown=0)
     scan.run()
     return scan.tokens
 
 
-def validate_transcript(text: str, language: str) -> list[Problem]:
-    """Every place the text breaks the conventions, in order of position (empty if none).
-    Tags typed with a Chinese input method are folded first; positions are in ``text``."""
+def find_problems(
+    text: str, language: str, *, shown: int | None = MAX_PROBLEMS_SHOWN
+) -> Validation:
+    """The first ``shown`` places the text breaks the conventions (every one when None), in
+    order of position, and how many there are; linear in the text's length. Tags typed with a
+    Chinese input method are folded first; positions are in ``text``."""
     folded = fold_tag_input(text)
-    scan = _Scan(folded.text, chinese=is_chinese(language))
+    scan = _Scan(folded.text, chinese=is_chinese(language), shown=shown)
     scan.run()
-    if folded.text == text:
-        return scan.problems
-    return [
-        Problem(*folded.original_span(p.start, p.end), p.code, p.message) for p in scan.problems
-    ]
+    problems = tuple(
+        scan.problems
+        if folded.text == text
+        else (
+            Problem(*folded.original_span(p.start, p.end), p.code, p.message) for p in scan.problems
+        )
+    )
+    return Validation(problems, scan.count)
+
+
+def validate_transcript(text: str, language: str) -> list[Problem]:
+    """Every place the text breaks the conventions, in order of position (empty if none); for
+    text of bounded length (a request's goes through ``find_problems``)."""
+    return list(find_problems(text, language, shown=None).problems)
 
 
 def normalize_whitespace(text: str) -> str:
@@ -358,12 +418,13 @@ def normalize_whitespace(text: str) -> str:
 
 def check_transcript(text: str, language: str) -> str:
     """The text with tags folded to canonical form and whitespace normalised, or
-    ConventionError listing every problem."""
-    problems = validate_transcript(text, language)
-    if problems:
-        count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+    ConventionError listing the first problems and their count."""
+    found = find_problems(text, language)
+    if found.count:
+        count = "1 problem" if found.count == 1 else f"{found.count} problems"
         raise ConventionError(
-            f"The transcript breaks the conventions ({count}); first: {problems[0].message}",
-            problems,
+            f"The transcript breaks the conventions ({count}); first: {found.problems[0].message}",
+            list(found.problems),
+            found.count,
         )
     return normalize_whitespace(fold_tag_input(text).text)

@@ -13,6 +13,9 @@ MIN_TRANSCRIPT_CHARS = 200
 MAX_TEXT_CHARS = 2_000
 # A refusal lists at most this many convention problems (and says how many there were).
 MAX_PROBLEMS_SHOWN = 20
+# A longer transcript is checked in a worker thread, not on a web server's event loop: its
+# check costs more than the hand-off (about 0.1 ms), and the loop is serving everyone else.
+LOOP_CHECK_CHARS = 300
 
 
 def transcript_limit_chars(duration_s: float) -> int:

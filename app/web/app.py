@@ -45,13 +45,15 @@ async def handle_refusal(request: Request, refusal: Refusal) -> Response:
     """The one place refusals become responses: JSON under /api/, a page (or login) elsewhere."""
     conventions = isinstance(refusal, ConventionError) and refusal.problems
     message = (
-        convention_summary(refusal.problems) if conventions else translate_message(refusal.message)
+        convention_summary(refusal.problems, refusal.problem_count)
+        if conventions
+        else translate_message(refusal.message)
     )
     if request.url.path.startswith("/api/"):
         body: dict = {"detail": message}
         if isinstance(refusal, ConventionError):
             body["problems"] = translate_problems(refusal.problems[:MAX_PROBLEMS_SHOWN])
-            body["problem_count"] = len(refusal.problems)
+            body["problem_count"] = refusal.problem_count
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(refusal, NotAuthenticated) else None
         return JSONResponse(body, status_code=refusal.http_status, headers=headers)
     if isinstance(refusal, NotAuthenticated):

@@ -207,9 +207,11 @@ def translate_problems(problems: list) -> list[dict]:
     return out
 
 
-def convention_summary(problems: list) -> str:
-    """The one-line refusal for a transcript with ``problems``, in the current locale."""
+def convention_summary(problems: list, count: int | None = None) -> str:
+    """The one-line refusal for a transcript with ``problems`` (the first ``count``, if
+    given), in the current locale."""
+    count = len(problems) if count is None else count
     first = translate_message(problems[0].message)
-    if len(problems) == 1:
+    if count == 1:
         return gettext(CONVENTION_SUMMARY_ONE).format(first=first)
-    return gettext(CONVENTION_SUMMARY_MANY).format(count=len(problems), first=first)
+    return gettext(CONVENTION_SUMMARY_MANY).format(count=count, first=first)

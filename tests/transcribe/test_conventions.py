@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import time
 
 import pytest
 
@@ -11,10 +13,12 @@ from transcribe.conventions import (
     EVENT_TAGS,
     Problem,
     check_transcript,
+    find_problems,
     is_chinese,
     tokenize,
     validate_transcript,
 )
+from transcribe.limits import MAX_PROBLEMS_SHOWN
 from transcribe.spoken_numbers import chinese_number, english_number
 
 
@@ -222,3 +226,72 @@ def test_the_examples_in_the_guide_pass_and_the_refused_ones_fail() -> None:
         text = line.split("->")[0].strip()
         if text:
             assert validate_transcript(text, "cmn" if "个" in text else "en") != [], text
+
+
+HOSTILE_PIECES = (
+    "word",
+    "we",
+    " ",
+    "\n",
+    "<",
+    "-",
+    "1",
+    "2.5",
+    "[",
+    "]",
+    "(",
+    ")",
+    "((",
+    "))",
+    "[noise]",
+    "[no-speech]",
+    "[nosie]",
+    "【",
+    "】",
+    "（（",
+    "））",
+    "［笑］",
+    "我",
+    "um",
+    "big-",
+    "\u3000",
+)
+
+
+@pytest.mark.parametrize("shown", [0, 1, 3, 20])
+def test_the_first_problems_shown_and_their_count_are_those_of_a_full_check(shown: int) -> None:
+    chooser = random.Random(shown)
+    for _ in range(400):
+        text = "".join(chooser.choice(HOSTILE_PIECES) for _ in range(chooser.randint(1, 60)))
+        language = chooser.choice(["en", "yue"])
+        every = validate_transcript(text, language)
+        found = find_problems(text, language, shown=shown)
+        assert found.problems == tuple(every[:shown]), text
+        assert found.count == len(every), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" + " " * 1999,  # took 53 s: spaces on both sides of a lazy tag name
+        "【" + "\u3000" * 1999,
+        "（" * 2000,  # each guess mark was compared with every folded tag
+        "[ab]" * 500,  # a hint for each unknown tag
+        "<" * 2000,
+        "a1" * 1000,
+    ],
+)
+def test_a_hostile_text_is_checked_in_linear_time(text: str) -> None:
+    started = time.perf_counter()
+    found = find_problems(text, "en")
+    assert time.perf_counter() - started < 0.25
+    assert found.count >= 1
+    assert len(found.problems) <= MAX_PROBLEMS_SHOWN
+
+
+def test_a_refusal_names_the_first_problems_and_counts_them_all() -> None:
+    with pytest.raises(ConventionError) as refused:
+        check_transcript("we < " * 300, "en")
+    assert len(refused.value.problems) == MAX_PROBLEMS_SHOWN
+    assert refused.value.problem_count == 300
+    assert "(300 problems)" in refused.value.message

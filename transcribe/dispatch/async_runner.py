@@ -33,6 +33,7 @@ from transcribe.dispatch.sequences import (
     submit_sequence,
 )
 from transcribe.dispatch.writes import RETRY_SQLSTATES, WRITE_ATTEMPTS, retry_pause_s
+from transcribe.limits import LOOP_CHECK_CHARS
 
 T = TypeVar("T")
 _DIALECT = PGDialect_psycopg()
@@ -83,25 +84,38 @@ async def submit_transcript_async(
     now: datetime,
 ) -> Receipt:
     """``sync_runner.submit_transcript`` on psycopg's async connections, each step committed."""
-    sequence = submit_sequence(
-        "postgresql", assignment_id, user_id, text, request_id, utc_now(now)
-    )
-    return await drive_async(sequence, pool)
+    sequence = submit_sequence("postgresql", assignment_id, user_id, text, request_id, utc_now(now))
+    return await drive_async(sequence, pool, off_loop=len(text) > LOOP_CHECK_CHARS)
 
 
-async def drive_async(sequence: Sequence[T], pool: AsyncConnectionPool) -> T:
+async def drive_async(
+    sequence: Sequence[T], pool: AsyncConnectionPool, *, off_loop: bool = False
+) -> T:
     """Run a sequence in autocommit on pooled connections: a ``Run`` on its own, a ``Write``'s
-    steps on one connection; either sent again if it lost a race or its connection."""
+    steps on one connection; either sent again if it lost a race or its connection. With
+    ``off_loop`` the sequence's own work between statements (a long text's conventions check)
+    runs in a worker thread."""
     answer = None
     while True:
-        try:
-            step = sequence.send(answer)
-        except StopIteration as done:
-            return done.value
+        if off_loop:
+            finished, step = await asyncio.to_thread(_advance, sequence, answer)
+        else:
+            finished, step = _advance(sequence, answer)
+        if finished:
+            return step
         if isinstance(step, Write):
             answer = await _with_retries(pool, lambda c, unit=step: _run_unit(unit.steps(), c))
         else:
             answer = await _with_retries(pool, lambda c, run=step: _execute(c, run))
+
+
+def _advance(sequence: Sequence[T], answer: Any) -> tuple[bool, Any]:
+    """(False, the next step) or (True, the sequence's result): a StopIteration cannot cross
+    a thread's future."""
+    try:
+        return False, sequence.send(answer)
+    except StopIteration as done:
+        return True, done.value
 
 
 async def _run_unit(steps: Generator[Run, Ran, Any], connection: AsyncConnection) -> Any:
@@ -118,9 +132,7 @@ async def _execute(connection: AsyncConnection, step: Run) -> Ran:
     compiled = _compiled.get(id(step.statement))
     if compiled is None:
         compiled = _compiled[id(step.statement)] = Compiled.of(step.statement)
-    cursor = await connection.execute(
-        compiled.sql, compiled.parameters(step.values), prepare=True
-    )
+    cursor = await connection.execute(compiled.sql, compiled.parameters(step.values), prepare=True)
     rows = await cursor.fetchall() if cursor.description is not None else []
     return Ran(rows, cursor.rowcount)
 

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
 from app.web.deps import (
@@ -29,12 +30,12 @@ from app.web.transcriber_view import audio_file_for, person_standing
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import LeaseExpired
 from crowdscribe.storage.models import SubmissionStatus
-from transcribe.conventions import validate_transcript
+from transcribe.conventions import find_problems
 from transcribe.dispatch.async_runner import claim_next_clip_async, submit_transcript_async
 from transcribe.dispatch.holding import renew_lease, skip_assignment
 from transcribe.dispatch.sequences import Claim, NoWork, Receipt
 from transcribe.dispatch.sync_runner import claim_next_clip, submit_in_own_session
-from transcribe.limits import MAX_PROBLEMS_SHOWN, MAX_TEXT_CHARS
+from transcribe.limits import LOOP_CHECK_CHARS, MAX_TEXT_CHARS
 from transcribe.offers import offers_for
 from transcribe.users import Person
 
@@ -216,7 +217,8 @@ async def submit(
 
 # Claims and submits are most of the traffic: they read the app's database and settings
 # directly, saving FastAPI a dependency solve each (a tenth of the request's own cost). On
-# PostgreSQL they run on async connections, elsewhere as short blocking work on the loop.
+# PostgreSQL they run on async connections, elsewhere as short blocking work on the loop; a
+# long transcript's check runs in a worker thread either way.
 
 
 async def _claim(state: State, user_id: int, language: str | None) -> Claim | NoWork:
@@ -237,12 +239,13 @@ async def _submit(
         return await submit_transcript_async(
             state.async_pool, assignment_id, user_id, text, request_id, utc_now()
         )
-    return await run_database_work(
-        database,
-        lambda: submit_in_own_session(
-            database, assignment_id, user_id, text, request_id, utc_now()
-        ),
-    )
+
+    def work() -> Receipt:
+        return submit_in_own_session(database, assignment_id, user_id, text, request_id, utc_now())
+
+    if len(text) > LOOP_CHECK_CHARS:
+        return await run_in_threadpool(work)
+    return await run_database_work(database, work)
 
 
 @router.post("/assignments/{assignment_id}/skip", response_model=SkipOut)
@@ -300,10 +303,11 @@ def offers(person: CurrentPerson, session: DbSession, settings: SettingsDep) -> 
 
 @router.post("/conventions/check", response_model=CheckOut)
 def check_conventions(payload: CheckRequest, _person: CurrentPerson) -> CheckOut:
-    """Every convention problem in a text, with its position, without submitting anything."""
-    problems = validate_transcript(payload.text, payload.language)
+    """The first convention problems in a text, with their positions, and how many there are,
+    without submitting anything. (A plain ``def``: the check runs in a worker thread.)"""
+    found = find_problems(payload.text, payload.language)
     return CheckOut(
-        ok=not problems,
-        problems=[ProblemOut(**row) for row in translate_problems(problems[:MAX_PROBLEMS_SHOWN])],
-        problem_count=len(problems),
+        ok=not found.count,
+        problems=[ProblemOut(**row) for row in translate_problems(found.problems)],
+        problem_count=found.count,
     )
