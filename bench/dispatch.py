@@ -23,35 +23,32 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crowdscribe.clock import utc_now
-from crowdscribe.storage.db import Database, open_database  # noqa: E402
-from crowdscribe.storage.models import Clip, Recording  # noqa: E402
+from bench.crowd import (  # noqa: E402
+    TEXT,
+    Connection,
+    Scratch,
+    cpu_seconds,
+    percentile,
+    postgres_pids,
+    server_pids,
+    start_server,
+)
+from crowdscribe.clock import utc_now  # noqa: E402
+from crowdscribe.storage.db import Database  # noqa: E402
 from transcribe.dispatch.sequences import NoWork  # noqa: E402
 from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript  # noqa: E402
-from transcribe.pricing import default_rate_card  # noqa: E402
-from transcribe.publishing import publish_clips  # noqa: E402
-from transcribe.users import create_user  # noqa: E402
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "CROWDSCRIBE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 WARMUP_PAIRS = 3
-TEXT = "so we [noise] went to the um market and bought- ((some)) apples"
 
 
 @dataclass
@@ -65,86 +62,6 @@ class Run:
     @property
     def rate(self) -> float:
         return self.pairs / self.seconds
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
-
-
-class Scratch:
-    """A fresh database with ``clips`` published clips (overlap 2) and ``people`` qualified."""
-
-    def __init__(self, kind: str, clips: int, people: int, home: Path) -> None:
-        self.kind, self.home = kind, home
-        if kind == "sqlite":
-            self.url = f"sqlite:///{home / 'bench.db'}"
-        else:
-            self.name = f"cs_bench_{uuid.uuid4().hex[:10]}"
-            admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{self.name}"'))
-            admin.dispose()
-            self.url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{self.name}"
-        self.database = open_database(self.url)
-        self.people = self._seed(clips, people)
-
-    def _seed(self, clips: int, people: int) -> list[tuple[int, str]]:
-        now = utc_now()
-        with self.database.session() as session:
-            recording = Recording(
-                source="bench",
-                source_path="/bench.wav",
-                status="segmented",
-                language="en",
-                speaker_group="adult",
-                project="bench",
-            )
-            session.add(recording)
-            session.flush()
-            rows = [
-                {
-                    "id": f"c{n:07d}",
-                    "recording_id": recording.id,
-                    "start_s": n * 5.0,
-                    "end_s": n * 5.0 + 5,
-                    "duration_s": 5.0,
-                    "audio_path": f"clips/c{n}.flac",
-                    "language": "en",
-                    "speaker_group": "adult",
-                    "project": "bench",
-                    "status": "collected",
-                    "priority": 0,
-                    "created_at": now,
-                }
-                for n in range(clips)
-            ]
-            session.execute(insert(Clip), rows)
-            publish_clips(session, project=None, overlap=2, card=default_rate_card(), now=now)
-            made = [
-                create_user(session, f"t{n:03d}", ["transcriber"], ["en"], qualified=["en"])
-                for n in range(people)
-            ]
-        # Fresh planner statistics for the seeded tables, as autovacuum (PostgreSQL) or `PRAGMA
-        # optimize` would give a live database: without them PostgreSQL picks a nested loop over
-        # a person's history. Tables the run fills stay unanalysed: statistics saying "empty"
-        # would make PostgreSQL scan them whole for the rest of the run.
-        with self.database.engine.connect() as connection:
-            if self.kind == "sqlite":
-                connection.execute(text("ANALYZE"))
-            else:
-                for table in ("clips", "work_items", "users", "qualifications"):
-                    connection.execute(text(f"ANALYZE {table}"))
-            connection.commit()
-        return [(person.id, token) for person, token in made]
-
-    def close(self) -> None:
-        self.database.dispose()
-        if self.kind == "postgres":
-            admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE "{self.name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def domain_pair(database: Database, user_id: int, number: int) -> tuple[float, float] | None:
@@ -204,108 +121,11 @@ def run_domain(scratch: Scratch, seconds: float, rate: float | None) -> Run:
     return Run(len(pair_ms), max(ends) - start, pair_ms, claim_ms, submit_ms)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(
-    scratch: Scratch, server_cpus: str | None, workers: int = 1
-) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "CROWDSCRIBE_HOME": str(scratch.home),
-        "CROWDSCRIBE_DATABASE_URL": scratch.url,
-        "CROWDSCRIBE_GOLD_RATE": "0",
-        "CROWDSCRIBE_SECRET_KEY": "bench",
-    }
-    pin = ["taskset", "-c", server_cpus] if server_cpus else []
-    server = subprocess.Popen(
-        [
-            *pin,
-            sys.executable,
-            "-m",
-            "app.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-access-log",
-        ],
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.1):
-                return server, base
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("the web app did not start")
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection speaking just enough of the protocol for this API,
-    reconnecting (inside the next request's time) when the server answers ``Connection: close``.
-
-    httpx's pool costs several ms of CPU per request at 50 concurrent clients, on the same two
-    cores as the server, and became the bottleneck; raw asyncio streams cost a tenth of that.
-    """
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    @classmethod
-    async def open(cls, host: str, port: int) -> Connection:
-        connection = cls(host, port)
-        await connection.connect()
-        return connection
-
-    async def connect(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-
-    async def post(self, path: str, token: str, body: bytes = b"") -> tuple[int, bytes]:
-        if self.writer is None:
-            await self.connect()
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-            f"Authorization: Bearer {token}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        )
-        self.writer.write(head.encode() + body)
-        status_line = await self.reader.readuntil(b"\r\n")
-        status = int(status_line.split(b" ", 2)[1])
-        headers = await self.reader.readuntil(b"\r\n\r\n")
-        length, closing = 0, False
-        for line in headers.split(b"\r\n"):
-            name, _, value = line.partition(b":")
-            name = name.lower()
-            if name == b"content-length":
-                length = int(value)
-            elif name == b"connection":
-                closing = value.strip().lower() == b"close"
-        payload = await self.reader.readexactly(length) if length else b""
-        if closing:
-            self.close()
-        return status, payload
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.reader = self.writer = None
-
-
 async def http_pair(http: Connection, token: str) -> tuple[float, float] | None:
     """Claim and submit one clip; the seconds each took, or None when the queue is empty."""
     loop = asyncio.get_running_loop()
     asked = loop.time()
-    status, claimed = await http.post("/api/v1/clips/next", token)
+    status, claimed, _ = await http.post("/api/v1/clips/next", token)
     if status == 204:
         return None
     if status != 200:
@@ -313,7 +133,7 @@ async def http_pair(http: Connection, token: str) -> tuple[float, float] | None:
     got = loop.time()
     assignment = json.loads(claimed)["assignment_id"]
     body = json.dumps({"text": TEXT, "request_id": f"req-{assignment}"}).encode()
-    status, sent = await http.post(f"/api/v1/assignments/{assignment}/submit", token, body)
+    status, sent, _ = await http.post(f"/api/v1/assignments/{assignment}/submit", token, body)
     if status != 201:
         raise RuntimeError(f"submit answered {status}: {sent[:200]!r}")
     return got - asked, loop.time() - got
@@ -374,40 +194,6 @@ class Cpu:
     client_share: float
     server_ms: float
     database_ms: float
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time so far of the processes still running among ``pids``."""
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # gone: only its CPU since the last reading is lost
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def postgres_pids() -> list[int]:
-    """This machine's PostgreSQL processes: backends, WAL writer, autovacuum..."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                if cmdline.read().startswith(b"postgres"):
-                    pids.append(int(entry))
-        except OSError:
-            continue
-    return pids
-
-
-def server_pids(server: subprocess.Popen) -> list[int]:
-    """The ``crowdscribe serve`` process and its worker processes."""
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    return [server.pid, *map(int, children)]
 
 
 @dataclass
