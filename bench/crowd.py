@@ -30,7 +30,7 @@ from typing import NamedTuple
 from sqlalchemy import create_engine, insert, make_url, text
 
 from crowdscribe.clock import utc_now
-from crowdscribe.storage.db import Database, open_database
+from crowdscribe.storage.db import ASYNC_POOL_NAME, ASYNC_POOL_SIZE, Database, open_database
 from crowdscribe.storage.models import Clip, Recording
 from transcribe.dispatch.audit import Acknowledged, dispatch_findings
 from transcribe.pricing import default_rate_card
@@ -327,12 +327,12 @@ class Crowd:
                 answer = await asyncio.wait_for(http.post(path, token, body), GIVE_UP_S)
             except (OSError, EOFError, asyncio.IncompleteReadError, TimeoutError) as error:
                 http.close()
-                tally.retried[f"lost connection ({type(error).__name__})"] += 1
+                tally.retried[f"lost connection ({type(error).__name__}) on {path[8:15]}"] += 1
                 pause_s = RECONNECT_PAUSE_S * (attempt + 1)
             else:
                 if answer.status != 503:
                     return answer
-                tally.retried["503 + Retry-After"] += 1
+                tally.retried[f"503 + Retry-After on {path[8:15]}: {answer.body[:120]!r}"] += 1
                 pause_s = answer.retry_after_s or 1.0
             attempt += 1
             if loop.time() + pause_s > deadline:
@@ -441,19 +441,43 @@ def worker_pids(server_pid: int) -> set[int]:
     return workers
 
 
-def kill_worker(server_pid: int, timeout_s: float = 90.0) -> str:
-    """``kill -9`` one server worker; wait until the supervisor has replaced it."""
+def serving_workers(database_url: str) -> int:
+    """How many server workers are serving on ``database_url``: the async pools' connections
+    (named ``crowdscribe-claims``) over the pool size. A worker's process exists seconds
+    before its app has started; this counts the ones ready."""
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            named = connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = :name AND application_name = :app"
+                ),
+                {"name": make_url(database_url).database, "app": ASYNC_POOL_NAME},
+            )
+    finally:
+        admin.dispose()
+    return named // ASYNC_POOL_SIZE
+
+
+def wait_until_serving(database_url: str, workers: int, timeout_s: float = 120.0) -> float:
+    """Wait until ``workers`` server workers serve on ``database_url``; the seconds it took."""
+    started = time.monotonic()
+    while serving_workers(database_url) < workers:
+        if time.monotonic() - started > timeout_s:
+            raise RuntimeError(f"{workers} server workers were not serving after {timeout_s} s")
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def kill_worker(server_pid: int, database_url: str) -> str:
+    """``kill -9`` one server worker; return once the supervisor's replacement is serving."""
     before = worker_pids(server_pid)
     victim = min(before)
     os.kill(victim, signal.SIGKILL)
-    killed_at = time.monotonic()
-    while True:
-        now = worker_pids(server_pid)
-        if len(now) == len(before) and victim not in now:
-            return f"worker {victim} killed -9, replaced after {time.monotonic() - killed_at:.1f} s"
-        if time.monotonic() - killed_at > timeout_s:
-            return f"worker {victim} killed -9, NOT replaced within {timeout_s:.0f} s"
-        time.sleep(0.05)
+    waited_s = wait_until_serving(database_url, len(before))
+    # Its connections close as the process dies: serving again means the replacement's pool.
+    return f"worker {victim} killed -9, a new one serving after {waited_s:.1f} s"
 
 
 def terminate_connections(database_url: str) -> str:

@@ -28,7 +28,6 @@ import math
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -43,7 +42,7 @@ from bench.crowd import (  # noqa: E402
     restart_postgres,
     start_server,
     terminate_connections,
-    worker_pids,
+    wait_until_serving,
 )
 
 WARM_UP_S = 4.0
@@ -57,19 +56,11 @@ FAULTS = {
 def fault_action(name: str, server_pid: int, database_url: str):
     """The call that injects fault ``name``; it returns what it did."""
     actions = {
-        "kill": lambda: kill_worker(server_pid),
+        "kill": lambda: kill_worker(server_pid, database_url),
         "terminate": lambda: terminate_connections(database_url),
         "restart": restart_postgres,
     }
     return actions[name]
-
-
-def wait_for_workers(server_pid: int, count: int, timeout_s: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while len(worker_pids(server_pid)) != count:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the server did not start {count} workers")
-        time.sleep(0.2)
 
 
 def row(name: str, tally: Tally, findings: dict[str, list[str]], load: float) -> str:
@@ -85,7 +76,7 @@ def row(name: str, tally: Tally, findings: dict[str, list[str]], load: float) ->
         f" {p(tally.submit_ms, 0.5):>6}/{p(tally.submit_ms, 0.99):<7}"
         f" {p(tally.pair_ms, 0.5):>6}/{p(tally.pair_ms, 0.99):<7}"
         f" {max(tally.requests_ms, default=0):8.0f}"
-        f" {tally.retried['503 + Retry-After']:5d} {lost:5d} {fives:4d}"
+        f" {tally.retried.total() - lost:5d} {lost:5d} {fives:4d}"
         f" {len(tally.unexpected):6d} {'hold' if not broken else f'{broken} BROKEN':>10}"
         f" {load:5.1f}"
     )
@@ -117,6 +108,8 @@ async def run_phases(args, scratch: Scratch, server_pid: int, base: str) -> list
             print(line, flush=True)
             for note in tally.faults:
                 print(f"    fault: {note}")
+            for cause, count in sorted(tally.retried.items()):
+                print(f"    retried after {cause}: {count}x")
             for answer, count in sorted(tally.answers.items()):
                 if not answer.endswith((" 200", " 201")):
                     print(f"    answered {answer}: {count}x")
@@ -155,7 +148,7 @@ def main() -> None:
         try:
             server, base = start_server(scratch, None, args.workers)
             try:
-                wait_for_workers(server.pid, args.workers)
+                wait_until_serving(scratch.url, args.workers)
                 asyncio.run(run_phases(args, scratch, server.pid, base))
             finally:
                 server.terminate()
