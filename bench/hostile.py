@@ -4,7 +4,8 @@ One ``crowdscribe serve --workers 1`` process on SQLite; a steady stream of ordi
 (``GET /api/v1/me`` and the conventions check of a normal transcript, as a transcriber's page
 makes them) is timed first alone, then while an attacker with a valid token sends, as fast as
 one connection allows, each kind of hostile request in turn: the longest transcript the server
-takes, made of characters that each break a convention; the same over the limit; a 50 MB body;
+takes, made of characters that each break a convention; the same over the limit; a '[' and
+spaces (once a minute of regex backtracking); a 50 MB body;
 text with NUL and lone surrogates. Prints the ordinary requests' median, p99 and worst latency
 in each case, and what the attacker was answered. The aim: a hostile request costs the others
 under 50 ms. Usage:
@@ -54,6 +55,12 @@ def _attacks() -> dict[str, tuple[str, bytes, str]]:
             "json",
         ),
         "one character over the limit": ("/api/v1/conventions/check", over_limit.encode(), "json"),
+        # Took a minute of regex backtracking before the tag-folding pattern was fixed.
+        f"'[' and {MAX_TEXT_CHARS - 1:,} spaces": (
+            "/api/v1/conventions/check",
+            ('{"language": "en", "text": "[' + " " * (MAX_TEXT_CHARS - 1) + '"}').encode(),
+            "json",
+        ),
         "50 MB body": ("/api/v1/conventions/check", b"{" + b" " * 50_000_000 + b"}", "json"),
         "NUL and lone surrogates": (
             "/api/v1/conventions/check",
