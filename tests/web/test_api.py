@@ -11,7 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.web.app import create_app
+from crowdscribe.clock import utc_now
 from crowdscribe.storage.models import LedgerEntry, Submission
+from tests.builders import add_clips
+from transcribe.limits import LOOP_CHECK_CHARS
+from transcribe.pricing import default_rate_card
+from transcribe.publishing import publish_clips
+from transcribe.users import create_user
 
 ENDPOINTS = [
     ("post", "/api/v1/clips/next"),
@@ -227,3 +233,32 @@ def test_only_transcribers_may_claim_paid_work(client, add_person) -> None:
         _, token = add_person(f"only-{roles[0]}", roles=roles, languages=("en",))
         claim = client.post("/api/v1/clips/next", headers={"Authorization": f"Bearer {token}"})
         assert claim.status_code == 403
+
+
+def test_a_long_transcript_is_checked_off_the_loop_with_the_first_problems_and_their_count(
+    settings, database
+):
+    with database.session() as session:
+        add_clips(session, 2, duration_s=50.0)
+        publish_clips(session, project=None, overlap=1, card=default_rate_card(), now=utc_now())
+        _, token = create_user(session, "ana", ("transcriber",), ("en",), qualified=("en",))
+    long_wrong = "we went < " * 100
+    long_right = "we went home " * 100
+    assert min(len(long_wrong), len(long_right)) > LOOP_CHECK_CHARS
+    with TestClient(create_app(settings, database)) as client:
+        claims = [client.post("/api/v1/clips/next", headers=bearer(token)).json() for _ in range(2)]
+        refused = client.post(
+            f"/api/v1/assignments/{claims[0]['assignment_id']}/submit",
+            json={"text": long_wrong, "request_id": "req-long-0001"},
+            headers=bearer(token),
+        )
+        stored = client.post(
+            f"/api/v1/assignments/{claims[1]['assignment_id']}/submit",
+            json={"text": long_right, "request_id": "req-long-0002"},
+            headers=bearer(token),
+        )
+    assert refused.status_code == 422
+    assert refused.json()["problem_count"] == 100
+    assert [p["start"] for p in refused.json()["problems"]] == [8 + 10 * n for n in range(20)]
+    assert "100" in refused.json()["detail"]
+    assert stored.status_code == 201

@@ -5,5 +5,6 @@ back in.
 SQLite and PostgreSQL from them; ``sequences`` writes the claim and the submit once, driven by
 ``sync_runner`` (CLI, pages, SQLite) and ``async_runner`` (the web server on PostgreSQL).
 ``holding`` renews, skips and serves a held clip; ``overview`` says what waits for a person;
-``writes`` keeps concurrent writers correct. Why it is shaped so: ``docs/dispatch.md``.
+``writes`` keeps concurrent writers correct; ``audit`` checks what must hold however requests
+were retried or processes died. Why it is shaped so: ``docs/dispatch.md``.
 """
