@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.crowd import (  # noqa: E402
+from bench.scratch import (  # noqa: E402
     TEXT,
     Connection,
     Scratch,

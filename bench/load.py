@@ -14,7 +14,8 @@ warm-up, phases of load, each followed by the invariant checks of
   and the server away for a moment (the other users of this PostgreSQL see it too).
 
 During faults a request may be answered 503 with Retry-After, never 500; clients retry after a
-lost connection or a 503 with the same request_id (``bench/crowd.py``). Prints a table per
+lost connection or a 503 with the same request_id (``bench/crowd.py``, faults in
+``bench/faults.py``). Prints a table per
 phase with the load average. Usage:
     .venv/bin/python bench/load.py [--clients 200] [--rate 300] [--seconds 20]
         [--faults kill terminate restart]
@@ -32,18 +33,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.crowd import (  # noqa: E402
-    Crowd,
-    Scratch,
-    Tally,
-    dispatch_check,
+from bench.crowd import Crowd, Tally, dispatch_check  # noqa: E402
+from bench.faults import (  # noqa: E402
     kill_worker,
-    percentile,
     restart_postgres,
-    start_server,
     terminate_connections,
     wait_until_serving,
 )
+from bench.scratch import Scratch, percentile, start_server  # noqa: E402
 
 WARM_UP_S = 4.0
 FAULTS = {

@@ -10,15 +10,9 @@ import asyncio
 
 import pytest
 
-from bench.crowd import (
-    Crowd,
-    Tally,
-    dispatch_check,
-    kill_worker,
-    seed,
-    terminate_connections,
-    wait_until_serving,
-)
+from bench.crowd import Crowd, Tally, dispatch_check
+from bench.faults import kill_worker, terminate_connections, wait_until_serving
+from bench.scratch import seed
 from crowdscribe.storage.db import Database
 
 pytestmark = pytest.mark.postgres
