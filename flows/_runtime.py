@@ -9,13 +9,14 @@ environment of the process running the code: a Prefect Secret block named in
 from __future__ import annotations
 
 import os
+import threading
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
 from crowdscribe.settings import Settings, settings_for
-from crowdscribe.storage.db import Database, open_database
+from crowdscribe.storage.db import Database
 
 DATABASE_SECRET_ENV = "CROWDSCRIBE_DATABASE_URL_SECRET"
 
@@ -35,15 +36,21 @@ def _secret_value(block: str) -> str:
     return str(Secret.load(block).get())
 
 
-@lru_cache(maxsize=8)
-def _engine(url: str) -> Database:
-    return Database(url)
+_ENGINES: dict[str, Database] = {}  # oldest first; at most MAX_ENGINES
+MAX_ENGINES = 8
+_ENGINES_LOCK = threading.Lock()
 
 
 def task_database(home: str | None) -> Database:
     """The engine a task uses: one per worker (thread pool or process) and URL, reused across
     task runs; the flow has migrated the schema already (``migrate``)."""
-    return _engine(database_url(home))
+    url = database_url(home)
+    with _ENGINES_LOCK:
+        if url not in _ENGINES:
+            if len(_ENGINES) == MAX_ENGINES:
+                _ENGINES.pop(next(iter(_ENGINES))).dispose()
+            _ENGINES[url] = Database(url)
+        return _ENGINES[url]
 
 
 def retry_transient(_task: Any, _task_run: Any, state: Any) -> bool:
@@ -60,6 +67,14 @@ def retry_transient(_task: Any, _task_run: Any, state: Any) -> bool:
 
 def migrate(home: str | None) -> Settings:
     """Bring the database's schema up to date before any task writes to it; returns the
-    settings of ``home`` for the flow's own plain values."""
-    open_database(database_url(home)).dispose()
+    settings of ``home`` for the flow's own plain values. It uses the tasks' engine, so a
+    flow in the CLI's process opens one engine, not one for the check and one for the work."""
+    task_database(home).migrate()
     return settings_for(home)
+
+
+def dispose_engines() -> None:
+    """Close every engine the tasks in this process opened (a CLI leaving after its flow)."""
+    with _ENGINES_LOCK:
+        for database in _ENGINES.values():
+            database.dispose()

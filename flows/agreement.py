@@ -164,7 +164,8 @@ def agreement(
         scored.update(report["scored_users"])
         logger.info("batch %d: %s", index, {k: v for k, v in report.items() if k != "histogram"})
     scored.update(score_gold(home, project))
-    pauses = check_accuracy(home, sorted(scored))
+    # Only people scored in this run can have crossed the bar.
+    pauses = check_accuracy(home, sorted(scored)) if scored else []
     for pause in pauses:
         logger.warning(
             "paused user %s in %s: %s", pause["user_id"], pause["language"], pause["reason"]

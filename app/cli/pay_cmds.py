@@ -25,7 +25,6 @@ from crowdscribe.clock import utc_now
 from crowdscribe.errors import InvalidInput, NotFound
 from crowdscribe.storage.models import User
 from review.dataset_split import parse_ratios
-from review.export import export_dataset
 from transcribe.ledger import SETTLEMENT_FIELDS, earnings_for, settlement_report
 from transcribe.pricing import load_rate_card
 from transcribe.projects import find_project
@@ -162,6 +161,8 @@ def export(
 ) -> None:
     """Write the finished dataset of every agreed or resolved clip, split into train, dev and
     test so that no recording is in two splits."""
+    from review.export import export_dataset  # soundfile and numpy: only this command needs them
+
     context.check_project(project)
     settings = context.settings()
     ratios = parse_ratios(split)

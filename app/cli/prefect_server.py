@@ -200,30 +200,30 @@ def temporary_server(home: Path) -> Iterator[str]:
 @contextmanager
 def flow_api(home: Path) -> Iterator[str]:
     """Run the enclosed flows against the configured ``PREFECT_API_URL``, else the home's server,
-    else a temporary server; yields the API URL used."""
+    else a temporary server; yields the API URL used. On the way out the flows' logs and events
+    are sent, so the command may leave without waiting for Prefect's exit hooks."""
     quiet_prefect_defaults()
     from prefect.settings import PREFECT_API_URL
 
     # Set in the environment, the user's Prefect profile, or a test harness.
     if url := PREFECT_API_URL.value():
-        yield url
+        with _flow_settings(url):
+            yield url
         return
     if state := running_server(home):
-        with _api_url(state["api_url"]):
+        with _flow_settings(state["api_url"]):
             yield state["api_url"]
         return
     sys.stderr.write(
         "starting a temporary Prefect server (`crowdscribe prefect up` keeps one running)\n"
     )
-    with temporary_server(home) as url, _api_url(url):
-        try:
-            yield url
-        finally:
-            _drain_to_server()
+    with temporary_server(home) as url, _flow_settings(url):
+        yield url
 
 
 def _drain_to_server() -> None:
-    """Send the logs and events still queued before the temporary server stops."""
+    """Send the logs and events still queued (before a temporary server stops, or the command
+    leaves)."""
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
 
@@ -232,12 +232,29 @@ def _drain_to_server() -> None:
 
 
 @contextmanager
-def _api_url(url: str) -> Iterator[None]:
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+def _flow_settings(url: str) -> Iterator[None]:
+    """The API at ``url``, and no heartbeats unless PREFECT_FLOWS_HEARTBEAT_FREQUENCY asks for
+    them: a synchronous flow run waits up to a second at its end for the heartbeat thread, and
+    the open-source server acts on missing heartbeats only through an automation set up for it."""
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
 
+    updates: dict = {PREFECT_API_URL: url}
+    if not os.environ.get("PREFECT_FLOWS_HEARTBEAT_FREQUENCY"):
+        updates[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] = None
+    previous_url = os.environ.get("PREFECT_API_URL")
     os.environ["PREFECT_API_URL"] = url
     try:
-        with temporary_settings(updates={PREFECT_API_URL: url}):
-            yield
+        with temporary_settings(updates=updates):
+            try:
+                yield
+            finally:
+                _drain_to_server()
     finally:
-        os.environ.pop("PREFECT_API_URL", None)
+        if previous_url is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = previous_url

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from psycopg.rows import namedtuple_row
-from psycopg_pool import AsyncConnectionPool
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
+if TYPE_CHECKING:
+    from psycopg_pool import AsyncConnectionPool
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# `revision = "0003_coord_money"` in a migration file; its down_revision names the one before.
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
+_QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
 SQLITE_POOL_SIZE = 50
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Connections per web server process for claims and submits on PostgreSQL. Each is busy for one
@@ -69,6 +75,9 @@ def make_engine(url: str) -> Engine:
 async def open_async_pool(url: str, size: int = ASYNC_POOL_SIZE) -> AsyncConnectionPool:
     """PostgreSQL: psycopg async connections in autocommit, rows with named columns, for work
     that must not block an event loop (``transcribe.dispatch.async_runner``). Close it when done."""
+    from psycopg.rows import namedtuple_row
+    from psycopg_pool import AsyncConnectionPool
+
     conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     pool = AsyncConnectionPool(
         conninfo,
@@ -87,8 +96,38 @@ async def open_async_pool(url: str, size: int = ASYNC_POOL_SIZE) -> AsyncConnect
     return pool
 
 
+@lru_cache(maxsize=1)
+def schema_head() -> str | None:
+    """The newest revision among the migration files, read from their text (importing Alembic
+    and running its script directory costs a command a quarter second); None unless exactly
+    one revision is the head."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for name, value in _REVISION_LINE.findall(script.read_text()):
+            (revisions if name == "revision" else parents).update(_QUOTED.findall(value))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _at_head(engine: Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            stamped = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except DatabaseError:  # no alembic_version table yet: an empty database
+        return False
+    head = schema_head()
+    return head is not None and [row.version_num for row in stamped] == [head]
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (creates it on an empty database)."""
+    """Bring the schema to the newest Alembic revision (creates it on an empty database); a
+    database already there is only read, so every command can call this cheaply."""
+    if _at_head(engine):
+        return
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:

@@ -70,6 +70,15 @@ def answers(pid: int) -> bool:
         return False
 
 
+def api_filter(api_url: str, kind: str) -> list[dict]:
+    """Every record of ``kind`` (flow_runs, logs) the server holds."""
+    request = urllib.request.Request(
+        f"{api_url}/{kind}/filter", data=b"{}", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return json.loads(reply.read())
+
+
 def test_a_killed_collect_takes_its_temporary_server_with_it(
     env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -108,14 +117,12 @@ def test_prefect_up_serves_flow_commands_until_down(env: dict[str, str], tmp_pat
         assert "temporary" not in agree.stderr
         for noise in ("telemetry", "Error", "Traceback"):
             assert noise not in agree.stdout + agree.stderr
-        request = urllib.request.Request(
-            f"{state['api_url']}/flow_runs/filter",
-            data=b"{}",
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as reply:
-            runs = json.loads(reply.read())
+        runs = api_filter(state["api_url"], "flow_runs")
         assert [run["state_type"] for run in runs] == ["COMPLETED"]
+        # The command leaves without waiting for Prefect's exit hooks: its logs got there first.
+        messages = [log["message"] for log in api_filter(state["api_url"], "logs")]
+        assert "0 batch(es) of complete clips" in messages
+        assert any(message.startswith("Finished in state Completed") for message in messages)
     finally:
         down = crowdscribe(env, "prefect", "down")
     assert down.returncode == 0, down.stderr
