@@ -233,7 +233,15 @@ def decide_clip(
                 reason=f"words agree but {len(verbatim)} verbatim events differ "
                 f"({', '.join(verbatim)}); asking one more person to settle them",
             )
-        if len(texts) == 2 and overlap < max_overlap and policy.escalation == "benefit":
+        words_differ = rates[group[0]][group[1]] > 0
+        if (
+            words_differ
+            and len(texts) == 2
+            and overlap < max_overlap
+            and policy.escalation == "benefit"
+        ):
+            # Token-by-token keys miss phrase-level folds (佢地 = 佢哋), so only texts whose
+            # normalised words differ are weighed.
             share = contested_share(agreed, language, [errors[index] for index in group])
             if split_vote_pays(share, policy):
                 return Decision(

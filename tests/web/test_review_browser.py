@@ -193,7 +193,8 @@ def test_verbatim_differences_are_listed_apart_from_the_words(
             ["1", "·", "·"],
             ["1", "·", "·"],
         ]
-        # The word disagreement is measured without them: fillers etc. are not in the rate.
+        # The word disagreement is measured without them: 4 of 7 words (bob's and cat's).
+        assert "57%" in page.inner_text("[data-player] p.muted")
         assert page.locator("#aligned tr").count() == 3
         page.screenshot(path=str(artifacts_dir / f"review_verbatim_{locale}.png"), full_page=True)
         api = page.request.get(f"{live_server.url}/api/v1/disputes/{dispute}").json()
