@@ -9,6 +9,9 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Two agreeing transcripts are the smallest majority that can accept a clip (review.decisions).
+MIN_DECIDING_OVERLAP = 2
+
 
 class Settings(BaseSettings):
     """Where data lives and how the pipeline behaves; every field has a working default."""
@@ -50,6 +53,12 @@ class Settings(BaseSettings):
         """Refuse an overlap limit no decision can use: past the first limit at which no two
         texts agreeing is still possible, one more text can never complete a majority."""
         limit = deciding_overlap_limit(self.default_overlap)
+        if self.max_overlap < MIN_DECIDING_OVERLAP:
+            raise ValueError(
+                f"MAX_OVERLAP={self.max_overlap} cannot work: agreement needs two transcripts "
+                f"that agree, so the limit must be at least {MIN_DECIDING_OVERLAP} (with one, "
+                f"every clip of a writer not yet trusted would go to a reviewer)"
+            )
         if not 1 <= self.default_overlap <= self.max_overlap <= limit:
             raise ValueError(
                 f"MAX_OVERLAP={self.max_overlap} with DEFAULT_OVERLAP={self.default_overlap} "

@@ -37,6 +37,8 @@ __all__ = [
     "pairwise_error_rates",
     "unit_error_rate",
     "verbatim_differences",
+    "verbatim_kind",
+    "verbatim_table",
 ]
 
 DEFAULT_WER = 0.10
@@ -135,12 +137,51 @@ def compare_transcripts(texts: Sequence[str], language: str) -> Comparison:
     return Comparison(lexical, verbatim)
 
 
-def verbatim_differences(texts: Sequence[str], language: str) -> tuple[str, ...]:
-    """The verbatim events some of ``texts`` have and others lack (``um``, ``i×2``, ``[noise]``),
-    for the decision record and the reviewer."""
+VERBATIM_KINDS = ("filler", "repetition", "cut_off", "tag")
+
+
+def verbatim_kind(event: str) -> str:
+    """Which kind of verbatim event ``event`` (as ``verbatim_events`` writes it) is."""
+    if event.startswith("["):
+        return "tag"
+    if event.endswith("×2"):
+        return "repetition"
+    if event.endswith("-"):
+        return "cut_off"
+    return "filler"
+
+
+@dataclass(frozen=True)
+class VerbatimDifference:
+    """A verbatim event the transcripts do not all have as often: its ``kind`` (filler,
+    repetition, cut_off, tag), the ``event`` (``um``, ``i×2``, ``wor-``, ``[noise]``) and how
+    many times each transcript has it, in text order."""
+
+    kind: str
+    event: str
+    counts: tuple[int, ...]
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "event": self.event, "counts": list(self.counts)}
+
+
+def verbatim_table(texts: Sequence[str], language: str) -> tuple[VerbatimDifference, ...]:
+    """Every verbatim event some of ``texts`` have and others lack, by kind then event, with
+    each transcript's count: what a reviewer checks apart from the words."""
     counts = [Counter(verbatim_events(normalize(text, language))) for text in texts]
     every = set().union(*counts) if counts else set()
-    return tuple(sorted(e for e in every if len({c[e] for c in counts}) > 1))
+    differing = [event for event in every if len({c[event] for c in counts}) > 1]
+    order = {kind: rank for rank, kind in enumerate(VERBATIM_KINDS)}
+    return tuple(
+        VerbatimDifference(verbatim_kind(event), event, tuple(c[event] for c in counts))
+        for event in sorted(differing, key=lambda e: (order[verbatim_kind(e)], e))
+    )
+
+
+def verbatim_differences(texts: Sequence[str], language: str) -> tuple[str, ...]:
+    """The verbatim events some of ``texts`` have and others lack (``um``, ``i×2``, ``[noise]``),
+    for the decision record."""
+    return tuple(sorted(row.event for row in verbatim_table(texts, language)))
 
 
 def clip_agreement(texts: Sequence[str], language: str) -> float:
@@ -195,7 +236,7 @@ def align(reference: str, hypothesis: str, language: str) -> Alignment:
 
 ESCALATIONS = ("benefit", "transcribe", "review")
 DEFAULT_REVIEW_COST = 2.0  # a review costs about two transcriptions of the clip
-DEFAULT_ERROR_PRICE = 60.0  # transcription-equivalents a clip's final error of 1.0 is worth
+DEFAULT_ERROR_PRICE = 40.0  # transcription-equivalents a clip's final error of 1.0 is worth
 DEFAULT_MAX_VERBATIM_DIFFERENCES = 3
 
 
@@ -254,7 +295,7 @@ def load_policy(path: Path | None) -> AgreementPolicy:
     [escalation]
     rule = "benefit"            # benefit | transcribe | review
     review_cost = 2.0           # in transcriptions of the clip
-    error_price = 60.0          # transcriptions a final error rate of 1.0 is worth
+    error_price = 40.0          # transcriptions a final error rate of 1.0 is worth
     max_verbatim_differences = 3
     ```
     """

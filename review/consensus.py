@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from review.agreement import pairwise_error_rates
 from review.normalize import normalize
-from review.rover import Arc, build_network, vote
+from review.rover import Arc, build_network, scored_vote, vote
 from transcribe.conventions import (
     FILLED_PAUSES,
     HAN_CHARACTER,
@@ -91,6 +91,9 @@ PRIOR_ERROR = 0.05  # a transcriber's expected error rate before anything is kno
 # A null vote against a verbatim event counts a quarter: careful people drop about one filler or
 # repetition in ten but add one in a hundred (bench/quality.py), so one trusted hearing stands.
 VERBATIM_NULL_WEIGHT = 0.25
+# A null vote against a word counts a little over half: people leave short words out several
+# times as often as they add one, yet two who left it out still outvote one who wrote it.
+WORD_NULL_WEIGHT = 0.6
 _ERROR_FLOOR, _ERROR_CEILING = 0.005, 0.5
 
 
@@ -135,6 +138,7 @@ def decide_consensus(
                 [weights[i] for i in trusted],
                 is_verbatim=is_verbatim_key,
                 verbatim_null_weight=VERBATIM_NULL_WEIGHT,
+                null_weight=WORD_NULL_WEIGHT,
             )
         ]
     )
@@ -145,6 +149,38 @@ def decide_consensus(
         if forms[index] == voted_form:
             return Consensus(texts[index], "rover", worst)
     return Consensus(voted, "rover", worst)
+
+
+def contested_share(
+    texts: Sequence[str],
+    language: str,
+    expected_errors: Sequence[float | None],
+    *,
+    words_only: bool = True,
+) -> float:
+    """The expected share of the final text's units that the vote gets wrong where the texts
+    differ: each contested slot's winner is wrong with the chance its vote margin leaves,
+    1 / (1 + e^margin), the margin being in the log-odds the votes are cast in."""
+    weights = [vote_weight(error) for error in expected_errors]
+    trusted = sorted(range(len(texts)), key=lambda i: (-weights[i], i))
+    network = build_network([_arcs(texts[i], language) for i in trusted])
+    scored = scored_vote(
+        network,
+        [weights[i] for i in trusted],
+        is_verbatim_key,
+        VERBATIM_NULL_WEIGHT,
+        WORD_NULL_WEIGHT,
+    )
+    wrong = 0.0
+    previous = ""
+    for slot, (winner, margin) in zip(network, scored, strict=True):
+        keys = {arc.key for arc in slot} - {""}
+        verbatim = any(is_verbatim_key(key) or key == previous for key in keys)
+        if len({arc.key for arc in slot}) > 1 and (words_only is False or not verbatim):
+            wrong += 1 / (1 + math.exp(margin))
+        previous = winner.key or previous
+    units = max(len(normalize(text, language).units) for text in texts)
+    return wrong / max(units, 1)
 
 
 def align_many(texts: Sequence[str], language: str) -> MultiAlignment:

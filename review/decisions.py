@@ -5,12 +5,17 @@ Transcripts are compared twice (review.agreement.compare_transcripts): by their 
 clip's threshold, and by their verbatim events (fillers, repetitions, cut-offs, tags), counted
 apart. The rule, in order:
 1. Two or more people skipped the clip as bad audio -> a ``bad_audio`` dispute.
+   One transcript alone (a clip published with overlap 1) by a writer whose track record makes
+   a second transcription poor value (``one_transcript_suffices``, ``benefit`` rule only) ->
+   accept it as it is (adaptive overlap, Williams et al. 2011); it is credited, not scored.
 2. The largest group of transcripts whose words pairwise agree within the threshold is a strict
    majority of at least two, and they differ in at most ``max_verbatim_differences`` verbatim
    events -> accept; the final text is their weighted, verbatim-aware consensus
    (review.consensus), written in the language's script. More verbatim differences than that ->
    one more transcription, whose vote settles them, while the overlap limit allows; at the limit
-   the vote stands.
+   the vote stands. Under the ``benefit`` rule, two agreeing texts that still differ where the
+   vote is unsure (``review.consensus.contested_share``) ask one more person when the error
+   that vote is expected to fix is worth more than the transcription (``split_vote_pays``).
 3. Otherwise escalate (``policy.escalation``): ``benefit`` asks one more person only when that
    is expected to cost less than a review, counting what a worse final text costs
    (``further_transcription_pays``); ``transcribe`` asks more people up to ``max_overlap``;
@@ -27,7 +32,7 @@ from itertools import combinations
 
 from crowdscribe.storage.models import DisputeKind
 from review.agreement import AgreementPolicy, compare_transcripts, verbatim_differences
-from review.consensus import PRIOR_ERROR, decide_consensus
+from review.consensus import PRIOR_ERROR, contested_share, decide_consensus
 from review.script import to_script
 from transcribe.conventions import is_chinese
 
@@ -36,10 +41,18 @@ BAD_AUDIO_SKIPS_FOR_DISPUTE = 2
 ACCEPT = "accept"
 TRANSCRIBE_MORE = "transcribe_more"
 DISPUTE = "dispute"
+SINGLE = "single"  # consensus method of a clip accepted on one trusted writer's transcript
 # How much worse than a reviewed text a 2-of-3 text ends (bench/quality.py): by three points on
-# hard audio (trusted writers apart), by two when an untrusted writer caused the gap.
+# hard audio (trusted writers apart); by about half a point when an untrusted writer caused the
+# gap, now that the vote keeps words one writer left out and settles split words.
 SETTLED_EXTRA_ERROR = 0.03
-EXPLAINED_EXTRA_ERROR = 0.02
+EXPLAINED_EXTRA_ERROR = 0.005
+# How often one more writer gets right a place two writers read differently: careful people miss
+# a hard-to-hear word about one time in four (bench/quality.py).
+THIRD_SETTLES = 0.75
+# Share of one writer's errors a second transcription removes, with the review a disagreement
+# brings: a careful writer's 3-4% becomes 1-2% (bench/quality.py).
+SECOND_CATCHES = 0.6
 
 
 @dataclass(frozen=True)
@@ -52,7 +65,7 @@ class Decision:
     threshold: float
     agreement_error: float | None = None
     final_text: str | None = None
-    method: str | None = None  # consensus method when accepted: identical | medoid | rover
+    method: str | None = None  # when accepted: identical | medoid | rover | single
     dispute_kind: str | None = None  # disagreement | bad_audio
     agreeing: tuple[int, ...] = ()  # indexes of the transcripts that formed the accepted group
     verbatim_differences: tuple[str, ...] = ()  # fillers, repetitions, cut-offs, tags in dispute
@@ -135,6 +148,24 @@ def expected_escalation(
     return Escalation(settle * min(1.0, threshold / disagreement), SETTLED_EXTRA_ERROR)
 
 
+def one_transcript_suffices(expected_error: float | None, policy: AgreementPolicy) -> bool:
+    """Adaptive overlap (Williams et al. 2011): stop at one transcript when a second is poor
+    value. A second transcription costs one and removes about ``SECOND_CATCHES`` of the first
+    writer's errors (with the review a disagreement brings); it is not worth it when
+    ``error price × expected error × SECOND_CATCHES < 1``. Writers not known yet never qualify."""
+    if expected_error is None:
+        return False
+    return policy.error_price * expected_error * SECOND_CATCHES < 1.0
+
+
+def split_vote_pays(contested: float, policy: AgreementPolicy) -> bool:
+    """Two agreeing texts still differ in places, and there the vote may pick the wrong
+    reading (``contested``: the expected share of units it gets wrong). A third text costs one
+    transcription and settles a contested place ``THIRD_SETTLES`` of the time; pays when
+    ``error price × contested × THIRD_SETTLES > 1``."""
+    return policy.error_price * contested * THIRD_SETTLES > 1.0
+
+
 def further_transcription_pays(escalation: Escalation, policy: AgreementPolicy) -> bool:
     """A further transcription costs one and saves the review when it settles the clip, at the
     price of its extra error (``policy.error_price`` per unit of error rate). Pays when
@@ -168,6 +199,21 @@ def decide_clip(
             reason=f"{bad_audio} transcribers skipped the clip as bad audio",
         )
     errors = list(expected_errors) if expected_errors is not None else [None] * len(texts)
+    if (
+        len(texts) == 1
+        and policy.escalation == "benefit"
+        and one_transcript_suffices(errors[0], policy)
+    ):
+        text = to_script(texts[0], script) if script and is_chinese(language) else texts[0]
+        return Decision(
+            action=ACCEPT,
+            threshold=threshold,
+            final_text=text,
+            method=SINGLE,
+            agreeing=(0,),
+            reason=f"one transcript by a writer whose expected error ({errors[0]:.1%}) makes a "
+            "second one poor value",
+        )
     comparison = compare_transcripts(texts, language)
     rates = comparison.lexical
     overall = max((max(row) for row in rates), default=None) if len(texts) >= 2 else None
@@ -187,6 +233,25 @@ def decide_clip(
                 reason=f"words agree but {len(verbatim)} verbatim events differ "
                 f"({', '.join(verbatim)}); asking one more person to settle them",
             )
+        words_differ = rates[group[0]][group[1]] > 0
+        if (
+            words_differ
+            and len(texts) == 2
+            and overlap < max_overlap
+            and policy.escalation == "benefit"
+        ):
+            # Token-by-token keys miss phrase-level folds (佢地 = 佢哋), so only texts whose
+            # normalised words differ are weighed.
+            share = contested_share(agreed, language, [errors[index] for index in group])
+            if split_vote_pays(share, policy):
+                return Decision(
+                    action=TRANSCRIBE_MORE,
+                    threshold=threshold,
+                    agreement_error=max(rates[a][b] for a, b in combinations(group, 2)),
+                    verbatim_differences=verbatim,
+                    reason=f"two transcripts agree but differ where neither reading is sure "
+                    f"(about {share:.1%} of the text); asking one more person to settle them",
+                )
         return _accept(agreed, group, rates, verbatim, threshold, language, errors, script)
     if len(texts) >= 2 and _review_now(policy, rates, threshold, errors):
         return _dispute(texts, overall, threshold, overlap, "a review costs less than asking more")

@@ -27,9 +27,9 @@ from crowdscribe.storage.models import (
     User,
 )
 from review.accuracy import track_record
-from review.agreement import AgreementPolicy, load_policy
+from review.agreement import AgreementPolicy, VerbatimDifference, load_policy, verbatim_table
 from review.consensus import align_many
-from review.settlement import settle_against_final, settle_unusable
+from review.settlement import credit_unscored, settle_against_final
 from transcribe.conventions import check_transcript
 from transcribe.pricing import RateCard, default_rate_card
 
@@ -98,6 +98,7 @@ class DisputeDetail:
     summary: DisputeSummary
     transcripts: tuple[TranscriptView, ...]
     alignment: object | None  # review.consensus.MultiAlignment, None without transcripts
+    verbatim: tuple[VerbatimDifference, ...]  # fillers, repetitions, cut-offs, tags apart
     skip_reasons: tuple[str, ...]
     resolution: str | None
     reason_code: str | None
@@ -213,6 +214,7 @@ def dispute_detail(session: Session, dispute_id: int, *, window: int = 50) -> Di
         summary=_summary(dispute, clip, count),
         transcripts=tuple(views),
         alignment=align_many([view.text for view in views], clip.language) if views else None,
+        verbatim=verbatim_table([view.text for view in views], clip.language),
         skip_reasons=tuple(skips),
         resolution=dispute.resolution,
         reason_code=dispute.reason_code,
@@ -323,7 +325,7 @@ def resolve_dispute(
     session.flush()
     card = card or default_rate_card()
     if unusable:
-        settle_unusable(session, clip, card, now)
+        credit_unscored(session, clip, card, now)
         scored: list[tuple[int, float, bool]] = []
     else:
         threshold = (policy or load_policy(None)).threshold_for(clip.language, clip.speaker_group)

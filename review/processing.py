@@ -35,12 +35,13 @@ from review.agreement import AgreementPolicy
 from review.decisions import (
     ACCEPT,
     BAD_AUDIO_SKIPS_FOR_DISPUTE,
+    SINGLE,
     TRANSCRIBE_MORE,
     Decision,
     decide_clip,
 )
 from review.script import final_script
-from review.settlement import score_gold_submission, settle_against_final
+from review.settlement import credit_unscored, score_gold_submission, settle_against_final
 from transcribe.conventions import is_chinese
 from transcribe.pricing import RateCard
 from transcribe.publishing import add_slot
@@ -197,7 +198,8 @@ def process_clips(
             summary.histogram[histogram_bin(decision.agreement_error)] += 1
         if decision.action == ACCEPT:
             summary.accepted += 1
-            summary.scored_users.update(submission.user_id for submission in submissions)
+            if decision.method != SINGLE:
+                summary.scored_users.update(submission.user_id for submission in submissions)
         elif decision.action == TRANSCRIBE_MORE:
             summary.more_transcriptions += 1
         elif decision.dispute_kind == DisputeKind.BAD_AUDIO:
@@ -234,7 +236,9 @@ def _apply(session: Session, clip: Clip, decision: Decision, card: RateCard, now
     if moved != 1:
         return False
     session.refresh(clip)
-    if decision.action == ACCEPT:
+    if decision.action == ACCEPT and decision.method == SINGLE:
+        credit_unscored(session, clip, card, now)
+    elif decision.action == ACCEPT:
         settle_against_final(session, clip, decision.final_text, decision.threshold, card, now)
     else:
         if decision.dispute_kind == DisputeKind.BAD_AUDIO:

@@ -128,31 +128,52 @@ def vote(
     *,
     is_verbatim: Callable[[str], bool] | None = None,
     verbatim_null_weight: float = 1.0,
+    null_weight: float = 1.0,
 ) -> list[Arc]:
     """Heaviest arc per slot (null arcs vote for nothing; nulls are dropped). ``weights`` give
-    each transcript's vote (one each by default). In a slot holding a verbatim event
-    (``is_verbatim`` of its key, or a repetition of the word before) a null vote counts
-    ``verbatim_null_weight`` of its weight: people leave out fillers and repetitions far more
-    often than they invent them."""
-    chosen: list[Arc] = []
+    each transcript's vote (one each by default). A null vote counts ``null_weight`` of its
+    weight, and in a slot holding a verbatim event (``is_verbatim`` of its key, or a repetition
+    of the word before) ``verbatim_null_weight``: people leave words out more often than they
+    invent them, and fillers and repetitions far more often."""
+    return [
+        arc
+        for arc, _ in scored_vote(network, weights, is_verbatim, verbatim_null_weight, null_weight)
+        if arc.key != NULL
+    ]
+
+
+def scored_vote(
+    network: Network,
+    weights: Sequence[float] | None = None,
+    is_verbatim: Callable[[str], bool] | None = None,
+    verbatim_null_weight: float = 1.0,
+    null_weight: float = 1.0,
+) -> list[tuple[Arc, float]]:
+    """Every slot's winner (``NULL_ARC`` when the null wins) with its margin: the winner's score
+    less the runner-up's (the whole score when the slot is unanimous), as ``vote`` counts it."""
+    chosen: list[tuple[Arc, float]] = []
     previous = NULL
     for index, slot in enumerate(network):
         votes = weights if weights is not None else [1.0] * len(slot)
         scores: dict[str, float] = {}
         for arc, weight in zip(slot, votes, strict=True):
             scores[arc.key] = scores.get(arc.key, 0.0) + weight
-        if NULL in scores and is_verbatim is not None:
+        if NULL in scores:
             following = {arc.key for arc in network[index + 1]} if index + 1 < len(network) else ()
-            if any(
+            verbatim = is_verbatim is not None and any(
                 key != NULL and (is_verbatim(key) or key == previous or key in following)
                 for key in scores
-            ):
-                scores[NULL] *= verbatim_null_weight
-        best = max(scores.values())
+            )
+            scores[NULL] *= verbatim_null_weight if verbatim else null_weight
+        ranked = sorted(scores.values(), reverse=True)
+        best = ranked[0]
         key = next(arc.key for arc in slot if scores[arc.key] == best)
-        if key != NULL:
-            chosen.append(_commonest_surface(arc for arc in slot if arc.key == key))
-            previous = key
+        margin = best - ranked[1] if len(ranked) > 1 else best
+        if key == NULL:
+            chosen.append((NULL_ARC, margin))
+            continue
+        chosen.append((_commonest_surface(arc for arc in slot if arc.key == key), margin))
+        previous = key
     return chosen
 
 

@@ -85,20 +85,30 @@ def comparison_conversions(language: str) -> tuple[str, ...]:
     return COMPARISON_CONVERSIONS[_language_key(language, COMPARISON_CONVERSIONS)]
 
 
-def to_comparison_script(text: str, language: str) -> str:
-    """Simplified characters, from whichever standard the person typed (Taiwan, Hong Kong...)."""
-    for config in comparison_conversions(language):
+# Characters a conversion would wrongly change when the text is already simplified, and the
+# traditional form that converts back to them: tw2s reads a simplified 么 as Taiwan's variant of
+# 幺, so 什么 typed in simplified would differ from 什麼 typed in traditional.
+SIMPLIFIED_PROTECTED: dict[str, str] = {"么": "麼"}
+
+
+def _through(text: str, configs: tuple[str, ...]) -> str:
+    for config in configs:
+        for simplified, traditional in SIMPLIFIED_PROTECTED.items():
+            text = text.replace(simplified, traditional)
         text = convert(text, config)
     return text
+
+
+def to_comparison_script(text: str, language: str) -> str:
+    """Simplified characters, from whichever standard the person typed (Taiwan, Hong Kong...)."""
+    return _through(text, comparison_conversions(language))
 
 
 def to_script(text: str, script: str) -> str:
     """``text`` written in ``script``: simplified | traditional | hk | tw (Latin untouched)."""
     if script not in SCRIPT_CONVERSIONS:
         raise InvalidInput(f"Unknown script {script!r}; use one of {', '.join(SCRIPT_CONVERSIONS)}")
-    for config in SCRIPT_CONVERSIONS[script]:
-        text = convert(text, config)
-    return text
+    return _through(text, SCRIPT_CONVERSIONS[script])
 
 
 def final_script(language: str, overrides: Mapping[str, str] | None = None) -> str:

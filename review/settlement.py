@@ -52,8 +52,10 @@ def settle_against_final(
     return settled
 
 
-def settle_unusable(session: Session, clip: Clip, card: RateCard, now: datetime) -> int:
-    """Credit every transcript of a clip found unusable (nobody's fault); returns how many."""
+def credit_unscored(session: Session, clip: Clip, card: RateCard, now: datetime) -> int:
+    """Credit every transcript of ``clip`` in full without scoring it; returns how many. For a
+    clip found unusable (nobody's fault) and for one accepted on a single transcript (its text
+    is the final text, so scoring it would only confirm itself in the writer's track record)."""
     submissions = session.scalars(
         select(Submission).where(Submission.clip_id == clip.id, Submission.is_gold.is_(False))
     ).all()

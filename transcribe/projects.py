@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
 from crowdscribe.languages import check_language, check_speaker_group
+from crowdscribe.settings import MIN_DECIDING_OVERLAP
 from crowdscribe.storage.models import Clip, Project, Recording
 from transcribe.people import check_time_zone
 from transcribe.pricing import ANY, CENT, Rate, RateCard, load_rate_card
@@ -165,7 +166,14 @@ def _stored_rate(rate: Rate) -> dict[str, str]:
 
 
 def check_overlap(overlap: int, max_overlap: int) -> int:
-    """``overlap`` if it is 1 to ``max_overlap`` independent transcriptions, else InvalidInput."""
+    """``overlap`` if it is 1 to ``max_overlap`` independent transcriptions and the limit lets
+    two of them agree, else InvalidInput: a project whose clips can never reach an agreeing
+    majority would pay for every clip and send all of them to a reviewer."""
+    if max_overlap < MIN_DECIDING_OVERLAP:
+        raise InvalidInput(
+            f"an overlap limit of {max_overlap} can never decide a clip: agreement needs "
+            f"{MIN_DECIDING_OVERLAP} transcripts that agree (raise CROWDSCRIBE_MAX_OVERLAP)"
+        )
     if not 1 <= overlap <= max_overlap:
         raise InvalidInput(f"overlap must be between 1 and {max_overlap}, not {overlap}")
     return overlap

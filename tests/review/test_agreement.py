@@ -18,6 +18,7 @@ from review.agreement import (
     is_chinese,
     load_policy,
     pairwise_error_rates,
+    verbatim_table,
 )
 
 ENGLISH_WORDS = [
@@ -205,3 +206,21 @@ def test_bad_policy_file_says_what_is_wrong(tmp_path: Path) -> None:
         load_policy(path)
     with pytest.raises(InvalidInput, match="Cannot read"):
         load_policy(tmp_path / "missing.toml")
+
+
+def test_verbatim_differences_are_listed_by_kind_with_each_transcripts_count() -> None:
+    texts = [
+        "um we we went to the pa- park [noise]",
+        "we went to the park",
+        "uh we went to the park um",
+    ]
+    rows = [row.to_dict() for row in verbatim_table(texts, "en")]
+    assert rows == [
+        {"kind": "filler", "event": "uh", "counts": [0, 0, 1]},
+        {"kind": "filler", "event": "um", "counts": [1, 0, 1]},
+        {"kind": "repetition", "event": "we×2", "counts": [1, 0, 0]},
+        {"kind": "cut_off", "event": "pa-", "counts": [1, 0, 0]},
+        {"kind": "tag", "event": "[noise]", "counts": [1, 0, 0]},
+    ]
+    # The same events in every transcript are no difference, whatever their spelling.
+    assert verbatim_table(["umm we went", "um we went"], "en") == ()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from review.consensus import align_many, decide_consensus, join_tokens
+from review.consensus import align_many, contested_share, decide_consensus, join_tokens
 from review.rover import Arc, build_network, vote
 from transcribe.conventions import validate_transcript
 
@@ -154,3 +154,26 @@ def test_align_many_for_chinese_is_by_character() -> None:
     alignment = align_many(["我們去公園", "我们去公元"], "yue")
     assert [c.agrees for c in alignment.columns] == [True, True, True, True, False]
     assert alignment.columns[4].tokens == ("園", "元")
+
+
+def test_two_equally_trusted_readings_of_a_word_are_a_coin_toss() -> None:
+    texts = ["we saw a red ball", "we saw a red bowl"]
+    # One contested word in five, won by a margin of nothing: wrong half the time.
+    assert contested_share(texts, "en", [0.03, 0.03]) == pytest.approx(0.5 / 5)
+    # A far better writer's reading is rarely wrong.
+    assert contested_share(texts, "en", [0.005, 0.2]) < 0.01
+    assert contested_share(["we saw a red ball"] * 2, "en", [0.03, 0.03]) == 0.0
+
+
+def test_a_filler_one_writer_heard_is_not_counted_as_a_contested_word() -> None:
+    texts = ["um we saw a red ball", "we saw a red ball"]
+    assert contested_share(texts, "en", [0.03, 0.03]) == 0.0
+    assert contested_share(texts, "en", [0.03, 0.03], words_only=False) > 0.0
+
+
+def test_a_word_one_person_left_out_is_kept_in_a_two_way_vote() -> None:
+    texts = ["we saw red ball", "we saw a red ball"]
+    assert decide_consensus(texts, "en", [0.03, 0.03]).text == "we saw a red ball"
+    # Two who left it out outvote one who wrote it.
+    three = ["we saw red ball", "we saw red ball", "we saw a red ball"]
+    assert decide_consensus(three, "en", [0.03, 0.03, 0.03]).text == "we saw red ball"

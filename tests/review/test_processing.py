@@ -185,3 +185,40 @@ def test_cantonese_final_text_is_stored_in_hong_kong_traditional(database, setti
 
     assert run(database).accepted == 1
     assert clip_row(database, clip_id).final_text in ("佢哋今日去咗公園", "佢地今日去左公園")
+
+
+def test_a_trusted_writers_lone_transcript_is_accepted_and_credited_unscored(
+    database, settings
+) -> None:
+    # Adaptive overlap: clips published with one slot. Ann has four clips scored without error
+    # (her expected error, shrunk toward the crowd's prior, is then about 2.8%).
+    for _ in range(4):
+        add_clip(database, settings)
+    publish(database, overlap=2)
+    ann, bob, cat = (add_person(database, name) for name in ("ann", "bob", "cat"))
+    for member in (ann, bob):
+        for _ in range(4):
+            transcribe(database, member, TRUTH)
+    assert run(database).accepted == 4
+    trusted, unknown = add_clip(database, settings), add_clip(database, settings)
+    publish(database, overlap=1)
+    assert transcribe(database, ann, DROPPED_REPETITION) == trusted
+    assert transcribe(database, cat, TRUTH) == unknown
+
+    summary = run(database)
+
+    assert (summary.accepted, summary.more_transcriptions) == (1, 1)
+    clip = clip_row(database, trusted)
+    assert (clip.status, clip.final_text, clip.decision) == (
+        "agreed",
+        DROPPED_REPETITION,
+        "consensus:single",
+    )
+    assert ledger_states(database, trusted) == {DROPPED_REPETITION: "credited"}
+    with database.session() as session:
+        lone = session.scalar(select(Submission).where(Submission.clip_id == trusted))
+        assert lone.error_vs_final is None  # her own text can not vouch for her
+        slots = session.scalars(select(WorkItem.state).where(WorkItem.clip_id == unknown)).all()
+    # Cat is not known yet: a second person is asked.
+    assert sorted(slots) == ["done", "open"]
+    assert clip_row(database, unknown).status == "published"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crowdscribe.errors import InvalidInput
+from review.normalize import normalize
 from review.script import final_script, to_script
 
 
@@ -20,6 +21,9 @@ from review.script import final_script, to_script
         ("后来他说了", "tw", "後來他說了"),
         ("我们", "traditional", "我們"),
         ("佢哋喺度 OK [noise]", "hk", "佢哋喺度 OK [noise]"),  # Cantonese and Latin untouched
+        ("为什么", "simplified", "为什么"),  # not Taiwan's 幺
+        ("為什麼", "simplified", "为什么"),
+        ("为什么", "hk", "為什麼"),
     ],
 )
 def test_text_is_written_in_the_chosen_script(text: str, script: str, expected: str) -> None:
@@ -36,3 +40,10 @@ def test_default_scripts_are_simplified_mandarin_and_hong_kong_cantonese() -> No
 def test_an_unknown_script_is_refused() -> None:
     with pytest.raises(InvalidInput, match="Unknown script"):
         to_script("我们", "pinyin")
+
+
+@pytest.mark.parametrize("language", ["cmn", "yue", "zh"])
+def test_why_typed_in_simplified_or_traditional_compares_equal(language: str) -> None:
+    simplified, traditional = normalize("为什么", language), normalize("為什麼", language)
+    assert simplified == traditional
+    assert normalize("幺", language).units == ("幺",)

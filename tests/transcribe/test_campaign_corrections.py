@@ -206,6 +206,8 @@ def test_a_project_prices_with_its_overrides_and_unknown_names_get_a_hint(
             get_project(session, "pilto")
         with pytest.raises(InvalidInput, match="overlap"):
             create_project(session, "other", overlap=0, max_overlap=3)
+        with pytest.raises(InvalidInput, match="can never decide a clip"):
+            create_project(session, "alone", overlap=1, max_overlap=1)
         terms = project_terms(session, "pilot", overlap=None, default_overlap=2, rates_file=None)
         plan = plan_publishing(session, terms)
     # 3 clips of 6 s at 9 CNY per 3 min = 0.30 each, 3 slots each.

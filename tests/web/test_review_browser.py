@@ -141,3 +141,74 @@ def test_reviewer_resolves_disputes_with_the_keyboard(
     assert cells[:2] == ["English", "2"]
     assert page.locator(".worst .tok.substitute").count() >= 2
     page.screenshot(path=str(artifacts_dir / "my_accuracy.png"), full_page=True)
+
+
+VERBATIM_TEXTS = (
+    "um we we caught three fish in the riv- river [noise]",
+    "we bought three fish on the river",
+    "uh we caught tree fish in a river",
+)
+VERBATIM_LABELS = {
+    "en": ("Verbatim differences", ["filler", "filler", "repetition", "cut-off", "tag"]),
+    "zh-CN": ("逐字差异", ["语气词", "语气词", "重复", "话说一半", "标记"]),
+}
+
+
+@pytest.mark.parametrize("locale", list(VERBATIM_LABELS))
+def test_verbatim_differences_are_listed_apart_from_the_words(
+    live_server, chromium, artifacts_dir, locale
+) -> None:
+    database, settings = live_server.database, live_server.settings
+    world.add_clip(database, settings, speech=SPOKEN)
+    world.publish(database)
+    people = [world.add_person(database, name) for name in ("ann", "bob", "cat")]
+    for person, text in zip(people[:2], VERBATIM_TEXTS, strict=False):
+        world.transcribe(database, person, text)
+    world.decide(database)
+    world.transcribe(database, people[2], VERBATIM_TEXTS[2])
+    world.decide(database)
+    with database.session() as session:
+        dispute = session.scalar(select(Dispute.id))
+    rita = world.add_person(database, "rita", roles=("reviewer",))
+    context = chromium.new_context(
+        viewport={"width": 1280, "height": 900},
+        locale=locale,
+        extra_http_headers={"Accept-Language": f"{locale},en;q=0.5"},
+    )
+    page = context.new_page()
+    try:
+        log_in(page, live_server.url, rita.token)
+        page.goto(f"{live_server.url}/review/disputes/{dispute}")
+        heading, kinds = VERBATIM_LABELS[locale]
+        assert heading in page.inner_text("#verbatim h3")
+        assert page.inner_text("#verbatim-count") == "5"
+        rows = page.locator("#verbatim tbody tr")
+        assert rows.locator("td:first-child").all_inner_texts() == kinds
+        # Transcript 1 heard the filler, the repetition, the cut-off and the noise; 2 none.
+        assert rows.locator("code").all_inner_texts() == ["uh", "um", "we ×2", "riv-", "[noise]"]
+        assert [row.locator("td").all_inner_texts()[2:] for row in rows.all()] == [
+            ["·", "·", "1"],
+            ["1", "·", "·"],
+            ["1", "·", "·"],
+            ["1", "·", "·"],
+            ["1", "·", "·"],
+        ]
+        # The word disagreement is measured without them: 4 of 7 words (bob's and cat's).
+        assert "57%" in page.inner_text("[data-player] p.muted")
+        assert page.locator("#aligned tr").count() == 3
+        page.screenshot(path=str(artifacts_dir / f"review_verbatim_{locale}.png"), full_page=True)
+        api = page.request.get(f"{live_server.url}/api/v1/disputes/{dispute}").json()
+        assert [row["kind"] for row in api["verbatim_differences"]] == [
+            "filler",
+            "filler",
+            "repetition",
+            "cut_off",
+            "tag",
+        ]
+        assert api["verbatim_differences"][0] == {
+            "kind": "filler",
+            "event": "uh",
+            "counts": [0, 0, 1],
+        }
+    finally:
+        context.close()

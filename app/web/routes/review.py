@@ -45,6 +45,12 @@ AGE_CHOICES = {
     "86400": N_("over 1 day"),
     "604800": N_("over 1 week"),
 }
+VERBATIM_KIND_LABELS = {  # review.agreement.VERBATIM_KINDS
+    "filler": N_("filler"),
+    "repetition": N_("repetition"),
+    "cut_off": N_("cut-off"),
+    "tag": N_("tag"),
+}
 REASON_LABELS = {
     "bad_audio": N_("bad audio"),
     "wrong_language": N_("wrong language"),
@@ -89,6 +95,7 @@ def _detail_json(session: Session, dispute_id: int, settings: Settings) -> dict:
         "audio_url": f"/api/v1/disputes/{dispute_id}/audio",
         "transcripts": [view.to_dict() for view in detail.transcripts],
         "alignment": detail.alignment.to_dict() if detail.alignment else None,
+        "verbatim_differences": [row.to_dict() for row in detail.verbatim],
         "skip_reasons": list(detail.skip_reasons),
         "resolution": detail.resolution,
         "reason_code": detail.reason_code,
@@ -228,6 +235,7 @@ def _render_dispute(
             "edit_text": edit_text,
             "problems": problems or [],
             "reasons": REASON_LABELS,
+            "verbatim_kinds": VERBATIM_KIND_LABELS,
             "audio_url": f"/api/v1/disputes/{dispute_id}/audio",
         },
         status_code=status_code,
