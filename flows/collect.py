@@ -148,8 +148,22 @@ def _task_runner(dask_address: str | None) -> Iterator[TaskRunner]:
         return
     from prefect_dask import DaskTaskRunner
 
-    with DaskTaskRunner(address=dask_address) as runner:
+    with _context_without_progress_hook(), DaskTaskRunner(address=dask_address) as runner:
         yield runner
+
+
+@contextmanager
+def _context_without_progress_hook() -> Iterator[None]:
+    """prefect-dask pickles the flow run's context, its parameters included, into every task;
+    the progress hook (the CLI's closes over its progress bar and its locks) stays here."""
+    context = FlowRunContext.get()
+    assert context is not None
+    parameters = context.parameters
+    context.parameters = {k: v for k, v in (parameters or {}).items() if k != "on_progress"}
+    try:
+        yield
+    finally:
+        context.parameters = parameters
 
 
 def _gather(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,7 +58,9 @@ SENTENCES = {
         "The baker opened his shop before sunrise.",
     ),
     "served": ("Please close the gate behind you.",),
+    "cli": ("The train to the coast leaves at noon.",),
 }
+CROWDSCRIBE = Path(sys.executable).parent / "crowdscribe"
 
 
 @pytest.fixture(scope="module")
@@ -276,3 +280,49 @@ def test_the_web_app_serves_a_clip_stored_in_s3(
         f"{BUCKET}/served/{claim['clip_id']}.flac"
     )
     assert os.environ["AWS_SECRET_ACCESS_KEY"] == AWS_SECRET  # read where the server runs
+
+
+def test_the_cli_collects_on_the_cluster_into_s3(
+    cluster: LocalCluster,
+    cluster_database: Database,
+    recordings: dict[str, Path],
+    prefect_server: str,
+    tmp_path: Path,
+) -> None:
+    env = {
+        **os.environ,  # the database URL and AWS settings, as a coordinator's shell has them
+        "CROWDSCRIBE_HOME": str(tmp_path / "home"),
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PREFECT_API_URL": prefect_server,
+    }
+    command = [str(CROWDSCRIBE), "collect", str(recordings["cli"]), "--language", "en"]
+    command += ["--speaker-group", "adult", "--clips-url", f"s3://{BUCKET}/cli"]
+
+    done = subprocess.run(
+        [*command, "--dask", cluster.scheduler_address],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 segmented" in done.stdout
+    with cluster_database.session() as session:
+        rows = [
+            row
+            for row in catalog.clip_rows(session, tmp_path / "home")
+            if row["audio_path"].startswith(f"s3://{BUCKET}/cli/")
+        ]
+    assert rows
+    assert all(fsspec.filesystem("s3").isfile(row["audio_path"]) for row in rows)
+
+    leaky = subprocess.run(
+        [*command[:-1], f"s3://key:{AWS_SECRET}@{BUCKET}/cli"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert leaky.returncode == 2
+    assert "must not hold credentials" in leaky.stderr and AWS_SECRET not in leaky.stderr
