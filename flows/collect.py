@@ -71,8 +71,9 @@ def collect_recording(
         return {**catalog.recording_row(session, source_path), "already_collected": False}
 
 
-# Threads, not processes: spawned workers re-import Prefect and the audio stack, which cost
-# 26 s against 2.2 s for 8 recordings of 38 s here (bench/collect.py). Parameters are not
+# Threads, not processes, on one machine: spawned workers re-import Prefect and the audio stack,
+# which cost 26 s against 2.2 s for 8 recordings of 38 s here (bench/collect.py); a Dask
+# cluster's workers (``dask_address``) are already up and pay that once. Parameters are not
 # validated because ``on_progress`` is a plain callable.
 @flow(
     name="collect",
