@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -68,7 +69,9 @@ class ClipStore:
             return self.location(name)
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.stem}.{os.getpid()}.tmp")
+        # Unique per writer: two copies of one recording in a batch write the same clip at once
+        # from two threads of one process. The pid stays last, for remove_stale_temporaries.
+        temporary = target.with_name(f".{target.stem}.{secrets.token_hex(4)}.{os.getpid()}.tmp")
         try:
             fill(str(temporary))
             os.replace(temporary, target)
