@@ -15,6 +15,7 @@ from audio.frames import FrameMeter, SignalFrames
 from audio.quality import QualityReport, assess_quality, hold_reason
 from audio.segment import SegmentConfig, analyse_speech
 from audio.spill import SpilledSignal
+from crowdscribe.clip_store import ClipStore
 
 _DIGEST_BLOCK = 1 << 20
 _QUEUED_BLOCKS = 8  # decoded blocks waiting for the VAD: at most 2 MiB
@@ -91,22 +92,23 @@ def _decode_hash_and_measure(
         return pending_digest.result(), info, meter.frames()
 
 
-def process_recording(path: Path, clips_dir: Path, config: SegmentConfig) -> RecordingOutcome:
-    """Turn one recording into clip files under ``clips_dir``; the collect flow's one call.
+def process_recording(path: Path, clips_url: str | Path, config: SegmentConfig) -> RecordingOutcome:
+    """Turn one recording into clip files at ``clips_url`` (a folder, or an fsspec URL such as
+    ``s3://bucket/prefix``); the collect flow's one call.
 
     Unusable audio gives status 'rejected' with a reason, heavily clipped audio 'held'
     (clips written, kept from paid work until released); OSError propagates for retries.
     Memory does not grow with the recording: the 16 kHz signal is spilled to an unnamed
-    file in ``clips_dir`` and read back by stretches. Re-running on the same file writes
-    nothing new and returns the same clip ids.
+    local file (in the clips folder when it is local) and read back by stretches. Re-running
+    on the same file writes nothing new and returns the same clip ids.
     """
-    path, clips_dir = Path(path), Path(clips_dir)
-    clips_dir.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    store = ClipStore(clips_url)
     try:
         refuse_special_file(path)
     except UnreadableAudio as refusal:
         return _rejected(refusal.reason, None)
-    with SpilledSignal(clips_dir) as spill:
+    with SpilledSignal(store.scratch_dir()) as spill:
         try:
             digest, info, frames = _decode_hash_and_measure(path, config.aggressiveness, spill)
         except _Rejected as rejected:
@@ -119,18 +121,18 @@ def process_recording(path: Path, clips_dir: Path, config: SegmentConfig) -> Rec
             source_peak=info.source_peak,
             clipped_fraction=info.clipped_fraction,
         )
-        clips = write_clips(spill, analysis.spans, digest, clips_dir)
-    held = hold_reason(quality) if clips else None
+        written = write_clips(spill, analysis.spans, digest, store)
+    held = hold_reason(quality) if written else None
     return RecordingOutcome(
-        status="held" if held else "segmented" if clips else "no_speech",
-        reason=held or (None if clips else "no speech found"),
+        status="held" if held else "segmented" if written else "no_speech",
+        reason=held or (None if written else "no speech found"),
         digest=digest,
         format=info.format,
         source_rate_hz=info.source_rate_hz,
         channels=info.channels,
         duration_s=round(info.duration_s, 3),
         quality=quality,
-        clips=clips,
+        clips=written,
     )
 
 

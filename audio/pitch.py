@@ -15,6 +15,8 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import decimate
 
+from crowdscribe.clip_store import open_clip
+
 SAMPLE_RATE_HZ = 16000
 ANALYSIS_RATE_HZ = 8000
 MAX_ANALYSED_S = 20.0
@@ -60,16 +62,18 @@ def median_f0_hz(samples: np.ndarray, sample_rate_hz: int = SAMPLE_RATE_HZ) -> f
     return float(np.median(f0[voiced]))
 
 
-def clips_median_f0_hz(paths: Sequence[Path]) -> float | None:
-    """Median F0 of a recording from its clip files (16 kHz, speech by construction): blocks
-    from clips spread over the recording, ``MAX_ANALYSED_S`` in all, so long ones cost the same."""
+def clips_median_f0_hz(paths: Sequence[str | Path]) -> float | None:
+    """Median F0 of a recording from its clip files (16 kHz, speech by construction; local
+    paths or URLs): blocks from clips spread over the recording, ``MAX_ANALYSED_S`` in all, so
+    long ones cost the same."""
     if not paths:
         return None
     per_clip = max(int(MAX_ANALYSED_S / len(paths) * SAMPLE_RATE_HZ), int(BLOCK_S * SAMPLE_RATE_HZ))
     picked = np.linspace(0, len(paths) - 1, min(len(paths), int(MAX_ANALYSED_S / BLOCK_S)))
     blocks = []
     for index in sorted({int(i) for i in picked}):
-        samples, rate = sf.read(paths[index], dtype="float32", frames=per_clip, always_2d=False)
+        with open_clip(str(paths[index])) as clip:
+            samples, rate = sf.read(clip, dtype="float32", frames=per_clip, always_2d=False)
         if rate != SAMPLE_RATE_HZ:
             raise ValueError(f"{paths[index]} is {rate} Hz, not {SAMPLE_RATE_HZ}")
         blocks.append(samples)

@@ -1,4 +1,5 @@
-"""How long collecting takes: Prefect start-up, and thread vs process pools on synthetic speech.
+"""How long collecting takes: Prefect start-up, and thread vs process pools vs a Dask cluster
+already running (two worker processes, one thread each: ``collect --dask``) on synthetic speech.
 
 Run: PREFECT_SERVER_ANALYTICS_ENABLED=false .venv/bin/python bench/collect.py [recordings] [repeats]
 Prints medians; each repeat collects into a fresh data home so nothing is skipped.
@@ -14,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from distributed import LocalCluster
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from prefect.testing.utilities import prefect_test_harness
 
@@ -36,11 +38,15 @@ def make_batch(folder: Path, count: int) -> float:
     return total_s
 
 
-def time_collect(folder: Path, runner) -> float:
+def time_collect(folder: Path, runner, dask_address: str | None = None) -> float:
     with tempfile.TemporaryDirectory() as home:
         start = time.perf_counter()
         collect.with_options(task_runner=runner)(
-            paths=[str(folder)], language="en", speaker_group="adult", home=home
+            paths=[str(folder)],
+            language="en",
+            speaker_group="adult",
+            home=home,
+            dask_address=dask_address,
         )
         return time.perf_counter() - start
 
@@ -63,8 +69,23 @@ def main() -> None:
             }
             for name, make_runner in runners.items():
                 times = [time_collect(folder, make_runner()) for _ in range(repeats)]
-                median = statistics.median(times)
-                print(f"{name:>14}: median {median:.2f} s  ({audio_s / median:.0f}x real time)")
+                report(name, times, audio_s)
+            with LocalCluster(
+                processes=True, n_workers=cores, threads_per_worker=1, dashboard_address=None
+            ) as cluster:
+                # The first run pays for the workers' imports; a cluster is kept up between runs.
+                first = time_collect(folder, ThreadPoolTaskRunner(), cluster.scheduler_address)
+                print(f"{'dask, first':>14}: {first:.2f} s")
+                times = [
+                    time_collect(folder, ThreadPoolTaskRunner(), cluster.scheduler_address)
+                    for _ in range(repeats)
+                ]
+                report(f"dask x{cores}", times, audio_s)
+
+
+def report(name: str, times: list[float], audio_s: float) -> None:
+    median = statistics.median(times)
+    print(f"{name:>14}: median {median:.2f} s  ({audio_s / median:.0f}x real time)")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ from audio.frames import to_pcm16, voiced_frames  # noqa: E402
 from audio.pipeline import file_digest, process_recording  # noqa: E402
 from audio.quality import assess_quality  # noqa: E402
 from audio.segment import SegmentConfig, analyse_speech  # noqa: E402
+from crowdscribe.clip_store import ClipStore  # noqa: E402
 from crowdscribe.storage.db import open_database  # noqa: E402
 from transcribe.collection import CollectRequest, save_outcome  # noqa: E402
 
@@ -139,8 +140,8 @@ def staged_chain(source: Path, work: Path, config: SegmentConfig) -> dict[str, t
     decoded = stage("decode+resample", lambda: load_audio(source))
     analysis = stage("vad+segment", lambda: analyse_speech(decoded.samples, RATE_HZ, config))
     stage("quality", lambda: assess_quality(decoded.samples, RATE_HZ, analysis))
-    clips_dir = work / "home" / "clips"
-    stage("write clips", lambda: write_clips(decoded.samples, analysis.spans, digest, clips_dir))
+    store = ClipStore(work / "home" / "clips")
+    stage("write clips", lambda: write_clips(decoded.samples, analysis.spans, digest, store))
     return timings
 
 
@@ -153,7 +154,7 @@ def full_chain(source: Path, work: Path, config: SegmentConfig) -> tuple[float, 
     processed = time.perf_counter() - start
     request = CollectRequest("en", "child", config.max_clip_s, project="bench")
     with database.session() as session:
-        save_outcome(session, str(source), source, request, outcome, home / "clips")
+        save_outcome(session, str(source), source, request, outcome, home)
     stored = time.perf_counter() - start - processed
     database.dispose()
     return processed, stored, len(outcome.clips)

@@ -23,8 +23,10 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     # Session cookies only over HTTPS: on wherever the app is served behind TLS.
     secure_cookies: bool = False
-    # Collection
+    # Collection: where clip files and manifests go, a folder or an fsspec URL such as
+    # s3://bucket/prefix (credentials from the AWS_* environment); else HOME/clips.
     max_clip_s: float = 15.0
+    clips_url: str | None = None
     # Dispatch
     lease_s: float = 600.0
     default_overlap: int = 2
@@ -78,6 +80,11 @@ class Settings(BaseSettings):
     @property
     def clips_dir(self) -> Path:
         return self.home_dir / "clips"
+
+    @property
+    def resolved_clips_url(self) -> str:
+        """Where collect writes clips: the configured URL or folder, else ``HOME/clips``."""
+        return self.clips_url or str(self.clips_dir)
 
     @property
     def resolved_database_url(self) -> str:

@@ -10,21 +10,24 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture, as_completed
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from audio.clips import remove_stale_temporaries
 from audio.pipeline import file_digest, process_recording
 from audio.pitch import clips_median_f0_hz
 from audio.segment import SegmentConfig
+from crowdscribe.clip_store import ClipStore
 from crowdscribe.languages import speaker_group_doubt
+from crowdscribe.settings import settings_for
 from crowdscribe.storage import catalog
 from flows._runtime import migrate, retry_transient, task_database
 from transcribe import collection
@@ -42,9 +45,12 @@ ProgressHook = Callable[[dict[str, Any]], None]
     cache_policy=NO_CACHE,
 )
 def collect_recording(
-    source: str, source_path: Path, request: CollectRequest, home: str | None, clips_dir: Path
+    source: str, source_path: Path, request: CollectRequest, home: str | None, clips_url: str
 ) -> dict[str, Any]:
-    """Segment one recording and commit it with its clips, unless this content is already in."""
+    """Segment one recording, write its clips and manifest to ``clips_url``, then commit it
+    with its clips, unless this content is already in. Runs wherever the task runner puts it
+    (a thread here, a Dask worker elsewhere): the database comes from that process's
+    environment."""
     database = task_database(home)
     with database.session() as session:
         # is_file: a FIFO or device is never opened (process_recording refuses it with why).
@@ -53,17 +59,21 @@ def collect_recording(
         ):
             return {**catalog.recording_row(session, source_path), "already_collected": True}
     outcome = process_recording(
-        source_path, clips_dir, SegmentConfig(max_clip_s=request.max_clip_s)
+        source_path, clips_url, SegmentConfig(max_clip_s=request.max_clip_s)
     )
-    pitch_hz = clips_median_f0_hz([clip.path for clip in outcome.clips])
+    pitch_hz = clips_median_f0_hz([clip.location for clip in outcome.clips])
+    # Files first, then the rows naming them: a row never points at a clip not yet stored.
+    collection.write_manifest(ClipStore(clips_url), source, request, outcome)
+    home_dir = settings_for(home).home_dir
     with database.session() as session:
-        collection.save_outcome(session, source, source_path, request, outcome, clips_dir)
+        collection.save_outcome(session, source, source_path, request, outcome, home_dir)
         collection.record_pitch(session, source_path, pitch_hz)
         return {**catalog.recording_row(session, source_path), "already_collected": False}
 
 
-# Threads, not processes: spawned workers re-import Prefect and the audio stack, which cost
-# 26 s against 2.2 s for 8 recordings of 38 s here (bench/collect.py). Parameters are not
+# Threads, not processes, on one machine: spawned workers re-import Prefect and the audio stack,
+# which cost 26 s against 2.2 s for 8 recordings of 38 s here (bench/collect.py); a Dask
+# cluster's workers (``dask_address``) are already up and pay that once. Parameters are not
 # validated because ``on_progress`` is a plain callable.
 @flow(
     name="collect",
@@ -78,12 +88,17 @@ def collect(
     consent_ref: str | None = None,
     max_clip_s: float | None = None,
     home: str | None = None,
+    clips_url: str | None = None,
+    dask_address: str | None = None,
     on_progress: ProgressHook | None = None,
 ) -> dict[str, Any]:
     """Collect every recording under ``paths`` into the catalog and return counts per status.
 
     ``home`` is the data home (else ``CROWDSCRIBE_HOME``); the database is found where the flow
-    runs (``flows._runtime``), never passed in; ``on_progress`` is called
+    and each task run (``flows._runtime``), never passed in; ``clips_url`` is where clip files
+    and manifests go (a folder or ``s3://bucket/prefix``; else ``Settings.clips_url``, else
+    ``HOME/clips``); ``dask_address`` is a Dask scheduler (``tcp://host:8786``) whose workers
+    run the recordings, else this machine's threads do; ``on_progress`` is called
     with each recording's row as it finishes (the CLI's progress bar); ``max_clip_s`` defaults
     to ``Settings.max_clip_s``."""
     logger = get_run_logger()
@@ -95,21 +110,61 @@ def collect(
         project,
         consent_ref,
     )
+    store = ClipStore(clips_url or settings.resolved_clips_url)
     inputs = collection.find_recordings(paths)
-    logger.info("collecting %d recording(s) into %s", len(inputs), settings.home_dir)
-    stale = remove_stale_temporaries(settings.clips_dir, now_s=time.time())
+    logger.info("collecting %d recording(s); clips go to %s", len(inputs), store.url)
+    stale = store.remove_stale_temporaries(now_s=time.time())
     if stale:
         logger.info("removed %d half-written clip file(s) left by a killed run", len(stale))
 
-    futures = {
-        collect_recording.submit(source, source_path, request, home, settings.clips_dir): source
-        for source, source_path in inputs
-    }
-    rows, failures = _gather(futures, on_progress)
+    with _task_runner(dask_address) as runner:
+        futures = {
+            runner.submit(
+                collect_recording,
+                {
+                    "source": source,
+                    "source_path": source_path,
+                    "request": request,
+                    "home": home,
+                    "clips_url": store.url,
+                },
+            ): source
+            for source, source_path in inputs
+        }
+        rows, failures = _gather(futures, on_progress)
     _publish_artifact(rows, failures, project)
     summary = _summarise(rows, failures)
     logger.info("collected: %s", summary["statuses"])
     return summary
+
+
+@contextmanager
+def _task_runner(dask_address: str | None) -> Iterator[TaskRunner]:
+    """The flow's own thread pool, or a client of the Dask scheduler at ``dask_address``
+    (imported only then: distributed takes a while to import)."""
+    if dask_address is None:
+        context = FlowRunContext.get()
+        assert context is not None and context.task_runner is not None
+        yield context.task_runner
+        return
+    from prefect_dask import DaskTaskRunner
+
+    with _context_without_progress_hook(), DaskTaskRunner(address=dask_address) as runner:
+        yield runner
+
+
+@contextmanager
+def _context_without_progress_hook() -> Iterator[None]:
+    """prefect-dask pickles the flow run's context, its parameters included, into every task;
+    the progress hook (the CLI's closes over its progress bar and its locks) stays here."""
+    context = FlowRunContext.get()
+    assert context is not None
+    parameters = context.parameters
+    context.parameters = {k: v for k, v in (parameters or {}).items() if k != "on_progress"}
+    try:
+        yield
+    finally:
+        context.parameters = parameters
 
 
 def _gather(

@@ -15,13 +15,14 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import opencc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crowdscribe.clip_store import clip_exists, clip_location
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
 from crowdscribe.storage.models import Clip, ClipStatus, Recording
 from review.dataset_split import SPLIT_NAMES, SplitItem, assign_splits
@@ -63,10 +64,10 @@ class ExportRecord:
 
 @dataclass(frozen=True)
 class ExportItem:
-    """A record with the clip file it was made from (in the data home)."""
+    """A record with the clip file it was made from (a local path or a URL)."""
 
     record: ExportRecord
-    source: Path
+    source: str
 
 
 @dataclass(frozen=True)
@@ -171,20 +172,18 @@ def export_items(
     script_for: Callable[[str], str | None],
 ) -> list[ExportItem]:
     """Every final clip as an export item, its split assigned by recording; its audio must be
-    on disk, or nothing is exported."""
+    where the database says (on disk or in the object store), or nothing is exported."""
     items = []
     for clip, recording in final_clips(session, project):
-        source = Path(clip.audio_path)
-        if not source.is_absolute():
-            source = home / source
-        if not source.is_file():
+        source = clip_location(home, clip.audio_path)
+        if not clip_exists(source):
             raise NotFound(
                 f"audio of clip {clip.id} is missing ({source}); nothing was exported — "
                 "restore the clips folder or re-collect the recording"
             )
         record = ExportRecord(
             clip_id=clip.id,
-            audio_path=f"{AUDIO_DIR}/{clip.id}{source.suffix or '.flac'}",
+            audio_path=f"{AUDIO_DIR}/{clip.id}{PurePosixPath(source).suffix or '.flac'}",
             text=in_script(clip.final_text or "", clip.language, script_for(clip.project)),
             language=clip.language,
             speaker_group=clip.speaker_group,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import soundfile
 
+from crowdscribe.clip_store import is_url, open_clip
 from review.dataset_split import SPLIT_NAMES
 
 if TYPE_CHECKING:
@@ -32,14 +33,19 @@ AUDIO_DIR = "audio"
 MANIFEST_NAME = "manifest.jsonl"
 
 
-def link_or_copy(source: Path, target: Path) -> None:
-    """Place ``source`` at ``target``: a hard link (clip files never change once written, so it
-    is as good as a copy and costs no space), else a copy across file systems."""
+def link_or_copy(source: str, target: Path) -> None:
+    """Place the clip at ``source`` (a path or URL) at ``target``: a hard link (clip files never
+    change once written, so it is as good as a copy and costs no space), else a copy across
+    file systems or out of the object store."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
+    if not is_url(source):
+        try:
+            os.link(source, target)
+            return
+        except OSError:
+            pass
+    with open_clip(source) as clip, target.open("wb") as placed:
+        shutil.copyfileobj(clip, placed)
 
 
 def _json_line(data: dict[str, Any]) -> str:
@@ -117,7 +123,8 @@ def write_kaldi(staging: Path, final_dir: Path, items: list[ExportItem]) -> None
         for item in chosen:
             record = item.record
             wav_name = f"{record.clip_id}.wav"
-            samples, rate_hz = soundfile.read(item.source, dtype="int16")
+            with open_clip(item.source) as clip:
+                samples, rate_hz = soundfile.read(clip, dtype="int16")
             soundfile.write(audio_dir / wav_name, samples, rate_hz, subtype="PCM_16")
             utterance = f"{record.speaker}-{record.clip_id}"
             wav_path = final_dir / AUDIO_DIR / wav_name
@@ -155,7 +162,7 @@ def write_lhotse(staging: Path, final_dir: Path, items: list[ExportItem]) -> Non
         recordings, supervisions = [], []
         for item in chosen:
             record = item.record
-            info = soundfile.info(str(item.source))
+            info = soundfile.info(str(staging / record.audio_path))  # placed above
             recordings.append(
                 {
                     "id": record.clip_id,

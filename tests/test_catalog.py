@@ -34,7 +34,7 @@ def collect_one(database: Database, settings: Settings, path: Path, source: str 
     outcome = process_recording(path, settings.clips_dir, SegmentConfig(max_clip_s=15.0))
     with database.session() as session:
         collection.save_outcome(
-            session, source or str(path), path.resolve(), REQUEST, outcome, settings.clips_dir
+            session, source or str(path), path.resolve(), REQUEST, outcome, settings.home_dir
         )
     return outcome
 

@@ -33,6 +33,7 @@ def test_the_readme_documents_exactly_the_settings() -> None:
     ("variable", "text", "value"),
     [
         ("CROWDSCRIBE_MAX_CLIP_S", "8", 8.0),
+        ("CROWDSCRIBE_CLIPS_URL", "s3://clips/pilot", "s3://clips/pilot"),
         ("CROWDSCRIBE_LEASE_S", "120", 120.0),
         ("CROWDSCRIBE_DEFAULT_OVERLAP", "3", 3),
         ("CROWDSCRIBE_MAX_OVERLAP", "2", 2),

@@ -4,14 +4,16 @@ recording's outcome is stored with its clips (duplicates rejected, changed files
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, false, func, select, update
 from sqlalchemy.orm import Session
 
+from crowdscribe.clip_store import ClipStore, stored_clip_path
 from crowdscribe.errors import InvalidInput, NotFound
 from crowdscribe.languages import check_language, check_speaker_group
 from crowdscribe.storage.models import Clip, ClipStatus, Recording, RecordingStatus
@@ -25,6 +27,7 @@ AUDIO_EXTENSIONS = frozenset(
     {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aif", ".aiff"}
     | {".caf", ".wma", ".webm", ".amr", ".au"}
 )
+MANIFESTS_DIR = "manifests"
 
 
 @dataclass(frozen=True)
@@ -79,11 +82,12 @@ def save_outcome(
     source_path: Path,
     request: CollectRequest,
     outcome: RecordingOutcome,
-    clips_dir: Path,
+    home: Path,
 ) -> None:
-    """Store one recording and its clips (``clips_dir`` is ``<home>/clips``; clip paths are kept
-    relative to the home). Same content again changes nothing; changed content replaces the
-    unpublished clips; content already collected at another path is rejected as a duplicate."""
+    """Store one recording and its clips (clip files inside the data ``home`` are kept relative
+    to it, others as absolute paths or URLs). Same content again changes nothing; changed
+    content replaces the unpublished clips; content already collected at another path is
+    rejected as a duplicate."""
     _lock_content(session, outcome.digest)
     recording = session.scalar(select(Recording).where(Recording.source_path == str(source_path)))
     if recording is not None and outcome.digest is not None and recording.digest == outcome.digest:
@@ -105,7 +109,7 @@ def save_outcome(
     session.add(recording)
     session.flush()
     if status in (RecordingStatus.SEGMENTED, RecordingStatus.HELD):
-        recording.clip_count = _add_clips(session, recording, request, outcome, clips_dir.parent)
+        recording.clip_count = _add_clips(session, recording, request, outcome, home)
 
 
 def _lock_content(session: Session, digest: str | None) -> None:
@@ -184,7 +188,7 @@ def _add_clips(
                 start_s=clip.span.start_s,
                 end_s=clip.span.end_s,
                 duration_s=clip.span.end_s - clip.span.start_s,
-                audio_path=str(Path(clip.path).resolve().relative_to(home.resolve())),
+                audio_path=stored_clip_path(home, clip.location),
                 language=request.language,
                 speaker_group=request.speaker_group,
                 project=request.project,
@@ -198,6 +202,45 @@ def _add_clips(
             )
         )
     return len(outcome.clips)
+
+
+def write_manifest(
+    store: ClipStore, source: str, request: CollectRequest, outcome: RecordingOutcome
+) -> str | None:
+    """Write a recording's clips manifest beside its clips (JSONL, one clip a line, lhotse
+    style) so the clips can be used without the database; returns its location, or None when
+    there are no clips. Named by the recording's content, so a re-run rewrites the same file."""
+    if not outcome.clips or outcome.digest is None:
+        return None
+    lines = [
+        json.dumps(record, ensure_ascii=False) + "\n"
+        for record in manifest_records(source, request, outcome)
+    ]
+    return store.write_bytes(
+        f"{MANIFESTS_DIR}/{outcome.digest}.jsonl", "".join(lines).encode("utf-8")
+    )
+
+
+def manifest_records(
+    source: str, request: CollectRequest, outcome: RecordingOutcome
+) -> list[dict[str, Any]]:
+    """One manifest record per clip: where its audio is, where it lies in its recording, and
+    what the coordinator said about the recording."""
+    return [
+        {
+            "clip_id": clip.clip_id,
+            "audio": clip.location,
+            **clip.span.to_dict(),
+            "source": source,
+            "recording_digest": outcome.digest,
+            "status": outcome.status,
+            "language": request.language,
+            "speaker_group": request.speaker_group,
+            "project": request.project,
+            "consent_ref": request.consent_ref,
+        }
+        for clip in outcome.clips
+    ]
 
 
 def release_recording(session: Session, source: str) -> int:

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from app.cli import context
 from app.cli.output import JsonlFormat, TableOrJsonl, console, print_rows, rows_table
+from crowdscribe.clip_store import ClipStore
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import InvalidInput
 from crowdscribe.languages import speaker_group_doubt
@@ -58,12 +59,30 @@ def collect(
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 if any recording is rejected.")
     ] = False,
+    clips_url: Annotated[
+        str | None,
+        typer.Option(
+            "--clips-url",
+            help="Where clip files and manifests go: a folder or s3://bucket/prefix "
+            "[default: CROWDSCRIBE_CLIPS_URL, else HOME/clips].",
+        ),
+    ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            metavar="ADDRESS",
+            help="Run the recordings on the Dask cluster whose scheduler is at ADDRESS "
+            "(tcp://host:8786); its workers need the same files, database and clips location.",
+        ),
+    ] = None,
 ) -> None:
     """Cut recordings into clips in their pauses and store them; bad files are recorded with why."""
     # Check everything before starting Prefect, so a typo costs nothing and changes nothing.
     if max_clip_s is None:
         max_clip_s = context.settings().max_clip_s
     request = CollectRequest(language, speaker_group, max_clip_s, project, consent)
+    ClipStore(clips_url or context.settings().resolved_clips_url)  # refuses a URL with a password
     context.check_project(project)
     inputs = collection.find_recordings(paths)
     if not inputs:
@@ -95,6 +114,8 @@ def collect(
             project=project,
             consent_ref=consent,
             max_clip_s=max_clip_s,
+            clips_url=clips_url,
+            dask_address=dask,
             on_progress=advance,
             **target,
         )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from app.web.i18n import N_, _
 from app.web.local_time import zone_named
+from crowdscribe.clip_store import clip_location
 from crowdscribe.errors import Forbidden, NotFound
 from crowdscribe.settings import Settings
 from review.standing import ExamStanding, ExamState, exam_standings
@@ -46,14 +46,11 @@ def person_standing(
     )
 
 
-def audio_file_for(session: Session, settings: Settings, user_id: int, clip_id: str) -> Path:
-    """The file of a clip the person holds now or sits an exam on; one vague 404 for anything else
-    so a request cannot learn which clip ids exist."""
+def audio_file_for(session: Session, settings: Settings, user_id: int, clip_id: str) -> str:
+    """Where the audio is (a path or URL) of a clip the person holds now or sits an exam on;
+    one vague 404 for anything else so a request cannot learn which clip ids exist."""
     try:
-        relative = held_clip_path(session, user_id, clip_id)
+        stored = held_clip_path(session, user_id, clip_id)
     except (Forbidden, NotFound):
         raise NotFound(_(NO_SUCH_CLIP)) from None
-    path = (settings.home_dir / relative).resolve()
-    if not path.is_file():
-        raise NotFound(_("The audio of this clip is missing on the server; tell your coordinator."))
-    return path
+    return clip_location(settings.home_dir, stored)

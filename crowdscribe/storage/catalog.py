@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crowdscribe.clip_store import clip_location
 from crowdscribe.errors import NotFound
 from crowdscribe.storage.models import Clip, Recording, Submission
 
@@ -70,8 +71,9 @@ def rounded(value: float | None, places: int) -> float | None:
 def clip_rows(
     session: Session, home: Path, *, project: str | None = None, status: str | None = None
 ) -> list[dict[str, Any]]:
-    """The clip manifest: one row per clip in source order, audio paths made absolute under
-    ``home``, with how many submissions each clip has and its price once published."""
+    """The clip manifest: one row per clip in source order, local audio paths made absolute
+    under ``home`` (URLs as stored), with how many submissions each clip has and its price
+    once published."""
     submissions = (
         select(Submission.clip_id, func.count(Submission.id).label("count"))
         .group_by(Submission.clip_id)
@@ -97,7 +99,7 @@ def _clip_row(clip: Clip, source: str, submissions: int, home: Path) -> dict[str
         "start_s": rounded(clip.start_s, 3),
         "end_s": rounded(clip.end_s, 3),
         "duration_s": rounded(clip.duration_s, 3),
-        "audio_path": str(home / clip.audio_path),
+        "audio_path": clip_location(home, clip.audio_path),
         "language": clip.language,
         "speaker_group": clip.speaker_group,
         "project": clip.project,

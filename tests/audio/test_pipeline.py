@@ -35,13 +35,13 @@ def test_recording_becomes_16k_mono_flac_clips(recording: Path, tmp_path: Path) 
     assert outcome.quality is not None and outcome.quality.speech_ratio > 0.5
     assert len(outcome.clips) >= 3
     for clip in outcome.clips:
-        info = sf.info(clip.path)
+        info = sf.info(clip.location)
         assert (info.format, info.samplerate, info.channels) == ("FLAC", RATE_HZ, 1)
         assert info.duration == pytest.approx(clip.span.duration_s, abs=1 / RATE_HZ)
-        assert clip.path.parent == tmp_path / "clips"
+        assert Path(clip.location).parent == tmp_path / "clips"
         assert clip.clip_id == clip_id_for(outcome.digest, clip.span)
         assert len(clip.peaks) == 300 and 0.0 <= min(clip.peaks) <= max(clip.peaks) <= 1.0
-        samples, _ = sf.read(clip.path, dtype="float32")
+        samples, _ = sf.read(clip.location, dtype="float32")
         assert max(clip.peaks) == pytest.approx(np.abs(samples).max(), abs=0.002)
     assert not [p for p in (tmp_path / "clips").iterdir() if p.suffix != ".flac"]
 

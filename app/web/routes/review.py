@@ -6,15 +6,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from app.web.clip_audio import clip_audio_response
 from app.web.deps import CsrfChecked, CurrentPerson, DbSession, SettingsDep, require_role
 from app.web.edge import INT4_MAX, RowId
 from app.web.i18n import N_, _
 from app.web.security import flash
 from app.web.templating import templates
+from crowdscribe.clip_store import clip_location
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import ConventionError, InvalidInput, NotFound
 from crowdscribe.settings import Settings
@@ -168,15 +170,13 @@ def resolve(
 @router.get("/api/v1/disputes/{dispute_id}/audio")
 def dispute_audio(
     dispute_id: RowId, _reviewer: Reviewer, session: DbSession, settings: SettingsDep
-) -> FileResponse:
+) -> Response:
     """The audio of a clip under dispute, for reviewers."""
     dispute = session.get(Dispute, dispute_id)
     if dispute is None:
         raise NotFound(f"there is no dispute {dispute_id}")
-    path = (settings.home_dir / disputed_clip_audio(session, dispute.clip_id)).resolve()
-    if not path.is_file():
-        raise NotFound(_("The audio of this clip is missing on the server; tell your coordinator."))
-    return FileResponse(path, media_type="audio/flac")
+    stored = disputed_clip_audio(session, dispute.clip_id)
+    return clip_audio_response(clip_location(settings.home_dir, stored))
 
 
 # ---- Pages --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
+from app.web.clip_audio import clip_audio_response
 from app.web.deps import (
     CurrentPerson,
     DbSession,
@@ -183,10 +184,10 @@ async def next_clip(
 )
 def clip_audio(
     clip_id: TextId, person: CurrentPerson, session: DbSession, settings: SettingsDep
-) -> FileResponse:
+) -> Response:
     """The audio of a clip this person holds now (or is examined on); 403/404 otherwise."""
-    path = audio_file_for(session, settings, person.id, clip_id)
-    return FileResponse(path, media_type="audio/flac", headers={"Cache-Control": "private"})
+    location = audio_file_for(session, settings, person.id, clip_id)
+    return clip_audio_response(location, headers={"Cache-Control": "private"})
 
 
 @router.post(
