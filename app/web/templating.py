@@ -21,7 +21,8 @@ from app.web.i18n import (
     language_name,
     ngettext,
 )
-from app.web.local_time import format_local, iso_with_offset
+from app.web.labels import label
+from app.web.local_time import calendar_date, format_local, iso_with_offset
 from app.web.security import csrf_token_for, pop_flash
 from app.web.transcriber_view import person_zone
 
@@ -96,9 +97,11 @@ templates.env.add_extension("jinja2.ext.i18n")
 # Newstyle: {{ _("%(n)s clips", n=3) }} formats after translating and escapes the values.
 templates.env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
 templates.env.filters["language_name"] = language_name
+templates.env.filters["label"] = label
 templates.env.filters["domain_message"] = translate_message
 templates.env.filters["local_time"] = local_time
 templates.env.filters["iso_time"] = iso_with_offset
+templates.env.filters["calendar_date"] = calendar_date
 templates.env.filters["money"] = money
 templates.env.filters["duration"] = duration
 templates.env.filters["money_range"] = money_range
