@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_skeleton
+from babel.dates import format_skeleton, get_timezone_name
 from pydantic import PlainSerializer
 
 from app.web.i18n import current_locale
@@ -57,6 +57,17 @@ def format_local(
         return clock
     day = format_skeleton(DATE_SKELETONS[style], local, locale=locale)
     return f"{day} {clock}" if style == "datetime" else day
+
+
+def zone_label(zone: tzinfo, locale: str) -> str:
+    """The zone as its readers call it (中国时间, China Time, British Time); UTC stays UTC."""
+    name = str(zone)
+    if name in ("UTC", "Etc/UTC"):
+        return "UTC"
+    try:
+        return get_timezone_name(zone, locale=locale)
+    except (LookupError, ValueError):
+        return name
 
 
 def calendar_date(day: date, style: str = "date") -> str:

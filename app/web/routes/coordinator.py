@@ -36,6 +36,7 @@ STATE_COLORS = {
     "disputed": "#d97706",
     "resolved": "#0d9488",
     "unusable": "#dc2626",
+    "stuck": "#7c3aed",
 }
 router = APIRouter(tags=["coordinator pages"], include_in_schema=False)
 Coordinator = Annotated[Person, Depends(require_role("coordinator"))]
