@@ -83,7 +83,9 @@ async def submit_transcript_async(
     now: datetime,
 ) -> Receipt:
     """``sync_runner.submit_transcript`` on psycopg's async connections, each step committed."""
-    sequence = submit_sequence("postgresql", assignment_id, user_id, text, request_id, utc_now(now))
+    sequence = submit_sequence(
+        "postgresql", assignment_id, user_id, text, request_id, utc_now(now)
+    )
     return await drive_async(sequence, pool)
 
 
@@ -116,7 +118,9 @@ async def _execute(connection: AsyncConnection, step: Run) -> Ran:
     compiled = _compiled.get(id(step.statement))
     if compiled is None:
         compiled = _compiled[id(step.statement)] = Compiled.of(step.statement)
-    cursor = await connection.execute(compiled.sql, compiled.parameters(step.values), prepare=True)
+    cursor = await connection.execute(
+        compiled.sql, compiled.parameters(step.values), prepare=True
+    )
     rows = await cursor.fetchall() if cursor.description is not None else []
     return Ran(rows, cursor.rowcount)
 

@@ -95,9 +95,8 @@ def _claim_in_one_statement():
     new_assignment = insert(A).from_select(
         ["id", "work_item_id", "clip_id", "user_id", "state", "is_gold", "leased_at"]
         + ["lease_expires_at"],
-        select(
-            ASSIGNMENT, slot.c.id, slot.c.clip_id, USER, literal("leased"), false(), NOW
-        ).add_columns(EXPIRES),
+        select(ASSIGNMENT, slot.c.id, slot.c.clip_id, USER, literal("leased"), false(), NOW)
+        .add_columns(EXPIRES),
     )
     leased = (
         update(W)
@@ -225,7 +224,9 @@ CLOSE_SLOT = (
     .values(state="done", lease_expires_at=None)
 )
 MARK_SUBMITTED = (
-    update(A).where(A.c.id == ASSIGNMENT, SUBMITTABLE).values(state="submitted", finished_at=NOW)
+    update(A)
+    .where(A.c.id == ASSIGNMENT, SUBMITTABLE)
+    .values(state="submitted", finished_at=NOW)
 )
 _SUBMISSION = {
     "clip_id": bindparam("p_clip", type_=S.c.clip_id.type),
@@ -288,7 +289,9 @@ def _store_in_one_statement():
 STORE_IN_ONE = _store_in_one_statement()
 # What renewing and skipping change: the slot the assignment still holds, and the assignment.
 RENEW_SLOT = (
-    update(W).where(slot_held_by(bindparam("p_item"), ASSIGNMENT)).values(lease_expires_at=EXPIRES)
+    update(W)
+    .where(slot_held_by(bindparam("p_item"), ASSIGNMENT))
+    .values(lease_expires_at=EXPIRES)
 )
 RENEW_ASSIGNMENT = (
     update(A).where(A.c.id == ASSIGNMENT, A.c.state == "leased").values(lease_expires_at=EXPIRES)
