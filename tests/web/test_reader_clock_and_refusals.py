@@ -11,7 +11,7 @@ import pytest
 from app.web.routes import standing as standing_routes
 from crowdscribe.storage.models import Clip, Submission, User
 from tests.builders import add_clips, add_submitted
-from tests.web.test_pages import logged_in
+from tests.web.test_pages import csrf_of, logged_in
 from transcribe.ledger import accrue
 
 # Monday 30 November 2026, 02:00 UTC: 10:00 the same Monday in Shanghai.
@@ -142,3 +142,13 @@ def test_a_form_page_that_fails_validation_says_why_in_the_persons_language(
     assert page.status_code == 422
     assert "<code>display_name</code>：最多 2000 个字符" in page.text
     assert "Field required" not in page.text and "String should" not in page.text
+
+
+def test_a_form_refused_before_anyone_is_known_follows_accept_language(client):
+    csrf = csrf_of(client.get("/login").text)
+    page = client.post(
+        "/login", data={"csrf_token": csrf, "name": "林" * 80, "token": "x"}, headers=HANT
+    )
+    assert page.status_code == 422
+    assert "<code>name</code>：最多 64 個字符" in page.text
+    assert 'lang="zh-Hant"' in page.text
