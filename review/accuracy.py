@@ -33,6 +33,7 @@ from crowdscribe.storage.models import (
 )
 from review.agreement import Alignment, align
 from review.consensus import PRIOR_ERROR
+from transcribe.tracked_error import tracked_error_rate
 from transcribe.users import pause_language
 
 MIN_CLIPS_FOR_PAUSE = 5
@@ -121,10 +122,11 @@ def _qualification(session: Session, user_id: int, language: str) -> Qualificati
 def recent_scores(
     session: Session, user_id: int, language: str, *, window: int, since: datetime | None = None
 ) -> list[ScoredTranscript]:
-    """The person's last ``window`` scored transcripts in ``language``, newest first."""
+    """The person's last ``window`` scored transcripts in ``language``, newest first, each with
+    the error it counts for (``tracked_error_rate``: an upheld appeal makes it 0)."""
     final = case((Submission.is_gold.is_(True), GoldClip.reference_text), else_=Clip.final_text)
     query = (
-        select(Submission, Clip.language, final)
+        select(Submission, Clip.language, final, tracked_error_rate())
         .join(Clip, Clip.id == Submission.clip_id)
         .outerjoin(GoldClip, GoldClip.clip_id == Submission.clip_id)
         .where(
@@ -144,11 +146,11 @@ def recent_scores(
             language=clip_language,
             text=submission.text,
             final_text=final_text or "",
-            error_rate=submission.error_vs_final,
+            error_rate=error_rate,
             is_gold=submission.is_gold,
             submitted_at=submission.created_at,
         )
-        for submission, clip_language, final_text in session.execute(query).all()
+        for submission, clip_language, final_text, error_rate in session.execute(query).all()
     ]
 
 

@@ -24,7 +24,7 @@ from crowdscribe.storage.models import (
     Submission,
     User,
 )
-from review.feedback import DiffPiece, word_diff
+from review.feedback import Verdict, verdict_of
 from transcribe.ledger import appeal_credit, credit_adjustment
 
 MAX_NOTE_CHARS = 500
@@ -33,41 +33,21 @@ MAX_COMMENT_CHARS = 500
 
 @dataclass(frozen=True)
 class AppealCase:
-    """An open appeal as a reviewer sees it: both texts, the diff, the pay, the note."""
+    """An open appeal as a reviewer sees it: the verdict (gold reference shown), who, the note."""
 
     id: int
-    submission_id: int
-    clip_id: str
-    language: str
     transcriber: str
     note: str
-    own_text: str
-    final_text: str
-    error_rate: float | None
-    is_gold: bool
-    paid: Decimal
-    full_price: Decimal
-    currency: str
     created_at: datetime
-    diff: tuple[DiffPiece, ...]
+    verdict: Verdict
 
     def to_dict(self) -> dict:
         return {
             "id": self.id,
-            "submission_id": self.submission_id,
-            "clip_id": self.clip_id,
-            "language": self.language,
+            **self.verdict.to_dict(),
             "transcriber": self.transcriber,
             "note": self.note,
-            "own_text": self.own_text,
-            "final_text": self.final_text,
-            "error_rate": self.error_rate,
-            "is_gold": self.is_gold,
-            "paid": str(self.paid),
-            "full_price": str(self.full_price),
-            "currency": self.currency,
             "created_at": self.created_at.isoformat(),
-            "diff": [piece.to_dict() for piece in self.diff],
         }
 
 
@@ -121,29 +101,16 @@ def appeal_queue(session: Session, *, limit: int = 100) -> list[AppealCase]:
         .order_by(Appeal.created_at, Appeal.id)
         .limit(limit)
     ).all()
-    cases = []
-    for appeal, submission, clip, entry, name, reference in rows:
-        final = (reference if submission.is_gold else clip.final_text) or ""
-        cases.append(
-            AppealCase(
-                id=appeal.id,
-                submission_id=submission.id,
-                clip_id=clip.id,
-                language=clip.language,
-                transcriber=name,
-                note=appeal.note,
-                own_text=submission.text,
-                final_text=final,
-                error_rate=submission.error_vs_final,
-                is_gold=submission.is_gold,
-                paid=Decimal(entry.amount),
-                full_price=Decimal(clip.price if clip.price is not None else entry.amount),
-                currency=entry.currency,
-                created_at=appeal.created_at,
-                diff=word_diff(final, submission.text, clip.language),
-            )
+    return [
+        AppealCase(
+            id=appeal.id,
+            transcriber=name,
+            note=appeal.note,
+            created_at=appeal.created_at,
+            verdict=verdict_of(entry, submission, clip, reference=reference or ""),
         )
-    return cases
+        for appeal, submission, clip, entry, name, reference in rows
+    ]
 
 
 def decide_appeal(

@@ -56,30 +56,27 @@ class AppealView:
 
 
 @dataclass(frozen=True)
-class Feedback:
-    """A discounted transcript: what was written, the verdict, the pay, and any appeal."""
+class Verdict:
+    """The facts of one paid transcript that its author and a reviewer both read: the texts,
+    the error rate between them, and the pay against the full price."""
 
     submission_id: int
     clip_id: str
     language: str
-    submitted_at: datetime
     own_text: str
-    final_text: str | None  # None for a gold clip: its reference stays hidden
+    final_text: str | None  # None where a gold clip's reference must stay hidden
     error_rate: float | None
     is_gold: bool
     paid: Decimal
     full_price: Decimal
     currency: str
-    reason: str
     diff: tuple[DiffPiece, ...]
-    appeal: AppealView | None
 
     def to_dict(self) -> dict:
         return {
             "submission_id": self.submission_id,
             "clip_id": self.clip_id,
             "language": self.language,
-            "submitted_at": self.submitted_at.isoformat(),
             "own_text": self.own_text,
             "final_text": self.final_text,
             "error_rate": self.error_rate,
@@ -87,8 +84,24 @@ class Feedback:
             "paid": str(self.paid),
             "full_price": str(self.full_price),
             "currency": self.currency,
-            "reason": self.reason,
             "diff": [piece.to_dict() for piece in self.diff],
+        }
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A discounted transcript as its author sees it: the verdict, why, and any appeal."""
+
+    verdict: Verdict
+    submitted_at: datetime
+    reason: str
+    appeal: AppealView | None
+
+    def to_dict(self) -> dict:
+        return {
+            **self.verdict.to_dict(),
+            "submitted_at": self.submitted_at.isoformat(),
+            "reason": self.reason,
             "appeal": None if self.appeal is None else self.appeal.to_dict(),
         }
 
@@ -146,6 +159,27 @@ def verdict_reason(error_rate: float | None, is_gold: bool, decision: str | None
     )
 
 
+def verdict_of(
+    entry: LedgerEntry, submission: Submission, clip: Clip, *, reference: str | None
+) -> Verdict:
+    """The verdict on ``submission``; ``reference`` is a gold clip's known text for a reviewer,
+    None for its author, who never sees it."""
+    final_text = reference if submission.is_gold else clip.final_text
+    return Verdict(
+        submission_id=submission.id,
+        clip_id=clip.id,
+        language=clip.language,
+        own_text=submission.text,
+        final_text=final_text,
+        error_rate=submission.error_vs_final,
+        is_gold=submission.is_gold,
+        paid=Decimal(entry.amount),
+        full_price=Decimal(clip.price if clip.price is not None else entry.amount),
+        currency=entry.currency,
+        diff=word_diff(final_text, submission.text, clip.language) if final_text else (),
+    )
+
+
 def _appeal_view(appeal: Appeal | None, session: Session) -> AppealView | None:
     if appeal is None:
         return None
@@ -166,25 +200,12 @@ def feedback_for(session: Session, user_id: int, *, limit: int = 50) -> list[Fee
         .order_by(Submission.created_at.desc(), Submission.id.desc())
         .limit(limit)
     ).all()
-    items = []
-    for entry, submission, clip, appeal in rows:
-        shown_final = None if submission.is_gold else clip.final_text
-        items.append(
-            Feedback(
-                submission_id=submission.id,
-                clip_id=clip.id,
-                language=clip.language,
-                submitted_at=submission.created_at,
-                own_text=submission.text,
-                final_text=shown_final,
-                error_rate=submission.error_vs_final,
-                is_gold=submission.is_gold,
-                paid=Decimal(entry.amount),
-                full_price=Decimal(clip.price if clip.price is not None else entry.amount),
-                currency=entry.currency,
-                reason=verdict_reason(submission.error_vs_final, submission.is_gold, clip.decision),
-                diff=word_diff(shown_final, submission.text, clip.language) if shown_final else (),
-                appeal=_appeal_view(appeal, session),
-            )
+    return [
+        Feedback(
+            verdict=verdict_of(entry, submission, clip, reference=None),
+            submitted_at=submission.created_at,
+            reason=verdict_reason(submission.error_vs_final, submission.is_gold, clip.decision),
+            appeal=_appeal_view(appeal, session),
         )
-    return items
+        for entry, submission, clip, appeal in rows
+    ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -26,6 +26,7 @@ from crowdscribe.storage.models import (
     TeamMember,
     User,
 )
+from transcribe.tracked_error import tracked_error_rate
 
 PERIODS = ("week", "month")
 MAX_NAME_CHARS = 32
@@ -88,14 +89,17 @@ class Leaderboard:
         }
 
 
-def period_start(period: str, now: datetime) -> datetime:
-    """Start of the current week (Monday) or month, at midnight UTC."""
+def period_start(period: str, now: datetime, zone: tzinfo) -> datetime:
+    """Start of the current week (Monday) or month at midnight in ``zone`` (the reader's), as
+    UTC: for Asia/Shanghai a week starts at 16:00 UTC on Sunday."""
     if period not in PERIODS:
         raise InvalidInput(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
-    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    if period == "week":
-        return day - timedelta(days=day.weekday())
-    return day.replace(day=1)
+    moment = now.replace(tzinfo=UTC) if now.tzinfo is None else now
+    day = moment.astimezone(zone).date()
+    first = day - timedelta(days=day.weekday()) if period == "week" else day.replace(day=1)
+    # Built from the date, not by subtracting days from a datetime: a DST change in between
+    # moves the offset, and midnight must stay midnight.
+    return datetime(first.year, first.month, first.day, tzinfo=zone).astimezone(UTC)
 
 
 def rank(totals: list[PersonTotals]) -> list[Ranked]:
@@ -126,7 +130,7 @@ def person_totals(
         select(
             Submission.user_id,
             func.count(Submission.id),
-            func.avg(Submission.error_vs_final),
+            func.avg(tracked_error_rate()),
         )
         .join(Clip, Clip.id == Submission.clip_id)
         .where(Submission.created_at >= since, Submission.status == SubmissionStatus.COUNTED)
@@ -155,11 +159,18 @@ def person_totals(
 
 
 def leaderboard(
-    session: Session, *, language: str, period: str, now: datetime, viewer_id: int | None = None
+    session: Session,
+    *,
+    language: str,
+    period: str,
+    now: datetime,
+    viewer_id: int | None = None,
+    zone: tzinfo,
 ) -> Leaderboard:
-    """The ranking of opted-in people in ``language`` this week or month; the viewer's own
-    place is added for them alone when they have not opted in."""
-    since = period_start(period, now)
+    """The ranking of opted-in people in ``language`` this week or month (begun at midnight in
+    ``zone``, the reader's); the viewer's own place is added for them alone when they have not
+    opted in."""
+    since = period_start(period, now, zone)
     shown = dict(
         session.execute(
             select(User.id, User.display_name).where(User.on_leaderboard.is_(True))
@@ -275,8 +286,11 @@ def leave_team(session: Session, user_id: int) -> None:
     session.flush()
 
 
-def team_view(session: Session, user_id: int, *, period: str, now: datetime) -> TeamView | None:
-    """The viewer's team, with members' figures for the period if the viewer leads it."""
+def team_view(
+    session: Session, user_id: int, *, period: str, now: datetime, zone: tzinfo
+) -> TeamView | None:
+    """The viewer's team, with members' figures for the period (begun at midnight in ``zone``)
+    if the viewer leads it."""
     membership = _membership(session, user_id)
     if membership is None:
         return None
@@ -287,7 +301,7 @@ def team_view(session: Session, user_id: int, *, period: str, now: datetime) -> 
     is_leader = team.leader_id == user_id
     members: tuple[PersonTotals, ...] = ()
     if is_leader:
-        totals = person_totals(session, member_ids, None, period_start(period, now))
+        totals = person_totals(session, member_ids, None, period_start(period, now, zone))
         names = dict(
             session.execute(select(User.id, User.name).where(User.id.in_(member_ids))).all()
         )
@@ -327,10 +341,16 @@ class TeamRow:
 
 
 def team_ranking(
-    session: Session, *, period: str, now: datetime, language: str | None = None
+    session: Session,
+    *,
+    period: str,
+    now: datetime,
+    language: str | None = None,
+    zone: tzinfo,
 ) -> list[TeamRow]:
-    """Teams ranked by clips transcribed in the period, then accuracy."""
-    since = period_start(period, now)
+    """Teams ranked by clips transcribed in the period (begun at midnight in ``zone``), then
+    accuracy."""
+    since = period_start(period, now, zone)
     members: dict[int, list[int]] = {}
     for team_id, user_id in session.execute(select(TeamMember.team_id, TeamMember.user_id)):
         members.setdefault(team_id, []).append(user_id)

@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.web.i18n import LOCALE_COOKIE, N_, _, choose_locale, negotiate, use_locale
+from app.web.i18n import LOCALE_COOKIE, _, choose_locale, negotiate, use_locale
+from app.web.labels import label
 from app.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -26,11 +27,6 @@ from transcribe.users import Person, authenticate_token, person_from_row
 
 T = TypeVar("T")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-ROLE_NAMES = {
-    "coordinator": N_("coordinator"),
-    "transcriber": N_("transcriber"),
-    "reviewer": N_("reviewer"),
-}
 
 
 async def get_database(request: Request) -> Database:
@@ -162,8 +158,7 @@ def require_role(role: str) -> Callable[..., Person]:
     async def dependency(person: CurrentPerson) -> Person:
         if role not in person.roles:
             raise Forbidden(
-                _("This page is for people with the %(role)s role.")
-                % {"role": _(ROLE_NAMES.get(role, role))}
+                _("This page is for people with the %(role)s role.") % {"role": label(role, "role")}
             )
         return person
 

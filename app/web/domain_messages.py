@@ -108,6 +108,16 @@ TEMPLATES: tuple[str, ...] = (
     N_("This is your own appeal; another reviewer must decide it."),
     N_("Appeal {appeal} is already decided; the first decision stands."),
     N_("Keep the display name to {limit} characters."),
+    N_(
+        "Error rate {rate} over the last {clips} checked clips in {language}; with 95% "
+        "confidence it is at least {low}, above the {bar} bar; retake the {language2} exam to "
+        "work in it again."
+    ),
+    N_(
+        "Error rate {rate} over the last {clips} checked clips in {language}, {gold} of them "
+        "reference clips; with 95% confidence it is at least {low}, above the {bar} bar; "
+        "retake the {language2} exam to work in it again."
+    ),
     N_("Give the team a name of 1 to {limit} characters."),
     N_("You are already in a team; leave it before starting another."),
     N_("A team called {name} already exists; choose another name."),

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.web.i18n import _
 from app.web.templating import templates
+from app.web.validation_messages import problem_message
 
 RETRY_AFTER_S = 5
 MAX_PROBLEMS = 20
@@ -38,24 +39,28 @@ def _is_api(request: Request) -> bool:
 
 
 async def handle_invalid_request(request: Request, error: RequestValidationError) -> Response:
-    """422 naming each bad field and why, never echoing the input itself."""
+    """422 naming each bad field and why, in the reader's language, never echoing the input."""
     problems = [
         {
             "loc": [printable(part) for part in problem.get("loc", ())],
-            "msg": printable(problem.get("msg", "")),
+            "msg": problem_message(problem, printable),
             "type": printable(problem.get("type", "")),
         }
         for problem in error.errors()[:MAX_PROBLEMS]
     ]
     if _is_api(request):
         return JSONResponse({"detail": problems}, status_code=422)
-    fields = ", ".join(str(problem["loc"][-1]) for problem in problems if problem["loc"])
+    fields = _(", ").join(str(problem["loc"][-1]) for problem in problems if problem["loc"])
     return templates.TemplateResponse(
         request,
         "error.html",
         {
             "message": _("This request had values we could not take (%(fields)s).")
             % {"fields": fields},
+            "problems": [
+                (str(problem["loc"][-1]) if problem["loc"] else "", problem["msg"])
+                for problem in problems
+            ],
             "status": 422,
         },
         status_code=422,

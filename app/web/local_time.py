@@ -7,12 +7,14 @@ saved one, else the project's ``default_time_zone``), and "today" is the person'
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_skeleton
+from babel.dates import format_skeleton, get_timezone_name
 from pydantic import PlainSerializer
+
+from app.web.i18n import current_locale
 
 # Babel skeletons: each locale orders and words a date its own way (12月2日, Dec 2); times are
 # 24-hour everywhere, as the crowd's phones show them.
@@ -55,6 +57,23 @@ def format_local(
         return clock
     day = format_skeleton(DATE_SKELETONS[style], local, locale=locale)
     return f"{day} {clock}" if style == "datetime" else day
+
+
+def zone_label(zone: tzinfo, locale: str) -> str:
+    """The zone as its readers call it (中国时间, China Time, British Time); UTC stays UTC."""
+    name = str(zone)
+    if name in ("UTC", "Etc/UTC"):
+        return "UTC"
+    try:
+        return get_timezone_name(zone, locale=locale)
+    except (LookupError, ValueError):
+        return name
+
+
+def calendar_date(day: date, style: str = "date") -> str:
+    """A calendar day (no time, so no zone) the way the current locale writes it: 2026年12月3日,
+    Dec 3, 2026; ``style="day"`` leaves out the year."""
+    return format_skeleton(DATE_SKELETONS[style], day, locale=current_locale())
 
 
 def iso_with_offset(moment: datetime) -> str:

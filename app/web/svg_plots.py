@@ -8,6 +8,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from unicodedata import east_asian_width
 
 from markupsafe import Markup
 
@@ -122,6 +123,12 @@ def line_chart(
     return _frame(title, body)
 
 
+def text_width(text: str, font_size: float = 13) -> float:
+    """About how wide ``text`` is drawn: a CJK character is a full em, a Latin one about 0.6."""
+    wide = sum(1 for char in text if east_asian_width(char) in ("W", "F"))
+    return font_size * (wide + 0.6 * (len(text) - wide))
+
+
 def _legend(series: Sequence[Series]) -> str:
     parts = []
     x = MARGIN_LEFT + 4
@@ -133,7 +140,7 @@ def _legend(series: Sequence[Series]) -> str:
             f'<text x="{x + 20}" y="14" font-size="13" fill="#374151">'
             f"{escape(line.name)}</text>"
         )
-        x += 32 + 8 * len(line.name)
+        x += 32 + text_width(line.name)
     return "".join(parts)
 
 

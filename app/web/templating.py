@@ -21,7 +21,8 @@ from app.web.i18n import (
     language_name,
     ngettext,
 )
-from app.web.local_time import format_local, iso_with_offset
+from app.web.labels import label
+from app.web.local_time import calendar_date, format_local, iso_with_offset, zone_label
 from app.web.security import csrf_token_for, pop_flash
 from app.web.transcriber_view import person_zone
 
@@ -37,7 +38,8 @@ def _page_context(request: Request) -> dict[str, Any]:
         "person": person,
         "time_zone": zone,
         "time_zone_name": str(zone),
-        "script_text": _script_text(),
+        "time_zone_label": zone_label(zone, current_locale()),
+        "script_text": _script_text(zone_label(zone, current_locale())),
         "csrf_token": csrf_token_for(request),
         "flash": pop_flash(request),
         "locale": current_locale(),
@@ -46,9 +48,11 @@ def _page_context(request: Request) -> dict[str, Any]:
     }
 
 
-def _script_text() -> dict[str, str]:
+def _script_text(zone: str) -> dict[str, str]:
     # The words the pages' scripts write, in the page's language.
     return {
+        "zoned": gettext("%(time)s %(zone)s"),
+        "zone_label": zone,
         "follows": gettext("✓ Follows the conventions."),
         "characters": gettext("Characters %(first)s–%(last)s:"),
         "empty": gettext("(empty)"),
@@ -61,6 +65,13 @@ def _script_text() -> dict[str, str]:
 def local_time(context: Context, moment: datetime | None, style: str = "datetime") -> str:
     """A stored (UTC) time in the reader's zone and language: ``{{ lease_end | local_time }}``."""
     return format_local(moment, context["time_zone"], context["locale"], style)
+
+
+@pass_context
+def zoned(context: Context, clock_text: str) -> str:
+    """A shown time with the reader's zone named: ``{{ t | local_time("time") | zoned }}``, for a
+    time that stands alone in a sentence (tables say their zone once, below them)."""
+    return gettext("%(time)s %(zone)s") % {"time": clock_text, "zone": context["time_zone_label"]}
 
 
 def money(amount: Decimal | None, currency: str | None = None) -> str:
@@ -96,9 +107,12 @@ templates.env.add_extension("jinja2.ext.i18n")
 # Newstyle: {{ _("%(n)s clips", n=3) }} formats after translating and escapes the values.
 templates.env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
 templates.env.filters["language_name"] = language_name
+templates.env.filters["label"] = label
 templates.env.filters["domain_message"] = translate_message
 templates.env.filters["local_time"] = local_time
+templates.env.filters["zoned"] = zoned
 templates.env.filters["iso_time"] = iso_with_offset
+templates.env.filters["calendar_date"] = calendar_date
 templates.env.filters["money"] = money
 templates.env.filters["duration"] = duration
 templates.env.filters["money_range"] = money_range

@@ -3,7 +3,7 @@ credited as a new ledger entry that leaves the discounted entry as it was."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,19 +12,27 @@ from sqlalchemy import select
 from crowdscribe.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, GoldClip, LedgerEntry, Submission
+from review.accuracy import (
+    ErrorEvidence,
+    accuracy_by_language,
+    should_pause,
+    track_record,
+    worst_recent_clips,
+)
 from review.appeals import appeal_queue, decide_appeal, file_appeal
 from review.feedback import feedback_for, word_diff
 from tests.builders import T0, add_clips, add_person, add_submitted
 from transcribe.ledger import accrue, earnings_for, settle_submission
 from transcribe.pricing import default_rate_card
+from transcribe.standing import leaderboard, set_leaderboard_choice
 from transcribe.users import create_user
 
 CARD = default_rate_card()
 FINAL = "我哋一齊去街市買餸"
 
 
-def _discounted(session, person, text: str, *, gold: bool = False) -> int:
-    [clip_id] = add_clips(session, 1, language="yue", prefix=f"c-{person.name}-{gold}")
+def _discounted(session, person, text: str, *, gold: bool = False, number: int = 0) -> int:
+    [clip_id] = add_clips(session, 1, language="yue", prefix=f"c-{person.name}-{gold}-{number}")
     clip = session.get(Clip, clip_id)
     clip.price, clip.currency = Decimal("1.20"), "CNY"
     clip.status, clip.final_text, clip.decision = "agreed", FINAL, "consensus:medoid"
@@ -46,13 +54,13 @@ def test_a_discounted_transcript_shows_why_and_where_in_the_written_characters(
         ann = add_person(session, "ann", qualified=("yue",))
         _discounted(session, ann, "我哋去街市買餸")
         [item] = feedback_for(session, ann.id)
-    assert item.own_text == "我哋去街市買餸" and item.final_text == FINAL
+    assert item.verdict.own_text == "我哋去街市買餸" and item.verdict.final_text == FINAL
     assert "44%" in item.reason and "agreed" in item.reason
-    assert item.paid < item.full_price == Decimal("1.20")
-    assert [piece.kind for piece in item.diff] == ["equal", "delete", "equal"]
+    assert item.verdict.paid < item.verdict.full_price == Decimal("1.20")
+    assert [piece.kind for piece in item.verdict.diff] == ["equal", "delete", "equal"]
     # 餸 and 買 as written, not the simplified forms they are compared in (𩠌, 买).
-    assert item.diff[-1].own == ("去", "街", "市", "買", "餸")
-    assert item.diff[1].final == ("一", "齊")
+    assert item.verdict.diff[-1].own == ("去", "街", "市", "買", "餸")
+    assert item.verdict.diff[1].final == ("一", "齊")
 
 
 def test_a_gold_reference_is_never_shown_to_the_transcriber(database: Database) -> None:
@@ -60,7 +68,7 @@ def test_a_gold_reference_is_never_shown_to_the_transcriber(database: Database) 
         ann = add_person(session, "ann", qualified=("yue",))
         _discounted(session, ann, "阿媽買魚", gold=True)
         [item] = feedback_for(session, ann.id)
-    assert item.final_text is None and item.diff == ()
+    assert item.verdict.final_text is None and item.verdict.diff == ()
     assert "阿媽話要買魚同埋菜" not in repr(item.to_dict())
 
 
@@ -72,7 +80,7 @@ def test_an_upheld_appeal_credits_the_difference_as_a_new_entry(database: Databa
         paid = session.scalar(select(LedgerEntry.amount))
         appeal = file_appeal(session, ann.id, submission_id, "佢講咗兩次", T0)
         [case] = appeal_queue(session)
-        assert (case.id, case.note, case.final_text) == (appeal.id, "佢講咗兩次", FINAL)
+        assert (case.id, case.note, case.verdict.final_text) == (appeal.id, "佢講咗兩次", FINAL)
         decided = decide_appeal(
             session, appeal.id, rita.id, uphold=True, comment="啱，係我哋聽漏咗", now=T0
         )
@@ -87,6 +95,39 @@ def test_an_upheld_appeal_credits_the_difference_as_a_new_entry(database: Databa
     assert adjustment.state == "credited" and adjustment.amount == Decimal("1.20") - paid
     assert earnings.credited + earnings.discounted == Decimal("1.20")
     assert item.appeal.comment == "啱，係我哋聽漏咗" and item.appeal.credited == adjustment.amount
+
+
+def test_an_upheld_appeal_changes_the_error_rate_accuracy_standing_and_the_pause_rule_count(
+    database: Database,
+) -> None:
+    with database.session() as session:
+        ann = add_person(session, "ann", qualified=("yue",))
+        rita, _ = create_user(session, "rita", ["reviewer"], ["yue"])
+        appealed, *_rest = [_discounted(session, ann, "我哋去街市買餸", number=n) for n in range(5)]
+        set_leaderboard_choice(session, ann.id, show=True, display_name=None)
+
+        def figures() -> tuple[float, ErrorEvidence, float]:
+            [row] = accuracy_by_language(session, ann.id, window=50)
+            evidence = track_record(session, ann.id, "yue", window=50)
+            board = leaderboard(session, language="yue", period="month", now=T0, zone=UTC)
+            return row.error_rate, evidence, board.rows[0].totals.accuracy
+
+        before = figures()
+        appeal = file_appeal(session, ann.id, appealed, "佢講咗兩次", T0)
+        assert figures() == before  # filing changes nothing; only an upheld verdict does
+        decide_appeal(session, appeal.id, rita.id, uphold=True, comment="啱", now=T0)
+        after = figures()
+        worst = worst_recent_clips(session, ann.id, "yue", window=50)
+        stored = session.get(Submission, appealed).error_vs_final
+    assert before[0] == before[1].mean == pytest.approx(0.44) and before[2] == pytest.approx(0.56)
+    # Four clips at 44% and the upheld one at 0: the mean, its bound and the accuracy all move,
+    # and the evidence no longer shows the error above a 25% bar with 95% confidence.
+    assert after[0] == after[1].mean == pytest.approx(0.352)
+    assert after[2] == pytest.approx(1 - 0.352)
+    assert should_pause(before[1], bar=0.25, min_clips=5)
+    assert not should_pause(after[1], bar=0.25, min_clips=5)
+    assert appealed not in [clip.scored.submission_id for clip in worst] and len(worst) == 4
+    assert stored == pytest.approx(0.44)  # the measured rate stays on record
 
 
 def test_a_verdict_is_appealed_once_and_decided_once(database: Database) -> None:

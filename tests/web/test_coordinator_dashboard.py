@@ -73,7 +73,7 @@ def test_coordinator_dashboard_shows_figures_beside_plots(
     spend = page.locator("[data-testid=spend]").first.inner_text()
     assert "of 0.10 CNY budget" in spend and "over budget" in spend
     agreement = page.locator("[data-testid=agreement]").inner_text()
-    assert re.search(r"en\s+1\s+1\s+50%\s+50%", agreement)
+    assert re.search(r"English\s+1\s+1\s+50%\s+50%", agreement)
     assert "accuracy 40% over 50 clips" in page.content()
     # a coordinator who is not a reviewer gets no link to a page that would refuse them
     assert page.locator("a[href='/review']").count() == 0

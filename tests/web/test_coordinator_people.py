@@ -86,7 +86,7 @@ def test_a_stuck_clip_is_relabelled_from_its_page(
     _, boss = add_person("boss", roles=("coordinator",))
     csrf = logged_in(client, boss)
     page = client.get("/coordinator/stuck")
-    assert clip_id in page.text and "wrong_language ×2" in page.text
+    assert clip_id in page.text and "Wrong language ×2" in page.text
     done = client.post(
         f"/coordinator/stuck/{clip_id}/relabel",
         data={

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.web.catalogs import extract, read_catalog
@@ -15,6 +17,7 @@ from app.web.i18n import (
     negotiate,
     use_locale,
 )
+from app.web.templating import TEMPLATES_DIR
 from tests.web.test_pages import csrf_of, logged_in, take_next
 from transcribe.conventions import validate_transcript
 
@@ -43,6 +46,43 @@ def test_every_message_in_the_code_and_templates_has_a_chinese_translation() -> 
         )
         assert untranslated == [], f"{locale} lacks translations for: {untranslated}"
     assert len(extracted) > 250
+
+
+# Words a page may show as written in every language: key names and the product's name.
+UNTRANSLATED_WORDS = frozenset({"Esc", "Ctrl", "Alt", "Space", "Enter", "R", "L", "crowdscribe"})
+SHOWN_ATTRIBUTES = re.compile(r'\b(placeholder|aria-label|title|alt)="([^"]*)"')
+ZONE_EXAMPLE = re.compile(r"^[A-Z][a-z]+/[A-Z][a-z_]+$")  # placeholder="Asia/Shanghai"
+
+
+def english_left_in(template: str) -> list[str]:
+    """Text of a template a reader sees that is not inside ``_()`` (markup, Jinja, code, keys
+    and the product's name aside)."""
+    text = re.sub(r"{#.*?#}", "", template, flags=re.S)
+    text = re.sub(r"<(script|style|code|kbd)\b.*?</\1>", "", text, flags=re.S)
+    text = re.sub(r"{{.*?}}|{%.*?%}", "", text, flags=re.S)
+    found = [
+        value
+        for _name, value in SHOWN_ATTRIBUTES.findall(text)
+        if not ZONE_EXAMPLE.match(value)
+        and set(re.findall(r"[A-Za-z]+", value)) - UNTRANSLATED_WORDS
+    ]
+    text = re.sub(r"<[^>]*>", " ", text)
+    for line in text.splitlines():
+        if set(re.findall(r"[A-Za-z]{2,}", line)) - UNTRANSLATED_WORDS:
+            found.append(line.strip())
+    return found
+
+
+def test_english_left_in_a_template_is_found() -> None:
+    assert english_left_in('<p>People <a href="/x">{{ _("Overview") }}</a></p>') == ["People"]
+    assert english_left_in('<input placeholder="Why">') == ["Why"]
+    assert english_left_in("<kbd>Esc</kbd> <input placeholder=\"{{ _('Why') }}\">") == []
+
+
+@pytest.mark.parametrize("path", sorted(TEMPLATES_DIR.glob("*.html")), ids=lambda p: p.name)
+def test_every_template_shows_only_translated_text(path) -> None:
+    # Coordinator pages included: a string outside _() is English on a Chinese page.
+    assert english_left_in(path.read_text(encoding="utf-8")) == []
 
 
 def test_translations_keep_every_placeholder_of_their_message() -> None:

@@ -120,6 +120,11 @@ def test_a_reduced_payment_is_explained_appealed_and_answered(
     page.wait_for_selector("[data-testid=appeal-state]")
     assert_no_sideways_scroll(page)
     page.screenshot(path=artifacts_dir / f"earnings_feedback_{tag}.png", full_page=True)
+    page.goto(f"{live_server.url}/me/accuracy")
+    worst = page.inner_text(".worst")
+    assert "餸" in worst and "𩠌" not in worst and "公園" in worst
+    error_before = page.inner_text("#standings tr[data-language=yue]")
+    page.go_back()
 
     reviewer = context.browser.new_context(viewport=viewport).new_page()
     log_in(reviewer, live_server.url, rita.token)
@@ -136,9 +141,11 @@ def test_a_reduced_payment_is_explained_appealed_and_answered(
     page.reload()
     state = page.locator("[data-testid=appeal-state]").inner_text()
     assert "upheld" in state and "錄音係講公園" in state
+    # The upheld verdict is the one accuracy counts: the clip is no longer an error to learn from.
     page.click("a[href='/me/accuracy']")
-    worst = page.inner_text(".worst")
-    assert "餸" in worst and "𩠌" not in worst and "公園" in worst
+    error_after = page.inner_text("#standings tr[data-language=yue]")
+    assert "0.0%" in error_after and "0.0%" not in error_before
+    assert page.locator(".worst").count() == 0
     context.close()
 
 

@@ -10,7 +10,9 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from app.web.deps import DbSession, SettingsDep, require_role
-from app.web.local_time import start_of_day
+from app.web.i18n import _
+from app.web.labels import label
+from app.web.local_time import calendar_date, start_of_day
 from app.web.svg_plots import PALETTE, Series, bar_chart, line_chart, share_bar
 from app.web.templating import templates
 from app.web.transcriber_view import person_zone
@@ -34,25 +36,32 @@ STATE_COLORS = {
     "disputed": "#d97706",
     "resolved": "#0d9488",
     "unusable": "#dc2626",
+    "stuck": "#7c3aed",
 }
 router = APIRouter(tags=["coordinator pages"], include_in_schema=False)
 Coordinator = Annotated[Person, Depends(require_role("coordinator"))]
 
 
 def dashboard_plots(status: CampaignStatus) -> dict[str, Markup]:
-    """The dashboard's SVG plots, drawn from the same figures as its numbers."""
-    days = [f"{day:%d %b}" for day, _count in status.progress]
+    """The dashboard's SVG plots, drawn from the same figures as its numbers, in the reader's
+    language (the states' legend included)."""
+    days = [calendar_date(day, "day") for day, _count in status.progress]
     plots = {
         "states": share_bar(
-            "Clips by state", list(status.clips_by_state.items()), colors=STATE_COLORS
+            _("Clips by state"),
+            [
+                (label(state, "clip_status"), count)
+                for state, count in status.clips_by_state.items()
+            ],
+            colors={label(state, "clip_status"): color for state, color in STATE_COLORS.items()},
         ),
         "progress": line_chart(
-            "Final clips over time",
+            _("Final clips over time"),
             days,
-            [Series("final clips", [count for _day, count in status.progress])],
+            [Series(_("final clips"), [count for _day, count in status.progress])],
         ),
         "throughput": bar_chart(
-            "Transcripts submitted per day",
+            _("Transcripts submitted per day"),
             days,
             [count for _day, count, _minutes in status.throughput],
         ),
@@ -62,16 +71,22 @@ def dashboard_plots(status: CampaignStatus) -> dict[str, Markup]:
         projection: list[float | None] = [None] * (len(spent) - 1) + [spent[-1]]
         labels = list(days)
         if spend.remaining_cost > 0:
-            labels.append("end" if spend.projected_end is None else f"{spend.projected_end:%d %b}")
+            end = spend.projected_end
+            labels.append(_("end") if end is None else calendar_date(end, "day"))
             spent.append(None)  # type: ignore[arg-type]
             projection.append(float(spend.projected_total))
-        level = (f"budget {spend.budget}", float(spend.budget)) if spend.budget else None
+        level = (
+            (_("budget %(amount)s") % {"amount": spend.budget}, float(spend.budget))
+            if spend.budget
+            else None
+        )
         plots[f"spend-{spend.project}-{spend.currency}"] = line_chart(
-            f"Spend in {spend.project} ({spend.currency})",
+            _("Spend in %(project)s (%(currency)s)")
+            % {"project": spend.project, "currency": spend.currency},
             labels,
             [
-                Series("spent", spent),
-                Series("projected", projection, color=PALETTE[1], dashed=True),
+                Series(_("spent"), spent),
+                Series(_("projected"), projection, color=PALETTE[1], dashed=True),
             ],
             level=level,
         )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.web.deps import CsrfChecked, DbSession, SettingsDep, require_role
+from app.web.i18n import _
 from app.web.security import flash
 from app.web.templating import templates
 from crowdscribe.clock import utc_now
@@ -72,7 +73,7 @@ def edit_person(
         time_zone=time_zone,
     )
     session.commit()
-    flash(request, f"Saved {name}.")
+    flash(request, _("Saved %(name)s.") % {"name": name})
     return _back_to(name)
 
 
@@ -94,7 +95,7 @@ def set_password(
 ) -> Response:
     """Set the person's web sign-in password."""
     people.set_password_for(session, name, password)
-    flash(request, f"Password set for {name}.")
+    flash(request, _("Password set for %(name)s.") % {"name": name})
     return _back_to(name)
 
 
@@ -103,7 +104,11 @@ def deactivate(request: Request, name: str, _person: Coordinator, session: DbSes
     """Stop the person's access now; clips they hold go back to the queue."""
     returned = people.deactivate(session, name, utc_now())
     session.commit()
-    flash(request, f"Deactivated {name}; {returned} leased clip(s) returned to the queue.")
+    flash(
+        request,
+        _("Deactivated %(name)s; leased clips returned to the queue: %(count)s.")
+        % {"name": name, "count": returned},
+    )
     return _back_to(name)
 
 
@@ -112,7 +117,7 @@ def reactivate(request: Request, name: str, _person: Coordinator, session: DbSes
     """Let the person work again."""
     people.reactivate(session, name)
     session.commit()
-    flash(request, f"Reactivated {name}.")
+    flash(request, _("Reactivated %(name)s.") % {"name": name})
     return _back_to(name)
 
 
@@ -146,7 +151,7 @@ def relabel_stuck(
         default_overlap=settings.default_overlap,
         now=utc_now(),
     )
-    flash(request, f"{clip_id} relabelled and published again.")
+    flash(request, _("%(clip)s relabelled and published again.") % {"clip": clip_id})
     return RedirectResponse("/coordinator/stuck", status_code=303)
 
 
@@ -154,5 +159,5 @@ def relabel_stuck(
 def drop(request: Request, clip_id: str, _person: Coordinator, session: DbSession) -> Response:
     """Give up on the clip: unusable, never exported."""
     drop_stuck(session, clip_id, utc_now())
-    flash(request, f"{clip_id} dropped.")
+    flash(request, _("%(clip)s dropped.") % {"clip": clip_id})
     return RedirectResponse("/coordinator/stuck", status_code=303)

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from app.web.deps import CsrfChecked, CurrentPerson, DbSession, require_role
+from app.web.deps import CsrfChecked, CurrentPerson, DbSession, SettingsDep, require_role
 from app.web.i18n import _
 from app.web.security import flash
 from app.web.templating import templates
+from app.web.transcriber_view import person_zone
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import Refusal
 from crowdscribe.storage.models import User
@@ -52,12 +53,19 @@ class JoinRequest(BaseModel):
 def get_leaderboard(
     person: CurrentPerson,
     session: DbSession,
+    settings: SettingsDep,
     language: Annotated[str, Query(max_length=40)],
     period: Period = "week",
 ) -> dict:
-    """Opted-in people ranked in a language this week or month; ``you`` is my own place."""
+    """Opted-in people ranked in a language this week or month (from midnight on my clock);
+    ``you`` is my own place."""
     board = leaderboard(
-        session, language=language, period=period, now=utc_now(), viewer_id=person.id
+        session,
+        language=language,
+        period=period,
+        now=utc_now(),
+        viewer_id=person.id,
+        zone=person_zone(person, settings),
     )
     return board.to_dict()
 
@@ -72,9 +80,13 @@ def choose_leaderboard(
 
 
 @router.get("/api/v1/teams/mine")
-def my_team(person: CurrentPerson, session: DbSession, period: Period = "week") -> dict | None:
+def my_team(
+    person: CurrentPerson, session: DbSession, settings: SettingsDep, period: Period = "week"
+) -> dict | None:
     """My team; its leader also gets the invite code and each member's figures."""
-    view = team_view(session, person.id, period=period, now=utc_now())
+    view = team_view(
+        session, person.id, period=period, now=utc_now(), zone=person_zone(person, settings)
+    )
     return None if view is None else view.to_dict()
 
 
@@ -94,13 +106,20 @@ def join(payload: JoinRequest, person: Transcriber, session: DbSession) -> dict:
 
 @router.get("/api/v1/teams/ranking")
 def get_team_ranking(
-    _person: CurrentPerson,
+    person: CurrentPerson,
     session: DbSession,
+    settings: SettingsDep,
     period: Period = "week",
     language: str | None = None,
 ) -> list[dict]:
     """Teams ranked by clips transcribed and accuracy (no money)."""
-    rows = team_ranking(session, period=period, now=utc_now(), language=language)
+    rows = team_ranking(
+        session,
+        period=period,
+        now=utc_now(),
+        language=language,
+        zone=person_zone(person, settings),
+    )
     return [row.to_dict() for row in rows]
 
 
@@ -109,16 +128,18 @@ def standing_page(
     request: Request,
     person: Transcriber,
     session: DbSession,
+    settings: SettingsDep,
     language: str | None = None,
     period: Period = "week",
 ) -> Response:
     """Leaderboard of one of my languages, my opt-in, my team and the team ranking."""
+    now, zone = utc_now(), person_zone(person, settings)
     languages = list(person.languages)
     language = language if language in languages else (languages[0] if languages else None)
     board = None
     if language is not None:
         board = leaderboard(
-            session, language=language, period=period, now=utc_now(), viewer_id=person.id
+            session, language=language, period=period, now=now, viewer_id=person.id, zone=zone
         )
     me = session.get(User, person.id)
     return templates.TemplateResponse(
@@ -131,8 +152,8 @@ def standing_page(
             "period": period,
             "periods": PERIODS,
             "me": me,
-            "team": team_view(session, person.id, period=period, now=utc_now()),
-            "teams": team_ranking(session, period=period, now=utc_now(), language=language),
+            "team": team_view(session, person.id, period=period, now=now, zone=zone),
+            "teams": team_ranking(session, period=period, now=now, language=language, zone=zone),
         },
     )
 

@@ -18,7 +18,8 @@ from app.web.deps import (
     SettingsDep,
     require_role,
 )
-from app.web.i18n import N_, _
+from app.web.i18n import _
+from app.web.labels import SKIP_REASONS
 from app.web.security import flash
 from app.web.templating import templates
 from app.web.transcriber_view import person_standing
@@ -46,11 +47,6 @@ from transcribe.users import Person
 router = APIRouter(tags=["transcriber pages"], include_in_schema=False)
 Transcriber = Annotated[Person, Depends(require_role("transcriber"))]
 
-SKIP_REASONS = {
-    "bad_audio": N_("Bad audio (noise, distortion, cut off)"),
-    "wrong_language": N_("Wrong language"),
-    "empty": N_("Nobody speaks"),
-}
 # Tags the palette offers, in the order people reach for them.
 NO_WORK_KEY = "no_work"
 PALETTE = ("noise", "breath", "laugh", "cough", "music", "unintelligible", "no-speech")

@@ -66,7 +66,9 @@
     const response = await post(`/api/v1/assignments/${assignmentId}/renew`);
     if (response.ok) {
       const lease = await response.json();
-      leaseStatus.textContent = text("reserved", { time: clock(new Date(lease.lease_expires_at)) });
+      leaseStatus.textContent = text("reserved", {
+        time: text("zoned", { time: clock(new Date(lease.lease_expires_at)), zone: text("zone_label") }),
+      });
     } else {
       const problem = await response.json().catch(() => ({}));
       leaseStatus.textContent = problem.detail || text("not_reserved");
