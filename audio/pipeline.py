@@ -15,6 +15,7 @@ from audio.frames import FrameMeter, SignalFrames
 from audio.quality import QualityReport, assess_quality, hold_reason
 from audio.segment import SegmentConfig, analyse_speech
 from audio.spill import SpilledSignal
+from crowdscribe.storage.models import RecordingStatus
 
 _DIGEST_BLOCK = 1 << 20
 _QUEUED_BLOCKS = 8  # decoded blocks waiting for the VAD: at most 2 MiB
@@ -24,7 +25,7 @@ _QUEUED_BLOCKS = 8  # decoded blocks waiting for the VAD: at most 2 MiB
 class RecordingOutcome:
     """What became of one recording: segmented into clips, no speech, or rejected (why)."""
 
-    status: str  # 'segmented' | 'held' | 'no_speech' | 'rejected'
+    status: RecordingStatus
     reason: str | None
     digest: str | None
     format: str | None
@@ -122,7 +123,13 @@ def process_recording(path: Path, clips_dir: Path, config: SegmentConfig) -> Rec
         clips = write_clips(spill, analysis.spans, digest, clips_dir)
     held = hold_reason(quality) if clips else None
     return RecordingOutcome(
-        status="held" if held else "segmented" if clips else "no_speech",
+        status=(
+            RecordingStatus.HELD
+            if held
+            else RecordingStatus.SEGMENTED
+            if clips
+            else RecordingStatus.NO_SPEECH
+        ),
         reason=held or (None if clips else "no speech found"),
         digest=digest,
         format=info.format,
@@ -136,7 +143,7 @@ def process_recording(path: Path, clips_dir: Path, config: SegmentConfig) -> Rec
 
 def _rejected(reason: str, digest: str | None) -> RecordingOutcome:
     return RecordingOutcome(
-        status="rejected",
+        status=RecordingStatus.REJECTED,
         reason=reason,
         digest=digest,
         format=None,
