@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.web.app import create_app
+from app.web.routes import transcriber_api
+from crowdscribe.clock import utc_now
 from crowdscribe.storage.models import LedgerEntry, Submission
 from tests.builders import add_person
 
@@ -138,16 +140,18 @@ def test_conventions_check_lists_problems_without_submitting(client, sqlite_data
 
 
 def test_a_late_submission_is_409_and_its_text_is_kept(
-    settings, sqlite_database, spoken_clips, publish
+    settings, sqlite_database, spoken_clips, publish, monkeypatch
 ):
     settings.lease_s = 1.0
+    clock = [utc_now()]
+    monkeypatch.setattr(transcriber_api, "utc_now", lambda: clock[0])
     spoken_clips(["only one clip here"])
     publish(overlap=1)
     _, slow = add_person(sqlite_database, "slow")
     _, quick = add_person(sqlite_database, "quick")
     with TestClient(create_app(settings, sqlite_database)) as client:
         late_claim = client.post("/api/v1/clips/next", headers=bearer(slow)).json()
-        time.sleep(1.2)
+        clock[0] += timedelta(seconds=1.2)  # the lease has run out
         retaken = client.post("/api/v1/clips/next", headers=bearer(quick))
         assert retaken.status_code == 200
         response = client.post(
