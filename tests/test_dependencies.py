@@ -23,6 +23,7 @@ NOT_IMPORTED = {
     "itsdangerous",
     "swagger-ui-py",
     "torch",
+    "librosa",
     "ruff",
     "import-linter",
     "pytest-randomly",
