@@ -16,6 +16,7 @@ from audio.quality import QualityReport, assess_quality, hold_reason
 from audio.segment import SegmentConfig, analyse_speech
 from audio.spill import SpilledSignal
 from crowdscribe.clip_store import ClipStore
+from crowdscribe.storage.models import RecordingStatus
 
 _DIGEST_BLOCK = 1 << 20
 _QUEUED_BLOCKS = 8  # decoded blocks waiting for the VAD: at most 2 MiB
@@ -25,7 +26,7 @@ _QUEUED_BLOCKS = 8  # decoded blocks waiting for the VAD: at most 2 MiB
 class RecordingOutcome:
     """What became of one recording: segmented into clips, no speech, or rejected (why)."""
 
-    status: str  # 'segmented' | 'held' | 'no_speech' | 'rejected'
+    status: RecordingStatus
     reason: str | None
     digest: str | None
     format: str | None
@@ -124,7 +125,13 @@ def process_recording(path: Path, clips_url: str | Path, config: SegmentConfig) 
         written = write_clips(spill, analysis.spans, digest, store)
     held = hold_reason(quality) if written else None
     return RecordingOutcome(
-        status="held" if held else "segmented" if written else "no_speech",
+        status=(
+            RecordingStatus.HELD
+            if held
+            else RecordingStatus.SEGMENTED
+            if written
+            else RecordingStatus.NO_SPEECH
+        ),
         reason=held or (None if written else "no speech found"),
         digest=digest,
         format=info.format,
@@ -138,7 +145,7 @@ def process_recording(path: Path, clips_url: str | Path, config: SegmentConfig) 
 
 def _rejected(reason: str, digest: str | None) -> RecordingOutcome:
     return RecordingOutcome(
-        status="rejected",
+        status=RecordingStatus.REJECTED,
         reason=reason,
         digest=digest,
         format=None,

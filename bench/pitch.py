@@ -5,7 +5,7 @@
 Writes espeak-ng clips (a high voice) as 16 kHz FLAC like collect does, then times
 ``audio.pitch.clips_median_f0_hz`` over 10 to 400 of them (about 1 to 40 minutes of speech):
 the analysed sample is bounded, so the time should stay flat. The first call's one-off
-cost (librosa and numba loading) is printed apart.
+cost (numpy and scipy warming up) is printed apart.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def main() -> None:
         seconds = sf.info(clip).duration
         started = time.perf_counter()
         clips_median_f0_hz([clip])
-        print(f"first call (loads librosa/numba): {time.perf_counter() - started:.2f} s")
+        print(f"first call: {time.perf_counter() - started:.2f} s")
         for count in args.clips:
             paths = [clip] * count
             times = []

@@ -1,5 +1,6 @@
 """The one place tests build what they start from: espeak-ng speech, recordings with collected
-clips (rows only, or with a real audio file), qualified people and submitted transcripts.
+clips (rows only, or with a real audio file), people (with their tokens) and submitted
+transcripts.
 
 Queue tests exercise the database, not audio, so ``add_clips`` rows point at paths that need not
 exist; review, exam and web tests stream real audio from ``add_audio_clip``.
@@ -11,6 +12,7 @@ import io
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import soundfile
@@ -18,6 +20,7 @@ import soxr
 from sqlalchemy.orm import Session
 
 from crowdscribe.settings import Settings
+from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import (
     Assignment,
     AssignmentState,
@@ -217,15 +220,40 @@ def add_clips(
     return ids
 
 
+class Member(NamedTuple):
+    """A person and the API token they log in with."""
+
+    person: Person
+    token: str
+
+
 def add_person(
-    session: Session, name: str, qualified: tuple[str, ...] = ("en",), languages=None
-) -> Person:
-    """A transcriber qualified in ``qualified``."""
-    person, _token = create_user(
-        session,
+    store: Session | Database,
+    name: str,
+    *,
+    roles: tuple[str, ...] = ("transcriber",),
+    languages: tuple[str, ...] = ("en",),
+    qualified: tuple[str, ...] | None = None,
+    password: str | None = None,
+) -> Member:
+    """A person with ``roles`` who works in ``languages``, qualified in all of them unless
+    ``qualified`` says which; in the caller's session, or committed in one of ``store``'s own."""
+    if isinstance(store, Database):
+        with store.session() as session:
+            return add_person(
+                session,
+                name,
+                roles=roles,
+                languages=languages,
+                qualified=qualified,
+                password=password,
+            )
+    person, token = create_user(
+        store,
         name,
-        roles=["transcriber"],
-        languages=languages or qualified or ("en",),
-        qualified=qualified,
+        roles,
+        languages,
+        qualified=languages if qualified is None else qualified,
+        password=password,
     )
-    return person
+    return Member(person, token)

@@ -121,15 +121,10 @@ def database(request: pytest.FixtureRequest) -> Database:
 
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[str]:
-    """One temporary Prefect server for the whole run (it takes seconds to start); yields its
-    API URL so CLI commands run as subprocesses can use it too (``PREFECT_API_URL``)."""
+    """One temporary Prefect server for the whole run, one per pytest-xdist worker (it takes
+    seconds to start); yields its API URL so CLI commands run as subprocesses can use it too
+    (``PREFECT_API_URL``). Not one for both workers: xdist 3.8's ``--dist loadgroup`` groups
+    nothing under pytest 9.2 (it renames ``item._nodeid``, which pytest no longer reads)."""
     with prefect_test_harness(server_startup_timeout=120):
         yield PREFECT_API_URL.value()
 
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``--dist loadgroup``) every test that needs the Prefect server runs
-    on one worker, so only one server starts."""
-    for item in items:
-        if "prefect_server" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("prefect"))

@@ -1,5 +1,6 @@
 """Review scenarios through the real dispatch path: clips with real audio files (built by
-``tests.builders``) are published, people claim them and submit (or skip), as the work page does.
+``tests.builders``) are published, people (``tests.builders.add_person``) claim them and submit
+(or skip), as the work page does.
 
 Shared by tests/review, tests/flows, tests/web and tests/cli: ``from tests import review_world``.
 """
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -18,36 +18,14 @@ from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip
 from review.agreement import load_policy
 from review.processing import BatchSummary, complete_clip_ids, process_clips
-from tests.builders import SAMPLE_RATE_HZ, add_audio_clip, espeak
+from tests.builders import SAMPLE_RATE_HZ, Member, add_audio_clip, espeak
 from transcribe.dispatch.holding import skip_assignment
 from transcribe.dispatch.sequences import Claim
 from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
 from transcribe.pricing import default_rate_card
 from transcribe.publishing import publish_clips
-from transcribe.users import Person, create_user
 
 _counter = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class Member:
-    person: Person
-    token: str
-
-
-def add_person(
-    database: Database,
-    name: str,
-    languages: tuple[str, ...] = ("en",),
-    roles: tuple[str, ...] = ("transcriber",),
-    password: str | None = None,
-) -> Member:
-    """A person qualified in ``languages``."""
-    with database.session() as session:
-        person, token = create_user(
-            session, name, roles, languages, qualified=languages, password=password
-        )
-    return Member(person, token)
 
 
 def _tone_bursts(duration_s: float, seed: int) -> np.ndarray:

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.clock import as_utc
 from crowdscribe.errors import NotFound
-from crowdscribe.storage.models import LedgerEntry, Payout, PayoutItem, User
+from crowdscribe.storage.models import LedgerEntry, LedgerState, Payout, PayoutItem, User
 from transcribe.dispatch.writes import begin_session_write
 from transcribe.pricing import CENT
 
-SETTLED_STATES = ("credited", "discounted")
+SETTLED_STATES = (LedgerState.CREDITED, LedgerState.DISCOUNTED)
 PAYOUTS_DIR = "payouts"
 # Any constant shared by every payout run: PostgreSQL's transaction-scoped advisory lock on it
 # makes a second concurrent run wait, then find nothing left to pay.

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crowdscribe.storage.models import Clip, GoldClip
+from crowdscribe.storage.models import Clip, ClipStatus, GoldClip
 from transcribe.pricing import RateCard, load_rate_card, price_clip
 from transcribe.projects import find_project
 
@@ -55,7 +55,7 @@ def projects_to_publish(session: Session, project: str | None) -> list[str]:
     """``[project]``, or every project with collected clips waiting, by name."""
     if project is not None:
         return [project]
-    waiting = select(Clip.project).where(Clip.status == "collected").distinct()
+    waiting = select(Clip.project).where(Clip.status == ClipStatus.COLLECTED).distinct()
     return sorted(session.scalars(waiting))
 
 
@@ -80,7 +80,7 @@ def plan_publishing(session: Session, terms: ProjectTerms) -> PublishPlan:
     gold = select(GoldClip.clip_id)
     rows = session.execute(
         select(Clip.duration_s, Clip.language, Clip.speaker_group).where(
-            Clip.status == "collected", Clip.project == terms.project, Clip.id.not_in(gold)
+            Clip.status == ClipStatus.COLLECTED, Clip.project == terms.project, Clip.id.not_in(gold)
         )
     ).all()
     cost, audio_s = Decimal("0.00"), 0.0

@@ -18,6 +18,7 @@ from app.cli.output import (
 )
 from crowdscribe.clock import utc_now
 from crowdscribe.languages import check_language
+from crowdscribe.storage.models import DisputeState
 from review.accuracy import accuracy_report
 from review.disputes import dispute_queue
 from transcribe.users import person_by_name
@@ -79,7 +80,7 @@ def disputes(
     min_age_h: Annotated[
         float | None, typer.Option("--older-than-h", help="Only disputes older than this.")
     ] = None,
-    state: Annotated[str, typer.Option("--state", help="open or resolved.")] = "open",
+    state: Annotated[str, typer.Option("--state", help="open or resolved.")] = DisputeState.OPEN,
 ) -> None:
     """Disputes waiting for a reviewer, oldest first."""
     context.check_project(project)

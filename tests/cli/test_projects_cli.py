@@ -85,7 +85,7 @@ def test_stuck_lists_relabels_and_drops(run, home) -> None:
     with database.session() as session:
         first, second = add_clips(session, 2, language="en")
         publish_clips(session, project=None, overlap=2, card=default_rate_card(), now=utc_now())
-        people = [add_person(session, name) for name in ("ann", "bo")]
+        people = [add_person(session, name).person for name in ("ann", "bo")]
     for person in people:
         for _ in range(2):
             claim = claim_next_clip(database, person.id)

@@ -10,6 +10,7 @@ from app.cli import context, review_cmds
 from crowdscribe.errors import NotFound
 from crowdscribe.settings import get_settings
 from tests import review_world as world
+from tests.builders import add_person
 from transcribe.users import pause_language
 
 TRUTH = "so we went down to the the river and um we caught three fish [laugh]"
@@ -28,7 +29,7 @@ def test_agree_decides_and_disputes_lists_what_is_left(run, home, prefect_server
     disputed = world.add_clip(database, settings, project="river")
     lake = world.add_clip(database, settings, project="lake")
     world.publish(database)
-    ann, bob, cat = (world.add_person(database, name) for name in ("ann", "bob", "cat"))
+    ann, bob, cat = (add_person(database, name) for name in ("ann", "bob", "cat"))
     for text in (TRUTH, OTHER, TRUTH):
         world.transcribe(database, ann, TRUTH)
         world.transcribe(database, bob, text)
@@ -54,8 +55,8 @@ def test_agree_decides_and_disputes_lists_what_is_left(run, home, prefect_server
 
 def test_accuracy_shows_who_is_paused_and_why(run, home) -> None:
     database, settings = context.database(), get_settings()
-    world.add_person(database, "ann")
-    bob = world.add_person(database, "bob")
+    add_person(database, "ann")
+    bob = add_person(database, "bob")
 
     with database.session() as session:
         pause_language(session, bob.person.id, "en", "Error rate 40% over the last 12 clips")

@@ -12,6 +12,7 @@ from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip, Dispute, Qualification
 from flows.agreement import agreement
 from tests import review_world as world
+from tests.builders import add_person
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -39,7 +40,7 @@ def test_agreement_flow_decides_each_clip_once(settings, sqlite_database) -> Non
     chinese = world.add_clip(database, settings, language="yue")
     world.publish(database)
     ann, bob, cat, dan = (
-        world.add_person(database, n, ("en", "yue")) for n in ("ann", "bob", "cat", "dan")
+        add_person(database, n, languages=("en", "yue")) for n in ("ann", "bob", "cat", "dan")
     )
     # clip 1 identical, clip 2 near-identical, clip 3 disagrees, clip 4 bad audio twice. Clip 3's
     # second writer is new (nothing of theirs is scored in any batch), so one more person is
@@ -80,7 +81,7 @@ def test_the_flow_leaves_a_histogram_artifact(settings, sqlite_database) -> None
 
     world.add_clip(sqlite_database, settings, project="lake")
     world.publish(sqlite_database)
-    ann, bob = world.add_person(sqlite_database, "ann"), world.add_person(sqlite_database, "bob")
+    ann, bob = add_person(sqlite_database, "ann"), add_person(sqlite_database, "bob")
     world.transcribe(sqlite_database, ann, TRUTH)
     world.transcribe(sqlite_database, bob, TRUTH)
 
@@ -101,7 +102,7 @@ def test_people_below_the_bar_are_paused(settings, sqlite_database) -> None:
     for _ in range(10):
         world.add_clip(database, settings)
     world.publish(database, overlap=2)
-    ann, bob, cat = (world.add_person(database, name) for name in ("ann", "bob", "cat"))
+    ann, bob, cat = (add_person(database, name) for name in ("ann", "bob", "cat"))
     for _ in range(10):  # bob is far off on every clip; ann and cat agree
         world.transcribe(database, ann, TRUTH)
         world.transcribe(database, bob, OTHER)

@@ -20,6 +20,7 @@ from review.accuracy import (
 from review.agreement import load_policy
 from review.processing import score_gold_submissions
 from tests import review_world as world
+from tests.builders import add_person
 from transcribe.dispatch.sequences import Claim
 from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
 from transcribe.pricing import default_rate_card
@@ -45,7 +46,7 @@ def agreed_clips(database, settings, people, bob_text, count, language="en"):
 
 
 def trio(database, languages=("en",)):
-    return [world.add_person(database, name, languages) for name in ("ann", "bob", "cat")]
+    return [add_person(database, name, languages=languages) for name in ("ann", "bob", "cat")]
 
 
 def test_error_rate_per_language_over_the_window(sqlite_database, settings) -> None:
@@ -121,7 +122,7 @@ def test_gold_transcripts_count_toward_accuracy(sqlite_database, settings) -> No
     with sqlite_database.session() as session:
         session.add(GoldClip(clip_id=clip_id, reference_text=TRUTH))
     world.publish(sqlite_database)
-    dora = world.add_person(sqlite_database, "dora")
+    dora = add_person(sqlite_database, "dora")
     claimed = claim_next_clip(sqlite_database, dora.person.id, language="en", gold_rate=1.0)
     assert isinstance(claimed, Claim) and claimed.is_gold
     with sqlite_database.session() as session:

@@ -51,7 +51,7 @@ def test_a_discounted_transcript_shows_why_and_where_in_the_written_characters(
     database: Database,
 ) -> None:
     with database.session() as session:
-        ann = add_person(session, "ann", qualified=("yue",))
+        ann = add_person(session, "ann", languages=("yue",)).person
         _discounted(session, ann, "我哋去街市買餸")
         [item] = feedback_for(session, ann.id)
     assert item.verdict.own_text == "我哋去街市買餸" and item.verdict.final_text == FINAL
@@ -65,7 +65,7 @@ def test_a_discounted_transcript_shows_why_and_where_in_the_written_characters(
 
 def test_a_gold_reference_is_never_shown_to_the_transcriber(database: Database) -> None:
     with database.session() as session:
-        ann = add_person(session, "ann", qualified=("yue",))
+        ann = add_person(session, "ann", languages=("yue",)).person
         _discounted(session, ann, "阿媽買魚", gold=True)
         [item] = feedback_for(session, ann.id)
     assert item.verdict.final_text is None and item.verdict.diff == ()
@@ -74,7 +74,7 @@ def test_a_gold_reference_is_never_shown_to_the_transcriber(database: Database) 
 
 def test_an_upheld_appeal_credits_the_difference_as_a_new_entry(database: Database) -> None:
     with database.session() as session:
-        ann = add_person(session, "ann", qualified=("yue",))
+        ann = add_person(session, "ann", languages=("yue",)).person
         rita, _ = create_user(session, "rita", ["reviewer"], ["yue"])
         submission_id = _discounted(session, ann, "我哋去街市買餸")
         paid = session.scalar(select(LedgerEntry.amount))
@@ -132,8 +132,8 @@ def test_an_upheld_appeal_changes_the_error_rate_accuracy_standing_and_the_pause
 
 def test_a_verdict_is_appealed_once_and_decided_once(database: Database) -> None:
     with database.session() as session:
-        ann = add_person(session, "ann", qualified=("yue",))
-        bob = add_person(session, "bob", qualified=("yue",))
+        ann = add_person(session, "ann", languages=("yue",)).person
+        bob = add_person(session, "bob", languages=("yue",)).person
         rita, _ = create_user(session, "rita", ["reviewer"], ["yue"])
         submission_id = _discounted(session, ann, "我哋去街市買餸")
         with pytest.raises(InvalidInput):

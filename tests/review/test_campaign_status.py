@@ -127,7 +127,7 @@ def test_figures_serialise_money_as_strings() -> None:
 
 def test_status_reads_the_same_figures_from_the_database(database: Database) -> None:
     with database.session() as session:
-        person = add_person(session, "mei", qualified=("yue",))
+        person = add_person(session, "mei", languages=("yue",)).person
         ids = add_clips(session, 4, language="yue", duration_s=6.0)
         session.query(Clip).filter(Clip.id.in_(ids[:2])).update(
             {"status": "agreed", "decided_at": NOW, "agreement_error": 0.1}

@@ -11,6 +11,7 @@ from crowdscribe.errors import Conflict, ConventionError, Forbidden, InvalidInpu
 from crowdscribe.storage.models import Dispute, LedgerEntry, Submission
 from review.disputes import dispute_detail, dispute_queue, resolve_dispute
 from tests import review_world as world
+from tests.builders import add_person
 
 TEXTS = (
     "so we went down to the the river and um we caught three fish [laugh]",
@@ -24,7 +25,9 @@ def disputed_clip(database, settings, *, language="en", project="river", names=(
     """A clip whose three transcripts all disagree, now an open dispute; returns its id."""
     clip_id = world.add_clip(database, settings, language=language, project=project)
     world.publish(database, project=project)
-    people = [world.add_person(database, f"{name}-{clip_id[:6]}", (language,)) for name in names]
+    people = [
+        add_person(database, f"{name}-{clip_id[:6]}", languages=(language,)) for name in names
+    ]
     for person, text in zip(people[:2], TEXTS, strict=False):
         world.transcribe(database, person, text, language)
     world.decide(database)
@@ -36,7 +39,7 @@ def disputed_clip(database, settings, *, language="en", project="river", names=(
 
 @pytest.fixture
 def reviewer(sqlite_database):
-    return world.add_person(sqlite_database, "rita", ("en", "yue"), roles=("reviewer",))
+    return add_person(sqlite_database, "rita", languages=("en", "yue"), roles=("reviewer",))
 
 
 def ledger(database, clip_id):
@@ -132,7 +135,7 @@ def test_a_dispute_is_resolved_only_once(sqlite_database, settings, reviewer) ->
 
 def test_only_reviewers_who_did_not_transcribe_it_may_resolve(sqlite_database, settings) -> None:
     dispute_id = disputed_clip(sqlite_database, settings)
-    transcriber = world.add_person(sqlite_database, "tom")
+    transcriber = add_person(sqlite_database, "tom")
     with sqlite_database.session() as session, pytest.raises(Forbidden):
         resolve_dispute(session, dispute_id, transcriber.person.id, final_text=FINAL)
     with sqlite_database.session() as session:

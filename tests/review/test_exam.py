@@ -45,7 +45,7 @@ def _gold(database: Database, count: int = 6):
         clips = add_clips(session, count, prefix="gold")
         for clip_id, text in zip(clips, REFERENCES, strict=False):
             add_gold(session, clip_id, text)
-        ann = add_person(session, "ann", qualified=(), languages=("en",))
+        ann = add_person(session, "ann", languages=("en",), qualified=()).person
     return clips, ann
 
 
@@ -97,7 +97,7 @@ def test_overall_rate_pools_edits_over_all_reference_words(database: Database, s
         clips = add_clips(session, 2, prefix="gold")
         add_gold(session, clips[0], "one two three four five six seven eight nine ten")
         add_gold(session, clips[1], "hello")
-        ann = add_person(session, "ann", qualified=(), languages=("en",))
+        ann = add_person(session, "ann", languages=("en",), qualified=()).person
     two = settings.model_copy(update={"exam_clips": 2})
     # One wrong word of eleven: 0.09 pooled (the mean of 0.0 and 1.0 would be 0.5).
     result = _take(database, ann, two, lambda ref: "goodbye" if ref == "hello" else ref)
@@ -179,7 +179,7 @@ def test_a_retake_is_refused_when_every_clip_was_seen(database: Database, exam_s
 def test_no_exam_in_a_language_the_person_is_not_assigned(database: Database, settings) -> None:
     _gold(database)
     with database.session() as session:
-        bea = add_person(session, "bea", qualified=(), languages=("yue",))
+        bea = add_person(session, "bea", languages=("yue",), qualified=()).person
     with pytest.raises(Forbidden, match="not assigned to work in en"), database.session() as s:
         start_exam(s, bea.id, "en", settings=settings, now=T0)
 

@@ -37,7 +37,7 @@ def home(settings: Settings) -> Path:
 def campaign(session: Session, home: Path) -> None:
     """12 recordings of 1-4 clips (lengths 1-2.5 s), each with a consent reference; every clip
     agreed with traditional Chinese text, transcribed by "transcriber-mei"."""
-    mei = add_person(session, "transcriber-mei", qualified=("cmn",))
+    mei = add_person(session, "transcriber-mei", languages=("cmn",)).person
     (home / "clips").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(7)
     for number in range(RECORDINGS):

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from crowdscribe.storage.models import Dispute, GoldClip, LedgerEntry, Submission, WorkItem
 from review.agreement import load_policy
 from review.processing import complete_clip_ids, process_clips, score_gold_submissions
-from tests.review_world import add_clip, add_person, clip_row, publish, skip, transcribe
+from tests.builders import add_person
+from tests.review_world import add_clip, clip_row, publish, skip, transcribe
 from transcribe.dispatch.sequences import Claim
 from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
 from transcribe.pricing import default_rate_card
@@ -179,7 +180,10 @@ def test_gold_transcripts_are_scored_against_the_reference(database, settings) -
 def test_cantonese_final_text_is_stored_in_hong_kong_traditional(database, settings) -> None:
     clip_id = add_clip(database, settings, language="yue")
     publish(database)
-    ann, bob = add_person(database, "ann", ("yue",)), add_person(database, "bob", ("yue",))
+    ann, bob = (
+        add_person(database, "ann", languages=("yue",)),
+        add_person(database, "bob", languages=("yue",)),
+    )
     transcribe(database, ann, "佢哋今日去咗公园", "yue")  # typed in simplified characters
     transcribe(database, bob, "佢地今日去左公園", "yue")  # written-Cantonese variants
 

@@ -30,7 +30,7 @@ def queue(postgres_database: Database) -> Iterator[AsyncQueue]:
 def _publish(database: Database, clips: int, people: int) -> list:
     with database.session() as session:
         add_clips(session, clips)
-        made = [add_person(session, f"p{n}") for n in range(people)]
+        made = [add_person(session, f"p{n}").person for n in range(people)]
         publish_clips(session, project=None, overlap=1, card=default_rate_card(), now=T0)
     return made
 
@@ -103,10 +103,7 @@ def test_fifty_claims_at_once_on_one_event_loop_take_fifty_distinct_slots(queue,
 
     async def everyone() -> list:
         return await asyncio.gather(
-            *(
-                claim_next_clip_async(queue.pool, person.id, now=T0)
-                for person in people
-            )
+            *(claim_next_clip_async(queue.pool, person.id, now=T0) for person in people)
         )
 
     claims = asyncio.run_coroutine_threadsafe(everyone(), queue.loop).result(60)

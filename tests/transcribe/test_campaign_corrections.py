@@ -58,7 +58,7 @@ def _relabel(session, group: str, reason: str = "child voices, labelled adult"):
 def test_relabel_reprices_clips_and_adjusts_credited_work_once(database: Database) -> None:
     ids = _published(database, 2, language="en", speaker_group="adult")
     with database.session() as session:
-        ann = add_person(session, "ann")
+        ann = add_person(session, "ann").person
     claim = _claim(database, ann.id)
     with database.session() as session:
         receipt = submit_transcript(session, claim.assignment_id, ann.id, "hello", "r-1", T0)
@@ -106,8 +106,8 @@ def test_relabel_refuses_unknown_groups_and_a_missing_reason(database: Database)
 def test_two_wrong_language_skips_take_a_clip_to_the_stuck_queue(database: Database) -> None:
     [clip_id] = _published(database, 1, language="en")
     with database.session() as session:
-        skippers = [add_person(session, name) for name in ("ann", "bo", "cy")]
-        yue_worker = add_person(session, "dee", qualified=("yue",))
+        skippers = [add_person(session, name).person for name in ("ann", "bo", "cy")]
+        yue_worker = add_person(session, "dee", languages=("yue",)).person
     for number, person in enumerate(skippers[:2]):
         claim = _claim(database, person.id, T0 + timedelta(minutes=number))
         with database.session() as session:
@@ -138,7 +138,7 @@ def test_two_wrong_language_skips_take_a_clip_to_the_stuck_queue(database: Datab
 def test_a_dropped_stuck_clip_is_unusable_and_not_offered(database: Database) -> None:
     [clip_id] = _published(database, 1, language="en")
     with database.session() as session:
-        skippers = [add_person(session, name) for name in ("ann", "bo")]
+        skippers = [add_person(session, name).person for name in ("ann", "bo")]
     for person in skippers:
         claim = _claim(database, person.id)
         with database.session() as session:
@@ -156,7 +156,7 @@ def test_deactivating_stops_the_token_and_returns_leases(database: Database) -> 
     _published(database, 1)
     with database.session() as session:
         person, token = create_user(session, "ann", ["transcriber"], ["en"], qualified=["en"])
-        bo = add_person(session, "bo")
+        bo = add_person(session, "bo").person
     _claim(database, person.id)
     with database.session() as session:
         assert people.deactivate(session, "ann", T0) == 1

@@ -30,7 +30,7 @@ def test_work_waits_with_its_pay_range_before_the_exam(database: Database) -> No
     with database.session() as session:
         add_clips(session, 2, language="yue", duration_s=30.0)
         add_clips(session, 1, language="yue", duration_s=60.0, priority=1)
-        newcomer = add_person(session, "new", qualified=(), languages=("yue", "cmn"))
+        newcomer = add_person(session, "new", languages=("yue", "cmn"), qualified=()).person
     _publish(database)
     offers = _offers(database, newcomer, ())
     yue, cmn = offers["yue"], offers["cmn"]
@@ -44,7 +44,7 @@ def test_the_button_price_is_that_of_the_clip_the_claim_opens(database: Database
     with database.session() as session:
         add_clips(session, 2, language="yue", duration_s=30.0)
         add_clips(session, 1, language="yue", duration_s=60.0, priority=1)
-        ann = add_person(session, "ann", qualified=("yue",))
+        ann = add_person(session, "ann", languages=("yue",)).person
     _publish(database)
     offered = _offers(database, ann, ("yue",))["yue"].next_price
     claimed = claim_next_clip(database, ann.id, language="yue", now=T0)
@@ -55,7 +55,7 @@ def test_the_button_price_is_that_of_the_clip_the_claim_opens(database: Database
     # Once a lease runs out the slot waits again, for others.
     later = T0 + timedelta(hours=1)
     with database.session() as session:
-        bob = add_person(session, "bob", qualified=("yue",))
+        bob = add_person(session, "bob", languages=("yue",)).person
         offers = offers_for(session, bob.id, ("yue",), ("yue",), exam_clips=2, now=later)
     assert offers[0].open_clips == 3
 
@@ -63,7 +63,7 @@ def test_the_button_price_is_that_of_the_clip_the_claim_opens(database: Database
 def test_the_exam_opens_with_enough_gold_clips(database: Database) -> None:
     with database.session() as session:
         clip_ids = add_clips(session, 2, language="cmn")
-        newcomer = add_person(session, "new", qualified=(), languages=("cmn",))
+        newcomer = add_person(session, "new", languages=("cmn",), qualified=()).person
         session.add(GoldClip(clip_id=clip_ids[0], reference_text="你好"))
     assert not _offers(database, newcomer, ())["cmn"].exam_open
     with database.session() as session:

@@ -99,7 +99,7 @@ def test_claims_only_offer_languages_the_person_is_qualified_in(database: Databa
     with database.session() as session:
         add_clips(session, 2, language="yue")
         en_clips = add_clips(session, 1, language="en")
-        ann = add_person(session, "ann", qualified=("en",), languages=("en", "yue"))
+        ann = add_person(session, "ann", languages=("en", "yue"), qualified=("en",)).person
     publish(database, overlap=1)
     first = claim(database, ann)
     assert isinstance(first, Claim) and first.clip_id == en_clips[0]
@@ -113,8 +113,8 @@ def test_a_person_in_two_languages_gets_the_first_slot_of_either(database: Datab
         en_clips = add_clips(session, 2, language="en")
         urgent_yue = add_clips(session, 1, language="yue", priority=5)
         yue_clips = add_clips(session, 1, language="yue")
-        ann = add_person(session, "ann", qualified=("en", "yue"))
-        bob = add_person(session, "bob", qualified=("en", "yue"))
+        ann = add_person(session, "ann", languages=("en", "yue")).person
+        bob = add_person(session, "bob", languages=("en", "yue")).person
     publish(database, overlap=1)
     order = [claim(database, ann).clip_id for _ in range(2)]
     assert order == [urgent_yue[0], en_clips[0]]
@@ -127,7 +127,7 @@ def test_a_person_in_two_languages_gets_the_first_slot_of_either(database: Datab
 def test_a_paused_person_cannot_claim_until_qualified_again(database: Database) -> None:
     with database.session() as session:
         add_clips(session, 2)
-        ann = add_person(session, "ann")
+        ann = add_person(session, "ann").person
         pause_language(session, ann.id, "en", "accuracy fell below the bar")
     publish(database)
     with pytest.raises(NotQualified):
@@ -138,7 +138,7 @@ def test_higher_priority_first_then_oldest_first(database: Database) -> None:
     with database.session() as session:
         old = add_clips(session, 2, prefix="old")
         urgent = add_clips(session, 1, priority=5, prefix="urgent")
-        people = [add_person(session, name) for name in ("ann", "bob", "cat", "dan")]
+        people = [add_person(session, name).person for name in ("ann", "bob", "cat", "dan")]
     publish(database, overlap=1)
     order = [claim(database, person).clip_id for person in people[:3]]
     assert order == [urgent[0], old[0], old[1]]
@@ -148,7 +148,7 @@ def test_higher_priority_first_then_oldest_first(database: Database) -> None:
 def test_nobody_gets_the_same_clip_twice(database: Database) -> None:
     with database.session() as session:
         clips = add_clips(session, 3)
-        ann, bob = add_person(session, "ann"), add_person(session, "bob")
+        ann, bob = add_person(session, "ann").person, add_person(session, "bob").person
     publish(database, overlap=2)
     ann_clips = []
     while isinstance(held := claim(database, ann), Claim):
@@ -165,7 +165,7 @@ def test_nothing_left_says_how_many_are_leased_and_when_the_first_returns(
 ) -> None:
     with database.session() as session:
         add_clips(session, 3)
-        people = [add_person(session, name) for name in ("ann", "bob", "cat", "dan")]
+        people = [add_person(session, name).person for name in ("ann", "bob", "cat", "dan")]
     publish(database, overlap=1)
     for minutes, person in enumerate(people[:3]):
         claim(database, person, at=T0 + timedelta(minutes=minutes))
@@ -179,7 +179,7 @@ def test_nothing_left_says_how_many_are_leased_and_when_the_first_returns(
 def test_an_expired_lease_returns_the_slot_to_the_queue(database: Database) -> None:
     with database.session() as session:
         clips = add_clips(session, 1)
-        ann, bob = add_person(session, "ann"), add_person(session, "bob")
+        ann, bob = add_person(session, "ann").person, add_person(session, "bob").person
     publish(database, overlap=1)
     held = claim(database, ann)
     assert isinstance(claim(database, bob, at=T0 + timedelta(seconds=LEASE_S - 1)), NoWork)
@@ -194,7 +194,7 @@ def test_an_expired_lease_returns_the_slot_to_the_queue(database: Database) -> N
 def test_a_slot_whose_clip_went_to_review_is_not_handed_out_again(database: Database) -> None:
     with database.session() as session:
         add_clips(session, 1)
-        ann, bob = add_person(session, "ann"), add_person(session, "bob")
+        ann, bob = add_person(session, "ann").person, add_person(session, "bob").person
     publish(database, overlap=1)
     assert isinstance(claim(database, ann), Claim)
     with database.session() as session:
@@ -205,7 +205,7 @@ def test_a_slot_whose_clip_went_to_review_is_not_handed_out_again(database: Data
 def test_text_typed_past_an_untaken_lease_still_counts(database: Database) -> None:
     with database.session() as session:
         add_clips(session, 1)
-        ann = add_person(session, "ann")
+        ann = add_person(session, "ann").person
     publish(database, overlap=1)
     held = claim(database, ann)
     receipt = submit(database, ann, held, at=T0 + timedelta(seconds=LEASE_S * 3))
@@ -219,7 +219,7 @@ def test_text_typed_past_an_untaken_lease_still_counts(database: Database) -> No
 def test_text_for_a_slot_someone_else_took_is_kept_as_late_and_unpaid(database: Database) -> None:
     with database.session() as session:
         add_clips(session, 1)
-        ann, bob = add_person(session, "ann"), add_person(session, "bob")
+        ann, bob = add_person(session, "ann").person, add_person(session, "bob").person
     publish(database, overlap=1)
     ann_held = claim(database, ann)
     bob_held = claim(database, bob, at=T0 + timedelta(seconds=LEASE_S + 5))
@@ -238,7 +238,7 @@ def test_text_for_a_slot_someone_else_took_is_kept_as_late_and_unpaid(database: 
 def test_the_same_request_twice_stores_one_submission(database: Database) -> None:
     with database.session() as session:
         add_clips(session, 1)
-        ann = add_person(session, "ann")
+        ann = add_person(session, "ann").person
     publish(database, overlap=1)
     held = claim(database, ann)
     first = submit(database, ann, held, request_id="req-1")
@@ -255,7 +255,7 @@ def test_the_same_request_twice_stores_one_submission(database: Database) -> Non
 def test_the_same_request_sent_twice_at_once_stores_one_submission(database: Database) -> None:
     with database.session() as session:
         add_clips(session, 6)
-        ann = add_person(session, "ann")
+        ann = add_person(session, "ann").person
     publish(database, overlap=1)
     for _ in range(6):
         held = claim(database, ann)
@@ -278,7 +278,7 @@ def test_the_same_request_sent_twice_at_once_stores_one_submission(database: Dat
 def test_a_submission_commits_the_work_begun_in_its_session(database: Database) -> None:
     with database.session() as session:
         add_clips(session, 1)
-        ann = add_person(session, "ann")
+        ann = add_person(session, "ann").person
     publish(database, overlap=1)
     held = claim(database, ann)
     session = database.sessions()
@@ -297,7 +297,7 @@ def test_a_submission_commits_the_work_begun_in_its_session(database: Database) 
 def test_text_breaking_the_conventions_is_refused_and_nothing_stored(database: Database) -> None:
     with database.session() as session:
         add_clips(session, 1)
-        ann = add_person(session, "ann")
+        ann = add_person(session, "ann").person
     publish(database, overlap=1)
     held = claim(database, ann)
     with pytest.raises(ConventionError) as refused:
@@ -312,7 +312,7 @@ def test_text_breaking_the_conventions_is_refused_and_nothing_stored(database: D
 def test_a_skipped_clip_goes_to_someone_else_and_never_back(database: Database) -> None:
     with database.session() as session:
         clips = add_clips(session, 1)
-        ann, bob = add_person(session, "ann"), add_person(session, "bob")
+        ann, bob = add_person(session, "ann").person, add_person(session, "bob").person
     publish(database, overlap=1)
     held = claim(database, ann)
     with database.session() as session:
@@ -329,7 +329,7 @@ def test_a_skipped_clip_goes_to_someone_else_and_never_back(database: Database) 
 def test_renewing_extends_a_lease_until_someone_else_takes_the_slot(database: Database) -> None:
     with database.session() as session:
         add_clips(session, 1)
-        ann, bob = add_person(session, "ann"), add_person(session, "bob")
+        ann, bob = add_person(session, "ann").person, add_person(session, "bob").person
     publish(database, overlap=1)
     held = claim(database, ann)
     renewed_at = T0 + timedelta(seconds=500)
@@ -345,7 +345,7 @@ def test_renewing_extends_a_lease_until_someone_else_takes_the_slot(database: Da
 def test_audio_is_only_served_to_the_person_holding_the_clip(database: Database) -> None:
     with database.session() as session:
         clips = add_clips(session, 2)
-        ann, bob = add_person(session, "ann"), add_person(session, "bob")
+        ann, bob = add_person(session, "ann").person, add_person(session, "bob").person
     publish(database, overlap=1)
     held = claim(database, ann)
     with database.session() as session:
@@ -367,7 +367,7 @@ def test_gold_clips_are_mixed_in_at_the_gold_rate_and_never_repeat(database: Dat
         gold = add_clips(session, 4, prefix="gold")
         for clip_id in gold:
             session.add(GoldClip(clip_id=clip_id, reference_text="hello world"))
-        ann = add_person(session, "ann")
+        ann = add_person(session, "ann").person
         # A gold clip seen in the exam must never come back as work.
         session.add(ExamAttempt(user_id=ann.id, language="en", clip_ids=[gold[0]], threshold=0.15))
     publish(database, overlap=1)
@@ -389,7 +389,7 @@ def test_gold_mixing_follows_the_rate_while_gold_lasts(database: Database) -> No
         gold = add_clips(session, 400, prefix="gold")
         for clip_id in gold:
             session.add(GoldClip(clip_id=clip_id, reference_text="hello world"))
-        ann = add_person(session, "ann")
+        ann = add_person(session, "ann").person
     publish(database, overlap=1)
     random.seed(11)
     claims = [claim(database, ann, gold_rate=0.2) for _ in range(300)]
@@ -401,7 +401,7 @@ def test_work_overview_shows_open_clips_and_pay_per_language(database: Database)
     with database.session() as session:
         add_clips(session, 3, language="en", duration_s=30.0)
         add_clips(session, 2, language="yue", duration_s=30.0)
-        ann = add_person(session, "ann", qualified=("en", "yue"))
+        ann = add_person(session, "ann", languages=("en", "yue")).person
     publish(database, overlap=1)
     claim(database, ann, language="yue")
     with database.session() as session:
@@ -416,7 +416,7 @@ def test_work_overview_shows_open_clips_and_pay_per_language(database: Database)
 def test_an_added_slot_is_one_more_independent_transcription(database: Database) -> None:
     with database.session() as session:
         clips = add_clips(session, 1)
-        ann, bob, cat = (add_person(session, name) for name in ("ann", "bob", "cat"))
+        ann, bob, cat = (add_person(session, name).person for name in ("ann", "bob", "cat"))
     publish(database, overlap=1)
     submit(database, ann, claim(database, ann))
     assert isinstance(claim(database, bob), NoWork)
@@ -455,7 +455,7 @@ def test_a_claim_on_sqlite_walks_the_claim_index_once_statistics_exist(sqlite_da
             ],
         )
         publish_clips(session, project=None, overlap=2, card=default_rate_card(), now=T0)
-        person = add_person(session, "ada")
+        person = add_person(session, "ada").person
     with sqlite_database.engine.connect() as connection:
         connection.execute(text("ANALYZE"))
         connection.commit()
@@ -486,7 +486,9 @@ def test_the_overview_and_the_no_work_answer_count_only_clips_a_claim_can_take(
     start, now = T0, T0 + timedelta(seconds=LEASE_S + 60)
     with database.session() as session:
         disputed, held, spare = add_clips(session, 3)
-        ann, bob, cat, dan = (add_person(session, name) for name in ("ann", "bob", "cat", "dan"))
+        ann, bob, cat, dan = (
+            add_person(session, name).person for name in ("ann", "bob", "cat", "dan")
+        )
     publish(database, overlap=1)
     assert claim(database, ann, at=start).clip_id == disputed
     assert claim(database, cat, at=start + timedelta(seconds=300)).clip_id == held
@@ -508,8 +510,8 @@ def test_the_overview_and_the_no_work_answer_count_only_clips_a_claim_can_take(
 def test_request_ids_belong_to_their_person(database: Database) -> None:
     with database.session() as session:
         add_clips(session, 1)
-        ann = add_person(session, "ann")
-        bob = add_person(session, "bob")
+        ann = add_person(session, "ann").person
+        bob = add_person(session, "bob").person
     publish(database, overlap=2)
     ann_held, bob_held = claim(database, ann), claim(database, bob)
     first = submit(database, ann, ann_held, request_id="same-id-1")
@@ -523,7 +525,7 @@ def test_the_same_request_with_another_text_is_refused_and_the_first_stands(
 ) -> None:
     with database.session() as session:
         add_clips(session, 1)
-        ann = add_person(session, "ann")
+        ann = add_person(session, "ann").person
     publish(database, overlap=1)
     held = claim(database, ann)
     submit(database, ann, held, request_id="req-1", text="hello world")
@@ -537,7 +539,7 @@ def test_the_same_request_with_another_text_is_refused_and_the_first_stands(
 def test_a_transcript_longer_than_its_clip_allows_is_refused(database: Database) -> None:
     with database.session() as session:
         add_clips(session, 1)
-        ann = add_person(session, "ann")
+        ann = add_person(session, "ann").person
     publish(database, overlap=1)
     held = claim(database, ann)
     with pytest.raises(InvalidInput, match="characters long"):
@@ -548,7 +550,7 @@ def test_a_transcript_longer_than_its_clip_allows_is_refused(database: Database)
 def test_a_submit_and_a_skip_sent_together_have_one_winner(database: Database) -> None:
     with database.session() as session:
         add_clips(session, 8)
-        ann = add_person(session, "ann")
+        ann = add_person(session, "ann").person
     publish(database, overlap=1)
     for _ in range(8):
         held = claim(database, ann)

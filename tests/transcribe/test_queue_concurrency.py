@@ -64,7 +64,7 @@ def database(queue_database: Database) -> Database:
 def test_fifty_concurrent_claimers_fill_every_slot_exactly_once(database: Database) -> None:
     with database.session() as session:
         add_clips(session, CLIPS)
-        people = [add_person(session, f"person{n:02d}") for n in range(WORKERS)]
+        people = [add_person(session, f"person{n:02d}").person for n in range(WORKERS)]
         publish_clips(session, project=None, overlap=OVERLAP, card=default_rate_card(), now=T0)
     log: dict[str, list] = defaultdict(list)
     errors: list[Exception] = []

@@ -23,7 +23,7 @@ LEASE_S = 600
 def _one_person_one_slot(database: Database):
     with database.session() as session:
         add_clips(session, 1)
-        ann = add_person(session, "ann")
+        ann = add_person(session, "ann").person
         publish_clips(session, project=None, overlap=1, card=default_rate_card(), now=T0)
     return ann
 
@@ -135,7 +135,7 @@ def test_a_claim_reads_no_more_with_thousands_of_leases_held_or_a_long_history(
     database = postgres_database
     with database.session() as session:
         clips = add_clips(session, 3000)
-        ann, regular = add_person(session, "ann"), add_person(session, "regular")
+        ann, regular = add_person(session, "ann").person, add_person(session, "regular").person
         publish_clips(session, project=None, overlap=1, card=default_rate_card(), now=T0)
     quiet = _claim_buffers(database, ann)
     with database.engine.begin() as connection:

@@ -63,7 +63,9 @@ def test_periods_start_at_midnight_where_the_reader_lives() -> None:
 
 def test_the_leaderboard_shows_only_people_who_opted_in(database: Database) -> None:
     with database.session() as session:
-        ann, bob, cat = (add_person(session, n, qualified=("yue",)) for n in ("ann", "bob", "cat"))
+        ann, bob, cat = (
+            add_person(session, n, languages=("yue",)).person for n in ("ann", "bob", "cat")
+        )
         _work(session, ann, ["1.00", "1.00"], 0.1)
         _work(session, bob, ["3.00"], 0.0)
         _work(session, cat, ["1.50"], 0.2)
@@ -86,7 +88,9 @@ def test_the_leaderboard_shows_only_people_who_opted_in(database: Database) -> N
 
 def test_a_leader_invites_members_and_sees_their_work(database: Database) -> None:
     with database.session() as session:
-        ann, bob, cat = (add_person(session, n, qualified=("yue",)) for n in ("ann", "bob", "cat"))
+        ann, bob, cat = (
+            add_person(session, n, languages=("yue",)).person for n in ("ann", "bob", "cat")
+        )
         _work(session, bob, ["2.00"], 0.05)
         team = create_team(session, ann.id, "粤语小队", NOW)
         with pytest.raises(NotFound):

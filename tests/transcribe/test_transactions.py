@@ -61,7 +61,7 @@ def _queue(database: Database) -> tuple[int, int]:
     with database.session() as session:
         add_clips(session, 1)
         publish_clips(session, project=None, overlap=2, card=default_rate_card(), now=T0)
-        return add_person(session, "ada").id, add_person(session, "bo").id
+        return add_person(session, "ada").person.id, add_person(session, "bo").person.id
 
 
 def _assignments(database: Database) -> int:

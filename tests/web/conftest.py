@@ -26,7 +26,6 @@ from crowdscribe.storage.db import Database
 from tests.builders import add_audio_clip, espeak
 from transcribe.pricing import default_rate_card
 from transcribe.publishing import publish_clips
-from transcribe.users import Person, create_user
 
 ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -189,31 +188,6 @@ def spoken_clips(settings: Settings, sqlite_database: Database) -> Callable[...,
                     )
                 )
         return clip_ids
-
-    return make
-
-
-@pytest.fixture
-def add_person(sqlite_database: Database) -> Callable[..., tuple[Person, str]]:
-    """Create a person (qualified in their languages unless told otherwise); returns the token."""
-
-    def make(
-        name: str,
-        roles: tuple[str, ...] = ("transcriber",),
-        languages: tuple[str, ...] = ("en",),
-        qualified: tuple[str, ...] | None = None,
-        password: str | None = None,
-        database: Database = sqlite_database,
-    ) -> tuple[Person, str]:
-        with database.session() as session:
-            return create_user(
-                session,
-                name,
-                roles,
-                languages,
-                qualified=languages if qualified is None else qualified,
-                password=password,
-            )
 
     return make
 

@@ -12,13 +12,14 @@ from app.web.app import create_app
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import User
+from tests.builders import add_person
 from tests.web.test_auth import csrf_of, log_in
 from transcribe.access import NAME_LIMIT, WINDOW_S, throttle_for
 from transcribe.users import token_digest
 
 
-def test_logout_ends_the_session_on_every_browser(settings, sqlite_database, add_person):
-    _, token = add_person("ana")
+def test_logout_ends_the_session_on_every_browser(settings, sqlite_database):
+    _, token = add_person(sqlite_database, "ana")
     app = create_app(settings, sqlite_database)
     with TestClient(app) as phone, TestClient(app) as laptop:
         log_in(phone, token=token)
@@ -33,8 +34,8 @@ def test_logout_ends_the_session_on_every_browser(settings, sqlite_database, add
         assert laptop.get("/", follow_redirects=False).status_code == 200
 
 
-def test_a_replaced_token_is_refused_on_the_next_request(client, add_person, sqlite_database):
-    person, token = add_person("ben")
+def test_a_replaced_token_is_refused_on_the_next_request(client, sqlite_database):
+    person, token = add_person(sqlite_database, "ben")
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/me", headers=headers).status_code == 200
     with sqlite_database.session() as session:
@@ -45,8 +46,8 @@ def test_a_replaced_token_is_refused_on_the_next_request(client, add_person, sql
     assert client.get("/api/v1/me", headers={"Authorization": "Bearer new"}).status_code == 200
 
 
-def test_a_deactivated_person_is_refused_at_once(client, add_person, sqlite_database):
-    person, token = add_person("cai")
+def test_a_deactivated_person_is_refused_at_once(client, sqlite_database):
+    person, token = add_person(sqlite_database, "cai")
     log_in(client, token=token)
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/me", headers=headers).status_code == 200
@@ -56,8 +57,10 @@ def test_a_deactivated_person_is_refused_at_once(client, add_person, sqlite_data
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
-def test_repeated_wrong_passwords_are_throttled_then_refused_with_retry_after(client, add_person):
-    add_person("dee", password="right one")
+def test_repeated_wrong_passwords_are_throttled_then_refused_with_retry_after(
+    client, sqlite_database
+):
+    add_person(sqlite_database, "dee", password="right one")
     statuses = [log_in(client, name="dee", password="wrong").status_code for _ in range(7)]
     assert statuses[:NAME_LIMIT] == [401] * NAME_LIMIT
     assert statuses[NAME_LIMIT:] == [429, 429]
@@ -67,9 +70,9 @@ def test_repeated_wrong_passwords_are_throttled_then_refused_with_retry_after(cl
     assert "Too many failed sign-ins" in refused.text
 
 
-def test_a_throttled_name_does_not_lock_out_other_names(client, add_person):
-    add_person("eve", password="pw-eve")
-    add_person("fay", password="pw-fay")
+def test_a_throttled_name_does_not_lock_out_other_names(client, sqlite_database):
+    add_person(sqlite_database, "eve", password="pw-eve")
+    add_person(sqlite_database, "fay", password="pw-fay")
     for _ in range(NAME_LIMIT):
         log_in(client, name="eve", password="wrong")
     assert log_in(client, name="fay", password="pw-fay").status_code == 303
@@ -84,8 +87,8 @@ def test_throttle_opens_when_the_oldest_failure_leaves_the_window() -> None:
     assert not throttle_for(failures, 5, now + timedelta(seconds=61)).refused
 
 
-def test_cookies_are_secure_only_when_asked(tmp_path, sqlite_database: Database, add_person):
-    _, token = add_person("gus")
+def test_cookies_are_secure_only_when_asked(tmp_path, sqlite_database: Database):
+    _, token = add_person(sqlite_database, "gus")
     settings = Settings(home=tmp_path / "home", secret_key="k", secure_cookies=True)
     with TestClient(create_app(settings, sqlite_database), base_url="https://testserver") as c:
         cookie = log_in(c, token=token).headers["set-cookie"].lower()

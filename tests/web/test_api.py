@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.web.app import create_app
+from app.web.routes import transcriber_api
 from crowdscribe.clock import utc_now
 from crowdscribe.storage.models import LedgerEntry, Submission
-from tests.builders import add_clips
+from tests.builders import add_clips, add_person
 from transcribe.limits import LOOP_CHECK_CHARS
 from transcribe.pricing import default_rate_card
 from transcribe.publishing import publish_clips
@@ -57,8 +58,8 @@ def test_every_endpoint_refuses_a_missing_or_wrong_token(client, method, path):
         assert "abc" not in response.text
 
 
-def test_claim_gives_price_and_audio_which_streams_as_flac(client, add_person, two_clips):
-    _, token = add_person("ana")
+def test_claim_gives_price_and_audio_which_streams_as_flac(client, sqlite_database, two_clips):
+    _, token = add_person(sqlite_database, "ana")
     response = client.post("/api/v1/clips/next", headers=bearer(token))
     assert response.status_code == 200
     claim = response.json()
@@ -74,10 +75,10 @@ def test_claim_gives_price_and_audio_which_streams_as_flac(client, add_person, t
 
 
 def test_audio_of_a_clip_not_held_is_refused_without_saying_whether_it_exists(
-    client, add_person, two_clips
+    client, sqlite_database, two_clips
 ):
-    _, ana = add_person("ana")
-    _, ben = add_person("ben")
+    _, ana = add_person(sqlite_database, "ana")
+    _, ben = add_person(sqlite_database, "ben")
     held = client.post("/api/v1/clips/next", headers=bearer(ana)).json()["clip_id"]
     not_held = client.get(f"/api/v1/clips/{held}/audio", headers=bearer(ben))
     no_such = client.get("/api/v1/clips/0000000000000000/audio", headers=bearer(ben))
@@ -86,17 +87,17 @@ def test_audio_of_a_clip_not_held_is_refused_without_saying_whether_it_exists(
     assert held not in not_held.text
 
 
-def test_an_unqualified_person_gets_no_clip(client, add_person, two_clips):
-    _, token = add_person("new", qualified=())
+def test_an_unqualified_person_gets_no_clip(client, sqlite_database, two_clips):
+    _, token = add_person(sqlite_database, "new", qualified=())
     response = client.post("/api/v1/clips/next", headers=bearer(token))
     assert response.status_code == 403
     assert "exam" in response.json()["detail"].lower()
 
 
 def test_submitting_twice_with_one_request_id_stores_one_submission(
-    client, add_person, two_clips, sqlite_database
+    client, two_clips, sqlite_database
 ):
-    _, token = add_person("ana")
+    _, token = add_person(sqlite_database, "ana")
     claim = client.post("/api/v1/clips/next", headers=bearer(token)).json()
     url = f"/api/v1/assignments/{claim['assignment_id']}/submit"
     body = {"text": "the cat sat on the mat", "request_id": "req-0001-abcd"}
@@ -111,8 +112,8 @@ def test_submitting_twice_with_one_request_id_stores_one_submission(
         assert entry.amount == Decimal(claim["price"])
 
 
-def test_convention_problems_are_422_with_each_position(client, add_person, two_clips):
-    _, token = add_person("ana")
+def test_convention_problems_are_422_with_each_position(client, sqlite_database, two_clips):
+    _, token = add_person(sqlite_database, "ana")
     claim = client.post("/api/v1/clips/next", headers=bearer(token)).json()
     text = "the cat [nosie] sat"
     response = client.post(
@@ -126,8 +127,8 @@ def test_convention_problems_are_422_with_each_position(client, add_person, two_
     assert text[problems[0]["start"] : problems[0]["end"]] == "[nosie]"
 
 
-def test_conventions_check_lists_problems_without_submitting(client, add_person):
-    _, token = add_person("ana")
+def test_conventions_check_lists_problems_without_submitting(client, sqlite_database):
+    _, token = add_person(sqlite_database, "ana")
     good = client.post(
         "/api/v1/conventions/check",
         json={"text": "um the cat [laugh] sat", "language": "en"},
@@ -143,16 +144,18 @@ def test_conventions_check_lists_problems_without_submitting(client, add_person)
 
 
 def test_a_late_submission_is_409_and_its_text_is_kept(
-    settings, sqlite_database, add_person, spoken_clips, publish
+    settings, sqlite_database, spoken_clips, publish, monkeypatch
 ):
     settings.lease_s = 1.0
+    clock = [utc_now()]
+    monkeypatch.setattr(transcriber_api, "utc_now", lambda: clock[0])
     spoken_clips(["only one clip here"])
     publish(overlap=1)
-    _, slow = add_person("slow")
-    _, quick = add_person("quick")
+    _, slow = add_person(sqlite_database, "slow")
+    _, quick = add_person(sqlite_database, "quick")
     with TestClient(create_app(settings, sqlite_database)) as client:
         late_claim = client.post("/api/v1/clips/next", headers=bearer(slow)).json()
-        time.sleep(1.2)
+        clock[0] += timedelta(seconds=1.2)  # the lease has run out
         retaken = client.post("/api/v1/clips/next", headers=bearer(quick))
         assert retaken.status_code == 200
         response = client.post(
@@ -167,17 +170,17 @@ def test_a_late_submission_is_409_and_its_text_is_kept(
         assert (stored.text, stored.status) == ("only one clip here", "late")
 
 
-def test_no_work_is_204_with_the_reason_in_a_header(client, add_person):
-    _, token = add_person("ana")
+def test_no_work_is_204_with_the_reason_in_a_header(client, sqlite_database):
+    _, token = add_person(sqlite_database, "ana")
     response = client.post("/api/v1/clips/next", headers=bearer(token), json={"language": "en"})
     assert response.status_code == 204
     assert response.content == b""
     assert "No clips in en" in response.headers["x-crowdscribe-reason"]
 
 
-def test_skip_and_renew_act_only_on_ones_own_assignment(client, add_person, two_clips):
-    _, ana = add_person("ana")
-    _, ben = add_person("ben")
+def test_skip_and_renew_act_only_on_ones_own_assignment(client, sqlite_database, two_clips):
+    _, ana = add_person(sqlite_database, "ana")
+    _, ben = add_person(sqlite_database, "ben")
     claim = client.post("/api/v1/clips/next", headers=bearer(ana)).json()
     base = f"/api/v1/assignments/{claim['assignment_id']}"
     assert client.post(f"{base}/renew", headers=bearer(ben)).status_code == 404
@@ -194,8 +197,8 @@ def test_skip_and_renew_act_only_on_ones_own_assignment(client, add_person, two_
     assert audio.status_code == 404
 
 
-def test_me_shows_roles_languages_exams_and_earnings(client, add_person, two_clips):
-    _, token = add_person("ana", languages=("en", "yue"), qualified=("en",))
+def test_me_shows_roles_languages_exams_and_earnings(client, sqlite_database, two_clips):
+    _, token = add_person(sqlite_database, "ana", languages=("en", "yue"), qualified=("en",))
     claim = client.post("/api/v1/clips/next", headers=bearer(token)).json()
     client.post(
         f"/api/v1/assignments/{claim['assignment_id']}/submit",
@@ -228,9 +231,9 @@ def test_the_openapi_schema_describes_the_api(client):
     assert "/login" not in paths
 
 
-def test_only_transcribers_may_claim_paid_work(client, add_person) -> None:
+def test_only_transcribers_may_claim_paid_work(client, sqlite_database) -> None:
     for roles in (("reviewer",), ("coordinator",)):
-        _, token = add_person(f"only-{roles[0]}", roles=roles, languages=("en",))
+        _, token = add_person(sqlite_database, f"only-{roles[0]}", roles=roles, languages=("en",))
         claim = client.post("/api/v1/clips/next", headers={"Authorization": f"Bearer {token}"})
         assert claim.status_code == 403
 

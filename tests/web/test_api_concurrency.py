@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Assignment, Submission, WorkItem
+from tests.builders import add_person
 
 THREADS = 50
 CLIPS = 12
@@ -50,7 +51,7 @@ def work_until_empty(
 @pytest.mark.parametrize("workers", [0, 2], ids=["in-thread", "two-processes"])
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_fifty_clients_fill_every_slot_exactly_once(
-    request, backend, workers, serve, spoken_clips, add_person, publish
+    request, backend, workers, serve, spoken_clips, sqlite_database, publish
 ):
     database = request.getfixturevalue(f"{backend}_database")
     clip_ids = spoken_clips(
@@ -59,7 +60,7 @@ def test_fifty_clients_fill_every_slot_exactly_once(
     publish(overlap=OVERLAP, database=database)
     tokens = {}
     for n in range(THREADS):
-        person, token = add_person(f"worker{n:02d}", database=database)
+        person, token = add_person(database, f"worker{n:02d}")
         tokens[person.id] = token
     barrier = threading.Barrier(THREADS)
     with serve(database, workers) as server, ThreadPoolExecutor(THREADS) as pool:

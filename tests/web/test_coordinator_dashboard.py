@@ -12,6 +12,7 @@ import pytest
 
 from app.web.svg_plots import Series, bar_chart, line_chart, share_bar
 from tests import review_world as world
+from tests.builders import Member, add_person
 from tests.web.test_pages import logged_in
 from transcribe.payouts import create_payouts
 from transcribe.projects import create_project
@@ -20,12 +21,12 @@ from transcribe.users import pause_language
 AGREED = "the river is wide"
 
 
-def run_campaign(database, settings) -> dict[str, world.Member]:
+def run_campaign(database, settings) -> dict[str, Member]:
     """Three clips: one agreed, one disputed (open), one still published; pat is paused."""
     for _ in range(3):
         world.add_clip(database, settings, duration_s=2.0)
     world.publish(database)
-    people = {name: world.add_person(database, name) for name in ("ann", "bob", "cat", "pat")}
+    people = {name: add_person(database, name) for name in ("ann", "bob", "cat", "pat")}
     world.transcribe(database, people["ann"], AGREED)
     world.transcribe(database, people["bob"], AGREED)
     world.transcribe(database, people["ann"], "a b c d")
@@ -61,7 +62,7 @@ def test_coordinator_dashboard_shows_figures_beside_plots(
             session, "river", overlap=2, max_overlap=settings.max_overlap, budget=Decimal("0.10")
         )
     run_campaign(database, settings)
-    boss = world.add_person(database, "boss", roles=("coordinator",), languages=())
+    boss = add_person(database, "boss", languages=(), roles=("coordinator",))
     page, url = browser_page, live_server.url
     page.goto(f"{url}/login")
     page.fill("input[name=token]", boss.token)
@@ -97,7 +98,7 @@ def test_coordinator_dashboard_shows_figures_beside_plots(
 
 
 def test_review_link_only_for_coordinators_who_review(client, sqlite_database) -> None:
-    both = world.add_person(sqlite_database, "rev", roles=("coordinator", "reviewer"))
+    both = add_person(sqlite_database, "rev", roles=("coordinator", "reviewer"))
     logged_in(client, both.token)
     page = client.get("/coordinator").text
     assert 'href="/review"' in page

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from crowdscribe.clock import utc_now
 from crowdscribe.storage.db import Database
-from tests.builders import add_clips
+from tests.builders import add_clips, add_person
 from transcribe.dispatch.holding import skip_assignment
 from transcribe.dispatch.sequences import Claim
 from transcribe.dispatch.sync_runner import claim_next_clip
@@ -27,9 +27,9 @@ def logged_in(client: TestClient, token: str) -> str:
     return csrf_of(client.get("/coordinator/people").text)
 
 
-def test_a_coordinator_edits_resets_and_deactivates_someone(client, add_person) -> None:
-    _, boss = add_person("boss", roles=("coordinator",))
-    _, ann_token = add_person("ann")
+def test_a_coordinator_edits_resets_and_deactivates_someone(client, sqlite_database) -> None:
+    _, boss = add_person(sqlite_database, "boss", roles=("coordinator",))
+    _, ann_token = add_person(sqlite_database, "ann")
     bearer = {"Authorization": f"Bearer {ann_token}"}
     assert client.get("/api/v1/me", headers=bearer).status_code == 200
     csrf = logged_in(client, boss)
@@ -63,27 +63,25 @@ def test_a_coordinator_edits_resets_and_deactivates_someone(client, add_person) 
     assert client.get("/api/v1/me", headers=new_bearer).status_code == 200
 
 
-def test_people_pages_are_for_coordinators_only(client, add_person) -> None:
-    _, token = add_person("ann")
+def test_people_pages_are_for_coordinators_only(client, sqlite_database) -> None:
+    _, token = add_person(sqlite_database, "ann")
     assert (
         client.get("/coordinator/people", headers={"Authorization": f"Bearer {token}"}).status_code
         == 403
     )
 
 
-def test_a_stuck_clip_is_relabelled_from_its_page(
-    client, add_person, sqlite_database: Database
-) -> None:
+def test_a_stuck_clip_is_relabelled_from_its_page(client, sqlite_database: Database) -> None:
     with sqlite_database.session() as session:
         [clip_id] = add_clips(session, 1)
         publish_clips(session, project=None, overlap=2, card=default_rate_card(), now=utc_now())
-    skippers = [add_person(name)[0] for name in ("ann", "bo")]
+    skippers = [add_person(sqlite_database, name)[0] for name in ("ann", "bo")]
     for person in skippers:
         claim = claim_next_clip(sqlite_database, person.id)
         assert isinstance(claim, Claim)
         with sqlite_database.session() as session:
             skip_assignment(session, claim.assignment_id, person.id, "wrong_language", utc_now())
-    _, boss = add_person("boss", roles=("coordinator",))
+    _, boss = add_person(sqlite_database, "boss", roles=("coordinator",))
     csrf = logged_in(client, boss)
     page = client.get("/coordinator/stuck")
     assert clip_id in page.text and "Wrong language ×2" in page.text
@@ -97,7 +95,7 @@ def test_a_stuck_clip_is_relabelled_from_its_page(
         },
     )
     assert "published again" in done.text and "Nothing is stuck." in done.text
-    cy, _ = add_person("cy", languages=("yue",))
+    cy, _ = add_person(sqlite_database, "cy", languages=("yue",))
     assert claim_next_clip(sqlite_database, cy.id).clip_id == clip_id
 
 
@@ -120,8 +118,8 @@ def test_api_docs_render_with_no_internet(live_server, browser_page) -> None:
     assert outside == []
 
 
-def test_claiming_in_an_unknown_language_is_refused_with_a_hint(client, add_person) -> None:
-    _, token = add_person("ann")
+def test_claiming_in_an_unknown_language_is_refused_with_a_hint(client, sqlite_database) -> None:
+    _, token = add_person(sqlite_database, "ann")
     bearer = {"Authorization": f"Bearer {token}"}
     refused = client.post("/api/v1/clips/next", json={"language": "Cantonese"}, headers=bearer)
     assert refused.status_code == 422

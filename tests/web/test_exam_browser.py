@@ -7,6 +7,7 @@ import re
 import pytest
 
 from review.gold import add_gold
+from tests.builders import add_person
 from transcribe.users import qualified_languages
 
 pytestmark = pytest.mark.browser
@@ -15,14 +16,14 @@ GOLD = ["the quick brown fox jumps over the lazy dog", "she sells sea shells by 
 
 
 def test_a_new_transcriber_passes_the_exam_and_sees_the_alignment(
-    live_server, browser_page, spoken_clips, add_person, artifacts_dir
+    live_server, browser_page, spoken_clips, sqlite_database, artifacts_dir
 ):
     live_server.settings.exam_clips = 2
     clip_ids = spoken_clips(GOLD)
     with live_server.database.session() as session:
         for clip_id, text in zip(clip_ids, GOLD, strict=True):
             add_gold(session, clip_id, text)
-    person, token = add_person("newcomer", qualified=())
+    person, token = add_person(sqlite_database, "newcomer", qualified=())
 
     page = browser_page
     page.goto(f"{live_server.url}/login")

@@ -18,6 +18,7 @@ from app.web.i18n import (
     use_locale,
 )
 from app.web.templating import TEMPLATES_DIR
+from tests.builders import add_person
 from tests.web.test_pages import csrf_of, logged_in, take_next
 from transcribe.conventions import validate_transcript
 
@@ -174,11 +175,11 @@ def test_the_login_page_follows_accept_language(client) -> None:
 
 
 def test_the_switch_saves_the_choice_on_the_account_and_the_browser(
-    client, add_person, spoken_clips, publish
+    client, sqlite_database, spoken_clips, publish
 ) -> None:
     spoken_clips(["the cat sat on the mat"])
     publish(overlap=2)
-    _, token = add_person("mei")
+    _, token = add_person(sqlite_database, "mei")
     logged_in(client, token)
     client.get("/preferences/locale", params={"locale": "zh_Hans", "next": "/earnings"})
     # Saved on the account: a fresh browser with an English Accept-Language still reads Chinese.
@@ -200,8 +201,8 @@ def test_a_logged_out_switch_lives_in_a_cookie_and_never_leaves_the_site(client)
     assert "訪問令牌" in client.get("/login").text
 
 
-def test_api_details_and_problems_follow_accept_language(client, add_person) -> None:
-    _, token = add_person("lin")
+def test_api_details_and_problems_follow_accept_language(client, sqlite_database) -> None:
+    _, token = add_person(sqlite_database, "lin")
     auth = {"Authorization": f"Bearer {token}"}
     check = client.post(
         "/api/v1/conventions/check",
@@ -225,8 +226,8 @@ def test_api_details_and_problems_follow_accept_language(client, add_person) -> 
     assert english.json()["detail"] == "You hold no assignment nope; claim a clip first."
 
 
-def test_error_pages_speak_the_readers_language(client, add_person) -> None:
-    _, token = add_person("wu")
+def test_error_pages_speak_the_readers_language(client, sqlite_database) -> None:
+    _, token = add_person(sqlite_database, "wu")
     logged_in(client, token)
     client.get("/preferences/locale", params={"locale": "zh_Hans"})
     page = client.get("/work/not-mine")

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from crowdscribe.storage.models import Assignment
+from tests.builders import add_person
 from transcribe.users import pause_language
 
 
@@ -26,11 +27,11 @@ def take_next(client: TestClient, csrf: str):
 
 
 def test_the_work_page_shows_the_clip_price_player_and_palette(
-    client, add_person, spoken_clips, publish
+    client, sqlite_database, spoken_clips, publish
 ):
     spoken_clips(["the cat sat on the mat"])
     publish(overlap=2)
-    _, token = add_person("ana")
+    _, token = add_person(sqlite_database, "ana")
     page = take_next(client, logged_in(client, token))
     assert re.search(r"/work/\w{32}$", str(page.url))
     assert "pays 0.10 CNY" in page.text
@@ -40,12 +41,12 @@ def test_the_work_page_shows_the_clip_price_player_and_palette(
 
 
 def test_someone_elses_work_page_is_not_found_and_names_no_clip(
-    client, add_person, spoken_clips, publish, sqlite_database
+    client, spoken_clips, publish, sqlite_database
 ):
     [clip_id] = spoken_clips(["the cat sat on the mat"])
     publish(overlap=2)
-    _, ana = add_person("ana")
-    _, ben = add_person("ben")
+    _, ana = add_person(sqlite_database, "ana")
+    _, ben = add_person(sqlite_database, "ben")
     take_next(client, logged_in(client, ana))
     with sqlite_database.session() as session:
         assignment_id = session.scalar(select(Assignment.id))
@@ -57,11 +58,11 @@ def test_someone_elses_work_page_is_not_found_and_names_no_clip(
 
 
 def test_skipping_with_a_reason_moves_on_and_says_when_work_runs_out(
-    client, add_person, spoken_clips, publish, sqlite_database
+    client, spoken_clips, publish, sqlite_database
 ):
     spoken_clips(["the cat sat on the mat"])
     publish(overlap=2)
-    _, token = add_person("ana")
+    _, token = add_person(sqlite_database, "ana")
     csrf = logged_in(client, token)
     work = take_next(client, csrf)
     assignment_id = str(work.url).rsplit("/", 1)[1]
@@ -76,11 +77,11 @@ def test_skipping_with_a_reason_moves_on_and_says_when_work_runs_out(
 
 
 def test_a_convention_slip_keeps_the_text_and_shows_where(
-    client, add_person, spoken_clips, publish
+    client, sqlite_database, spoken_clips, publish
 ):
     spoken_clips(["the cat sat on the mat"])
     publish(overlap=2)
-    _, token = add_person("ana")
+    _, token = add_person(sqlite_database, "ana")
     csrf = logged_in(client, token)
     assignment_id = str(take_next(client, csrf).url).rsplit("/", 1)[1]
     page = client.post(
@@ -93,11 +94,11 @@ def test_a_convention_slip_keeps_the_text_and_shows_where(
 
 
 def test_submitting_shows_pending_earnings_on_the_earnings_page(
-    client, add_person, spoken_clips, publish
+    client, sqlite_database, spoken_clips, publish
 ):
     spoken_clips(["the cat sat on the mat"])
     publish(overlap=2)
-    _, token = add_person("ana")
+    _, token = add_person(sqlite_database, "ana")
     csrf = logged_in(client, token)
     assignment_id = str(take_next(client, csrf).url).rsplit("/", 1)[1]
     after = client.post(
@@ -111,12 +112,12 @@ def test_submitting_shows_pending_earnings_on_the_earnings_page(
 
 
 def test_the_overview_counts_progress_and_lists_paused_people(
-    client, add_person, spoken_clips, publish, sqlite_database
+    client, spoken_clips, publish, sqlite_database
 ):
     spoken_clips(["one clip", "two clip"])
     publish(overlap=2)
-    _, boss = add_person("boss", roles=("coordinator",), languages=())
-    paused, _ = add_person("pat")
+    _, boss = add_person(sqlite_database, "boss", roles=("coordinator",), languages=())
+    paused, _ = add_person(sqlite_database, "pat")
     with sqlite_database.session() as session:
         pause_language(session, paused.id, "en", "accuracy 31% over the last 50 clips")
     logged_in(client, boss)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import pytest
 
 from review.gold import add_gold
-from tests import review_world as world
+from tests.builders import add_person
 from tests.web.test_review_browser import make_disputes
 
 pytestmark = pytest.mark.browser
@@ -91,7 +91,7 @@ def log_in(page, url: str, token: str) -> None:
 
 @pytest.mark.parametrize("locale", list(LOCALES))
 def test_transcriber_pages_fit_a_phone(
-    locale, live_server, chromium, spoken_clips, add_person, publish, artifacts_dir
+    locale, live_server, chromium, spoken_clips, sqlite_database, publish, artifacts_dir
 ):
     url = live_server.url
     live_server.settings.exam_clips = 2
@@ -100,8 +100,8 @@ def test_transcriber_pages_fit_a_phone(
             add_gold(session, clip_id, text)
     spoken_clips(SPOKEN)
     publish(overlap=2)
-    _, token = add_person("mei")
-    _, newcomer = add_person("newcomer", qualified=())
+    _, token = add_person(sqlite_database, "mei")
+    _, newcomer = add_person(sqlite_database, "newcomer", qualified=())
 
     with phone(chromium, locale) as page:
         page.goto(f"{url}/login")
@@ -141,7 +141,7 @@ def test_transcriber_pages_fit_a_phone(
 def test_review_pages_fit_a_phone(locale, live_server, chromium, artifacts_dir):
     url = live_server.url
     (_bad_audio, first, _second), _people = make_disputes(live_server)
-    rita = world.add_person(live_server.database, "rita", roles=("reviewer",))
+    rita = add_person(live_server.database, "rita", roles=("reviewer",))
     with phone(chromium, locale) as page:
         log_in(page, url, rita.token)
         page.goto(f"{url}/review")
@@ -153,12 +153,12 @@ def test_review_pages_fit_a_phone(locale, live_server, chromium, artifacts_dir):
 
 
 def test_the_player_keeps_speed_loop_and_volume_and_leaves_ime_keys_alone(
-    live_server, browser_page, spoken_clips, add_person, publish, artifacts_dir
+    live_server, browser_page, spoken_clips, sqlite_database, publish, artifacts_dir
 ):
     url, page = live_server.url, browser_page
     spoken_clips(SPOKEN)
     publish(overlap=1)
-    _, token = add_person("kai")
+    _, token = add_person(sqlite_database, "kai")
     log_in(page, url, token)
     page.click("form[action='/work/next'] button")
     page.wait_for_url(re.compile(r"/work/\w+$"))

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from crowdscribe.storage.models import Dispute
 from tests import review_world as world
+from tests.builders import add_person
 
 TEXTS = (
     "so we went down to the the river and um we caught three fish [laugh]",
@@ -21,7 +22,7 @@ def dispute_id(live_server) -> int:
     database, settings = live_server.database, live_server.settings
     world.add_clip(database, settings, language="en", project="river")
     world.publish(database)
-    people = [world.add_person(database, name) for name in ("ann", "bob", "cat")]
+    people = [add_person(database, name) for name in ("ann", "bob", "cat")]
     world.transcribe(database, people[0], TEXTS[0])
     world.transcribe(database, people[1], TEXTS[1])
     world.decide(database)
@@ -39,7 +40,7 @@ def client(live_server, member) -> httpx.Client:
 
 @pytest.fixture
 def reviewer(live_server):
-    return world.add_person(live_server.database, "rita", roles=("reviewer",))
+    return add_person(live_server.database, "rita", roles=("reviewer",))
 
 
 def test_reviewer_lists_and_opens_disputes(live_server, dispute_id, reviewer) -> None:
@@ -86,7 +87,7 @@ def test_unusable_needs_a_known_reason(live_server, dispute_id, reviewer) -> Non
 
 
 def test_non_reviewers_are_refused(live_server, dispute_id) -> None:
-    transcriber = world.add_person(live_server.database, "tom")
+    transcriber = add_person(live_server.database, "tom")
     with client(live_server, transcriber) as http:
         assert http.get("/api/v1/disputes").status_code == 403
         assert http.get(f"/api/v1/disputes/{dispute_id}/audio").status_code == 403

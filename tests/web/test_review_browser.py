@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from crowdscribe.storage.models import Clip, Dispute, LedgerEntry
 from tests import review_world as world
+from tests.builders import add_person
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +27,7 @@ def make_disputes(live_server):
         world.add_clip(database, settings, speech=SPOKEN)
     world.add_clip(database, settings, speech="[mumbling]")
     world.publish(database)
-    people = {name: world.add_person(database, name) for name in ("ann", "bob", "cat")}
+    people = {name: add_person(database, name) for name in ("ann", "bob", "cat")}
     for _ in range(2):
         world.transcribe(database, people["ann"], TEXTS[0])
         world.transcribe(database, people["bob"], TEXTS[1])
@@ -52,7 +53,7 @@ def test_reviewer_resolves_disputes_with_the_keyboard(
 ) -> None:
     page, url = browser_page, live_server.url
     (bad_audio, first, second), people = make_disputes(live_server)
-    rita = world.add_person(live_server.database, "rita", roles=("reviewer",))
+    rita = add_person(live_server.database, "rita", roles=("reviewer",))
     log_in(page, url, rita.token)
 
     page.goto(f"{url}/review")

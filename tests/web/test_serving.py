@@ -10,14 +10,13 @@ from pathlib import Path
 import httpx
 
 from crowdscribe.storage.db import Database
+from tests.builders import add_person
 
 
 def _workers(server_pid: int) -> set[int]:
     children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
     return {
-        int(pid)
-        for pid in children
-        if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        int(pid) for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
     }
 
 
@@ -29,10 +28,8 @@ def _wait_for_workers(server_pid: int, count: int, timeout_s: float = 30.0) -> s
     return workers
 
 
-def test_a_killed_worker_is_replaced_and_no_request_fails(
-    serve, add_person, sqlite_database: Database
-) -> None:
-    _person, token = add_person("ana")
+def test_a_killed_worker_is_replaced_and_no_request_fails(serve, sqlite_database: Database) -> None:
+    _person, token = add_person(sqlite_database, "ana")
     headers = {"Authorization": f"Bearer {token}", "Connection": "close"}
     with serve(sqlite_database, workers=2) as server:
         first = _wait_for_workers(server.pid, 2)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from crowdscribe.storage.models import Clip, LedgerEntry, Submission
 from tests import review_world as world
+from tests.builders import add_person
 
 
 def test_full_width_and_canonical_tags_agree_and_both_are_paid_in_full(
@@ -15,7 +16,7 @@ def test_full_width_and_canonical_tags_agree_and_both_are_paid_in_full(
 ) -> None:
     world.add_clip(database, settings, language="yue", speech="ngo dei heoi zo")
     world.publish(database, overlap=2)
-    people = [world.add_person(database, name, languages=("yue",)) for name in ("ah", "bo")]
+    people = [add_person(database, name, languages=("yue",)) for name in ("ah", "bo")]
     with serve(database) as server:
         for member, text in zip(people, ("【noise】 我哋去咗", "[noise] 我哋去咗"), strict=True):
             headers = {"Authorization": f"Bearer {member.token}"}

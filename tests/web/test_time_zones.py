@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.web.local_time import as_utc
 from crowdscribe.storage.models import Assignment, Submission, User
+from tests.builders import add_person
 from tests.web.test_pages import csrf_of, logged_in, take_next
 
 ZH = {"Accept-Language": "zh-CN"}
@@ -20,10 +21,10 @@ def _lease_end(database) -> datetime:
         return as_utc(session.scalar(select(Assignment.lease_expires_at)))
 
 
-def test_api_timestamps_are_iso_8601_with_an_offset(client, add_person, spoken_clips, publish):
+def test_api_timestamps_are_iso_8601_with_an_offset(client, sqlite_database, spoken_clips, publish):
     spoken_clips(["the cat sat on the mat"])
     publish(overlap=2)
-    _, token = add_person("kim")
+    _, token = add_person(sqlite_database, "kim")
     auth = {"Authorization": f"Bearer {token}"}
     claim = client.post("/api/v1/clips/next", headers=auth).json()
     renewed = client.post(f"/api/v1/assignments/{claim['assignment_id']}/renew", headers=auth)
@@ -33,11 +34,11 @@ def test_api_timestamps_are_iso_8601_with_an_offset(client, add_person, spoken_c
 
 
 def test_the_work_page_shows_the_lease_end_on_the_projects_clock(
-    client, add_person, spoken_clips, publish, sqlite_database
+    client, spoken_clips, publish, sqlite_database
 ):
     spoken_clips(["the cat sat on the mat"])
     publish(overlap=2)
-    _, token = add_person("ming")
+    _, token = add_person(sqlite_database, "ming")
     page = take_next(client, logged_in(client, token))
     shanghai = _lease_end(sqlite_database).astimezone(ZoneInfo("Asia/Shanghai"))
     assert f"Clip reserved for you until {shanghai:%H:%M} China Time." in page.text
@@ -45,11 +46,11 @@ def test_the_work_page_shows_the_lease_end_on_the_projects_clock(
 
 
 def test_a_saved_zone_moves_every_time_and_today_to_the_persons_clock(
-    client, add_person, spoken_clips, publish, sqlite_database
+    client, spoken_clips, publish, sqlite_database
 ):
     spoken_clips(["the cat sat on the mat"])
     publish(overlap=2)
-    person, token = add_person("ola")
+    person, token = add_person(sqlite_database, "ola")
     csrf = logged_in(client, token)
     saved = client.post(
         "/preferences/time-zone",
@@ -76,8 +77,8 @@ def test_a_saved_zone_moves_every_time_and_today_to_the_persons_clock(
     assert "以下时间均为巴西利亚时间" in earnings
 
 
-def test_a_zone_the_server_does_not_know_is_refused(client, add_person):
-    _, token = add_person("pia")
+def test_a_zone_the_server_does_not_know_is_refused(client, sqlite_database):
+    _, token = add_person(sqlite_database, "pia")
     csrf = logged_in(client, token)
     refused = client.post(
         "/preferences/time-zone",
@@ -90,12 +91,12 @@ def test_a_zone_the_server_does_not_know_is_refused(client, add_person):
 
 
 def test_the_projects_default_zone_is_a_setting(
-    settings, client, add_person, spoken_clips, publish, sqlite_database
+    settings, client, spoken_clips, publish, sqlite_database
 ):
     settings.default_time_zone = "UTC"
     spoken_clips(["the cat sat on the mat"])
     publish(overlap=2)
-    _, token = add_person("uma")
+    _, token = add_person(sqlite_database, "uma")
     page = take_next(client, logged_in(client, token))
     assert f"until {_lease_end(sqlite_database):%H:%M} UTC." in page.text
     assert csrf_of(page.text)

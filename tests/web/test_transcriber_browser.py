@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from crowdscribe.storage.models import Submission
+from tests.builders import add_person
 
 pytestmark = pytest.mark.browser
 
@@ -80,14 +81,14 @@ def transcribe_until_no_work(page, url: str, shots, who: str) -> int:
 
 
 def test_two_new_transcribers_work_through_published_speech(
-    live_server, browser_page, chromium, spoken_clips, add_person, publish, artifacts_dir
+    live_server, browser_page, chromium, spoken_clips, sqlite_database, publish, artifacts_dir
 ):
     url = live_server.url
     clip_ids = spoken_clips(list(TEXTS))
-    _, boss_token = add_person("coordinator", roles=("coordinator",), languages=())
+    _, boss_token = add_person(sqlite_database, "coordinator", roles=("coordinator",), languages=())
     assert publish(overlap=2) == 2
-    _, ana_token = add_person("ana")
-    add_person("ben", password="listen carefully")
+    _, ana_token = add_person(sqlite_database, "ana")
+    add_person(sqlite_database, "ben", password="listen carefully")
 
     page = browser_page
     log_in_with_token(page, url, ana_token)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from crowdscribe.storage.models import LedgerEntry, User
 from tests import review_world as world
+from tests.builders import add_person
 
 FINAL = "我哋一齊去街市買餸"
 
@@ -18,15 +19,13 @@ def discounted_world(database, settings):
     """ann and cat agree on the final text; bob's differs and is paid at the reduced rate."""
     world.add_clip(database, settings, language="yue", speech="ngo dei")
     world.publish(database, overlap=2)
-    ann, bob, cat = (
-        world.add_person(database, n, languages=("yue",)) for n in ("ann", "bob", "cat")
-    )
+    ann, bob, cat = (add_person(database, n, languages=("yue",)) for n in ("ann", "bob", "cat"))
     world.transcribe(database, ann, FINAL, language="yue")
     world.transcribe(database, bob, "我哋去公園玩", language="yue")
     world.decide(database)
     world.transcribe(database, cat, FINAL, language="yue")
     world.decide(database)
-    rita = world.add_person(database, "rita", languages=("yue",), roles=("reviewer",))
+    rita = add_person(database, "rita", languages=("yue",), roles=("reviewer",))
     return ann, bob, cat, rita
 
 
@@ -83,7 +82,7 @@ def test_the_leaderboard_shows_only_opted_in_names(database, settings, serve):
 def test_offers_show_work_waiting_before_the_exam(database, settings, serve):
     world.add_clip(database, settings, language="yue")
     world.publish(database, overlap=2)
-    newcomer = world.add_person(database, "new", languages=())
+    newcomer = add_person(database, "new", languages=())
     with database.session() as session:
         session.get(User, newcomer.person.id).languages = "yue"
     with serve(database) as server, http(server, newcomer) as api:

@@ -10,6 +10,7 @@ import pytest
 
 from review.gold import add_gold
 from tests import review_world as world
+from tests.builders import add_person
 from tests.web.test_worker_flow_api import FINAL, discounted_world
 
 pytestmark = pytest.mark.browser
@@ -38,13 +39,13 @@ def assert_no_sideways_scroll(page) -> None:
 
 
 def test_a_newcomer_sees_work_waiting_and_the_exam_opens_with_gold_clips(
-    live_server, phone_page, add_person, artifacts_dir
+    live_server, phone_page, sqlite_database, artifacts_dir
 ):
     database, settings = live_server.database, live_server.settings
     settings.exam_clips = 2
     clip_ids = [world.add_clip(database, settings, language="yue") for _ in range(3)]
     world.publish(database, overlap=2)
-    _, token = add_person("xiaoming", languages=("yue",), qualified=())
+    _, token = add_person(sqlite_database, "xiaoming", languages=("yue",), qualified=())
     page = phone_page
     log_in(page, live_server.url, token)
     offers = page.locator("[data-testid=offers]")
@@ -65,9 +66,9 @@ def test_a_newcomer_sees_work_waiting_and_the_exam_opens_with_gold_clips(
 
 
 def test_an_exam_not_open_sends_home_with_a_note_not_an_error(
-    live_server, browser_page, add_person
+    live_server, browser_page, sqlite_database
 ):
-    _, token = add_person("xiaohong", languages=("cmn",), qualified=())
+    _, token = add_person(sqlite_database, "xiaohong", languages=("cmn",), qualified=())
     page = browser_page
     log_in(page, live_server.url, token)
     page.evaluate(
@@ -83,11 +84,11 @@ def test_an_exam_not_open_sends_home_with_a_note_not_an_error(
     assert "exam is not open yet" in page.inner_text(".notice")
 
 
-def test_the_button_shows_the_price_of_the_next_clip(live_server, browser_page, add_person):
+def test_the_button_shows_the_price_of_the_next_clip(live_server, browser_page, sqlite_database):
     database, settings = live_server.database, live_server.settings
     world.add_clip(database, settings, language="en", duration_s=2.0)
     world.publish(database, overlap=1)
-    _, token = add_person("ana")
+    _, token = add_person(sqlite_database, "ana")
     page = browser_page
     log_in(page, live_server.url, token)
     label = page.inner_text("[data-testid=offers] button.primary")

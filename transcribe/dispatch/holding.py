@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import Conflict, Forbidden, InvalidInput, LeaseExpired, NotFound
-from crowdscribe.storage.models import ExamAttempt
+from crowdscribe.storage.models import AssignmentState, ExamAttempt
 from transcribe.dispatch import statements as sql
 from transcribe.dispatch.rules import A, C
 from transcribe.dispatch.sequences import held_by
@@ -36,9 +36,9 @@ def renew_lease(
     """Extend (and commit) a lease the person still holds to ``now + lease_s``; LeaseExpired if
     the slot went to someone else meanwhile."""
     row = _held(session, assignment_id, user_id)
-    if row.submission_id is not None or row.state == "submitted":
+    if row.submission_id is not None or row.state == AssignmentState.SUBMITTED:
         raise Conflict(f"You already submitted clip {row.clip_id}; there is nothing to renew.")
-    if row.state == "skipped":
+    if row.state == AssignmentState.SKIPPED:
         raise Conflict(f"You skipped clip {row.clip_id}; there is nothing to renew.")
     expires = utc_now(now) + timedelta(seconds=lease_s)
     values = {"p_assignment": assignment_id, "p_item": row.work_item_id, "p_expires": expires}
@@ -62,9 +62,9 @@ def skip_assignment(
     if reason not in SKIP_REASONS:
         raise InvalidInput(f"skip reason must be one of {', '.join(SKIP_REASONS)}, not {reason!r}")
     row = _held(session, assignment_id, user_id)
-    if row.state == "skipped":
+    if row.state == AssignmentState.SKIPPED:
         return
-    if row.state == "submitted":
+    if row.state == AssignmentState.SUBMITTED:
         raise Conflict(f"You already submitted clip {row.clip_id}; it cannot be skipped now.")
     values = {
         "p_assignment": assignment_id,
@@ -92,7 +92,9 @@ def held_clip_path(session: Session, user_id: int, clip_id: str) -> str:
     if audio_path is None:
         raise NotFound(f"there is no clip {clip_id}")
     holds = session.scalar(
-        select(A.c.id).where(A.c.clip_id == clip_id, A.c.user_id == user_id, A.c.state == "leased")
+        select(A.c.id).where(
+            A.c.clip_id == clip_id, A.c.user_id == user_id, A.c.state == AssignmentState.LEASED
+        )
     )
     if holds is not None:
         return audio_path

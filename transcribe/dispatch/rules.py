@@ -19,7 +19,15 @@ from sqlalchemy import (
     text,
 )
 
-from crowdscribe.storage.models import Assignment, Clip, Qualification, WorkItem
+from crowdscribe.storage.models import (
+    Assignment,
+    AssignmentState,
+    Clip,
+    ClipStatus,
+    Qualification,
+    SlotState,
+    WorkItem,
+)
 from transcribe.users import QUALIFIED
 
 W = WorkItem.__table__
@@ -28,8 +36,8 @@ C = Clip.__table__
 Q = Qualification.__table__
 
 # Written out, not bound, so the planners match the partial indexes (docs/dispatch.md#indexes).
-OPEN = text("work_items.state = 'open'")
-LEASED = text("work_items.state = 'leased'")
+OPEN = text(f"work_items.state = '{SlotState.OPEN}'")
+LEASED = text(f"work_items.state = '{SlotState.LEASED}'")
 # LIMIT 1 written out: PostgreSQL's generic plan stays good (docs/dispatch.md#generic-plan).
 ONE = literal_column("1")
 
@@ -58,7 +66,7 @@ def clip_published(clip_id: ColumnElement = W.c.clip_id) -> ColumnElement[bool]:
     """The slot's clip is still out for transcription: one that went to review (two people
     called the audio bad) keeps the slot some lease still holds, but nobody may take it."""
     status = select(C.c.status).where(C.c.id == clip_id).correlate_except(C).scalar_subquery()
-    return status == literal_column("'published'")
+    return status == literal_column(f"'{ClipStatus.PUBLISHED}'")
 
 
 def lease_run_out(now: Any = NOW) -> ColumnElement[bool]:
@@ -90,9 +98,11 @@ def coming_back(user: Any = USER, now: Any = NOW) -> ColumnElement[bool]:
 def slot_held_by(item: Any, assignment: Any) -> ColumnElement[bool]:
     """The slot is still the assignment's: leased to it, not taken over by a later claim
     (even if the lease ran out)."""
-    return and_(W.c.id == item, W.c.assignment_id == assignment, W.c.state == "leased")
+    return and_(W.c.id == item, W.c.assignment_id == assignment, W.c.state == SlotState.LEASED)
 
 
 # An assignment that can still be submitted; written out, as an IN list would be re-expanded on
 # every execution.
-SUBMITTABLE = text("assignments.state IN ('leased', 'expired')")
+SUBMITTABLE = text(
+    f"assignments.state IN ('{AssignmentState.LEASED}', '{AssignmentState.EXPIRED}')"
+)

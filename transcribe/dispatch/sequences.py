@@ -20,6 +20,7 @@ from sqlalchemy.sql import Executable
 from crowdscribe.clock import as_utc
 from crowdscribe.errors import Conflict, ConventionError, InvalidInput, NotFound, NotQualified
 from crowdscribe.languages import check_language
+from crowdscribe.storage.models import AssignmentState, LedgerState, SubmissionStatus
 from transcribe.conventions import check_transcript
 from transcribe.dispatch import statements as sql
 from transcribe.ledger import check_amount
@@ -257,7 +258,7 @@ def _store_in_one(values: dict) -> Generator[Run, Ran, tuple[int, str] | None]:
 def _store_in_steps(values: dict) -> Generator[Run, Ran, tuple[int, str] | None]:
     # SQLite, under its write lock: the statements of ``STORE_IN_ONE``, one by one.
     counted = values["p_gold"] or (yield Run(sql.CLOSE_SLOT, values)).count == 1
-    status = "counted" if counted else "late"
+    status = SubmissionStatus.COUNTED if counted else SubmissionStatus.LATE
     if (yield Run(sql.MARK_SUBMITTED, values)).count != 1:
         return None
     submission_id = (yield Run(sql.NEW_SUBMISSION, {**values, "p_status": status})).first().id
@@ -268,7 +269,7 @@ def _store_in_steps(values: dict) -> Generator[Run, Ran, tuple[int, str] | None]
             "clip_id": values["p_clip"],
             "amount": values["p_price"],
             "currency": values["p_currency"],
-            "state": "pending",
+            "state": LedgerState.PENDING,
             "created_at": values["p_now"],
         }
         yield Run(sql.ACCRUE_SQLITE, accrual)
@@ -298,7 +299,7 @@ def answer_before_storing(row: Any, request_id: str, text: str) -> Receipt | Non
         return _earlier_submission(row, request_id, text)
     if row.request_used_for is not None:
         raise Conflict(f"request_id {request_id!r} was already used for another clip")
-    if row.state == "skipped":
+    if row.state == AssignmentState.SKIPPED:
         raise Conflict(f"You skipped clip {row.clip_id}; it cannot be submitted any more.")
     return None
 
@@ -353,7 +354,7 @@ def _same_text(stored: str, text: str, language: str) -> bool:
 
 def _receipt(submission_id: int, status: str, clip_id: str, duplicate: bool) -> Receipt:
     again = " (this request was already received)" if duplicate else ""
-    if status == "counted":
+    if status == SubmissionStatus.COUNTED:
         message = (
             f"Saved{again}: your transcript of clip {clip_id} counts (receipt {submission_id})."
         )

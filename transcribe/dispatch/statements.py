@@ -27,7 +27,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import sqlite
 
-from crowdscribe.storage.models import ExamAttempt, GoldClip, Submission
+from crowdscribe.storage.models import (
+    AssignmentState,
+    ExamAttempt,
+    GoldClip,
+    SlotState,
+    Submission,
+    SubmissionStatus,
+)
 from transcribe.dispatch.rules import (
     ASKED,
     NOW,
@@ -88,20 +95,30 @@ def _claim_in_one_statement():
     # Through a scalar subquery on the one-row pick, not a join (docs/dispatch.md#claim).
     expire_holder = (
         update(A)
-        .where(A.c.id == select(slot.c.assignment_id).scalar_subquery(), A.c.state == "leased")
-        .values(state="expired", finished_at=NOW)
+        .where(
+            A.c.id == select(slot.c.assignment_id).scalar_subquery(),
+            A.c.state == AssignmentState.LEASED,
+        )
+        .values(state=AssignmentState.EXPIRED, finished_at=NOW)
         .cte("expire_holder")
     )
     new_assignment = insert(A).from_select(
         ["id", "work_item_id", "clip_id", "user_id", "state", "is_gold", "leased_at"]
         + ["lease_expires_at"],
-        select(ASSIGNMENT, slot.c.id, slot.c.clip_id, USER, literal("leased"), false(), NOW)
-        .add_columns(EXPIRES),
+        select(
+            ASSIGNMENT,
+            slot.c.id,
+            slot.c.clip_id,
+            USER,
+            literal(AssignmentState.LEASED, A.c.state.type),
+            false(),
+            NOW,
+        ).add_columns(EXPIRES),
     )
     leased = (
         update(W)
         .where(W.c.id == select(slot.c.id).scalar_subquery())
-        .values(state="leased", assignment_id=ASSIGNMENT, lease_expires_at=EXPIRES)
+        .values(state=SlotState.LEASED, assignment_id=ASSIGNMENT, lease_expires_at=EXPIRES)
         .returning(W.c.clip_id)
         .cte("leased")
     )
@@ -145,15 +162,15 @@ SQLITE_PICKS = (
 )
 EXPIRE_HOLDER = (
     update(A)
-    .where(A.c.id == bindparam("p_holder"), A.c.state == "leased")
-    .values(state="expired", finished_at=NOW)
+    .where(A.c.id == bindparam("p_holder"), A.c.state == AssignmentState.LEASED)
+    .values(state=AssignmentState.EXPIRED, finished_at=NOW)
 )
 NEW_ASSIGNMENT = insert(A).values(
     id=ASSIGNMENT,
     work_item_id=bindparam("p_item", type_=A.c.work_item_id.type),
     clip_id=bindparam("p_clip", type_=A.c.clip_id.type),
     user_id=USER,
-    state="leased",
+    state=AssignmentState.LEASED,
     is_gold=bindparam("p_gold", type_=Boolean),
     leased_at=NOW,
     lease_expires_at=EXPIRES,
@@ -161,7 +178,7 @@ NEW_ASSIGNMENT = insert(A).values(
 LEASE_SLOT = (
     update(W)
     .where(W.c.id == bindparam("p_item"))
-    .values(state="leased", assignment_id=ASSIGNMENT, lease_expires_at=EXPIRES)
+    .values(state=SlotState.LEASED, assignment_id=ASSIGNMENT, lease_expires_at=EXPIRES)
 )
 EXAM_CLIPS = select(ExamAttempt.clip_ids).where(ExamAttempt.user_id == USER)
 # Gold clips the person may get, in random order; enough to find one not seen in an exam.
@@ -221,12 +238,12 @@ HELD = (
 CLOSE_SLOT = (
     update(W)
     .where(slot_held_by(bindparam("p_item"), ASSIGNMENT))
-    .values(state="done", lease_expires_at=None)
+    .values(state=SlotState.DONE, lease_expires_at=None)
 )
 MARK_SUBMITTED = (
     update(A)
     .where(A.c.id == ASSIGNMENT, SUBMITTABLE)
-    .values(state="submitted", finished_at=NOW)
+    .values(state=AssignmentState.SUBMITTED, finished_at=NOW)
 )
 _SUBMISSION = {
     "clip_id": bindparam("p_clip", type_=S.c.clip_id.type),
@@ -244,14 +261,22 @@ NEW_SUBMISSION = (
 ACCRUE_SQLITE = ACCRUE["sqlite"]
 
 
+def _status(status: SubmissionStatus):
+    # Typed: an enum member would reach PostgreSQL as a parameter of unknown type.
+    return literal(status, S.c.status.type)
+
+
 def _store_in_one_statement():
     # PostgreSQL: close the slot, mark the assignment, store the text and accrue its price in
     # one statement; no row back: the assignment was no longer ours to submit.
     closed = CLOSE_SLOT.returning(W.c.id).cte("closed")
     verdict = select(
         case(
-            (or_(_SUBMISSION["is_gold"], exists(closed.select())), "counted"),
-            else_="late",
+            (
+                or_(_SUBMISSION["is_gold"], exists(closed.select())),
+                _status(SubmissionStatus.COUNTED),
+            ),
+            else_=_status(SubmissionStatus.LATE),
         ).label("status")
     ).cte("verdict")
     # Marked only once the slot is closed, in a claim's lock order (docs/dispatch.md#lock-order).
@@ -281,7 +306,7 @@ def _store_in_one_statement():
             price,
             bindparam("p_currency", type_=C.c.currency.type),
             _SUBMISSION["created_at"],
-        ).where(stored.c.status == "counted", price.is_not(None))
+        ).where(stored.c.status == SubmissionStatus.COUNTED, price.is_not(None))
     )
     return select(stored.c.id, stored.c.status).add_cte(paid.cte("paid"))
 
@@ -289,20 +314,20 @@ def _store_in_one_statement():
 STORE_IN_ONE = _store_in_one_statement()
 # What renewing and skipping change: the slot the assignment still holds, and the assignment.
 RENEW_SLOT = (
-    update(W)
-    .where(slot_held_by(bindparam("p_item"), ASSIGNMENT))
-    .values(lease_expires_at=EXPIRES)
+    update(W).where(slot_held_by(bindparam("p_item"), ASSIGNMENT)).values(lease_expires_at=EXPIRES)
 )
 RENEW_ASSIGNMENT = (
-    update(A).where(A.c.id == ASSIGNMENT, A.c.state == "leased").values(lease_expires_at=EXPIRES)
+    update(A)
+    .where(A.c.id == ASSIGNMENT, A.c.state == AssignmentState.LEASED)
+    .values(lease_expires_at=EXPIRES)
 )
 REOPEN_SLOT = (
     update(W)
     .where(slot_held_by(bindparam("p_item"), ASSIGNMENT))
-    .values(state="open", assignment_id=None, lease_expires_at=None)
+    .values(state=SlotState.OPEN, assignment_id=None, lease_expires_at=None)
 )
 MARK_SKIPPED = (
     update(A)
     .where(A.c.id == ASSIGNMENT, SUBMITTABLE)
-    .values(state="skipped", skip_reason=bindparam("p_reason"), finished_at=NOW)
+    .values(state=AssignmentState.SKIPPED, skip_reason=bindparam("p_reason"), finished_at=NOW)
 )

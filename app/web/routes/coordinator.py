@@ -17,6 +17,7 @@ from app.web.svg_plots import PALETTE, Series, bar_chart, line_chart, share_bar
 from app.web.templating import templates
 from app.web.transcriber_view import person_zone
 from crowdscribe.clock import utc_now
+from crowdscribe.storage.models import ClipStatus
 from review.campaign_status import CampaignStatus, status_of_campaign
 from review.progress import (
     clip_progress,
@@ -29,14 +30,14 @@ from transcribe.users import Person
 
 # Colours that read at a glance: done is green, waiting on people blue or amber, lost red.
 STATE_COLORS = {
-    "collected": "#9ca3af",
-    "held": "#6b7280",
-    "published": "#2563eb",
-    "agreed": "#16a34a",
-    "disputed": "#d97706",
-    "resolved": "#0d9488",
-    "unusable": "#dc2626",
-    "stuck": "#7c3aed",
+    ClipStatus.COLLECTED: "#9ca3af",
+    ClipStatus.HELD: "#6b7280",
+    ClipStatus.PUBLISHED: "#2563eb",
+    ClipStatus.AGREED: "#16a34a",
+    ClipStatus.DISPUTED: "#d97706",
+    ClipStatus.RESOLVED: "#0d9488",
+    ClipStatus.UNUSABLE: "#dc2626",
+    ClipStatus.STUCK: "#7c3aed",
 }
 router = APIRouter(tags=["coordinator pages"], include_in_schema=False)
 Coordinator = Annotated[Person, Depends(require_role("coordinator"))]

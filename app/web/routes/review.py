@@ -20,7 +20,7 @@ from crowdscribe.clip_store import clip_location
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import ConventionError, InvalidInput, NotFound
 from crowdscribe.settings import Settings
-from crowdscribe.storage.models import Clip, Dispute, DisputeState
+from crowdscribe.storage.models import Clip, Dispute, DisputeResolution, DisputeState
 from review.accuracy import accuracy_by_language, enforce_accuracy_bar, worst_recent_clips
 from review.agreement import load_policy
 from review.disputes import (
@@ -289,9 +289,9 @@ def resolve_page(
         )
     session.commit()
     done = {
-        "accepted": _("Dispute %(id)s: accepted a transcript."),
-        "edited": _("Dispute %(id)s: saved your final text."),
-        "unusable": _("Dispute %(id)s: marked the clip unusable (%(reason)s)."),
+        DisputeResolution.ACCEPTED: _("Dispute %(id)s: accepted a transcript."),
+        DisputeResolution.EDITED: _("Dispute %(id)s: saved your final text."),
+        DisputeResolution.UNUSABLE: _("Dispute %(id)s: marked the clip unusable (%(reason)s)."),
     }
     reason = _(REASON_LABELS.get(resolution.reason_code or "", "")) or resolution.reason_code
     flash(request, done[resolution.resolution] % {"id": dispute_id, "reason": reason})

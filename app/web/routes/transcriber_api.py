@@ -75,7 +75,7 @@ class SubmitRequest(BaseModel):
 
 class ReceiptOut(BaseModel):
     submission_id: int
-    status: Literal["counted", "late"]
+    status: SubmissionStatus
     duplicate: bool
     message: str
 
