@@ -188,11 +188,13 @@ def test_documented_card_is_the_default_card() -> None:
         ('currency = "CNY"\n[default]\namount = 1\n[[rates]]\namount = 2\n', r"missing 'language'"),
         ('currency = "CNY"\n[default\namount = 1\n', r"not valid TOML"),
         (
-            'currency = "CNY"\n[default]\namount = 1\n[[rates]]\nlanguage = "Cantonese"\namount = 2\n',
+            'currency = "CNY"\n[default]\namount = 1\n'
+            '[[rates]]\nlanguage = "Cantonese"\namount = 2\n',
             r"entry 1: unknown language 'Cantonese'; did you mean yue \(Cantonese\)\?",
         ),
         (
-            'currency = "CNY"\n[default]\namount = 1\n[[rates]]\nlanguage = "cantonse"\namount = 2\n',
+            'currency = "CNY"\n[default]\namount = 1\n'
+            '[[rates]]\nlanguage = "cantonse"\namount = 2\n',
             r"entry 1: unknown language 'cantonse'; did you mean yue",
         ),
         (
