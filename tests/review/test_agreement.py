@@ -210,15 +210,15 @@ def test_bad_policy_file_says_what_is_wrong(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[escalation]\nrule = "reveiw"\n', r"unknown escalation.rule 'reveiw'; did you mean review\?"),
+        ('[escalation]\nrule = "reveiw"\n', r"escalation.rule 'reveiw'; did you mean review\?"),
         ("wre = 0.2\n", r"unknown key 'wre'; did you mean wer\?"),
-        ("[speaker_group.kid]\nwer = 0.2\n", r"speaker_group.kid: unknown speaker group 'kid'; did you mean child\?"),
-        ("[speaker_group.child]\nwerr = 0.2\n", r"speaker_group.child: unknown key 'werr'; did you mean wer\?"),
-        ('[[override]]\nlanguage = "Cantonese"\nthreshold = 0.1\n', r"did you mean yue \(Cantonese\)\?"),
-        ('[[override]]\nlanguage = "yue"\nthreshhold = 0.1\n', r"unknown key 'threshhold'; did you mean threshold\?"),
-        ("[escalation]\nreview_costs = 3\n", r"unknown key 'review_costs'; did you mean review_cost\?"),
+        ("[speaker_group.kid]\nwer = 0.2\n", r"group 'kid'; did you mean child\?"),
+        ("[speaker_group.child]\nwerr = 0.2\n", r"child: unknown key 'werr'; did you mean wer\?"),
+        ('[[override]]\nlanguage = "Cantonese"\nthreshold = 0.1\n', r"mean yue \(Cantonese\)\?"),
+        ('[[override]]\nlanguage = "yue"\nthreshhold = 0.1\n', r"did you mean threshold\?"),
+        ("[escalation]\nreview_costs = 3\n", r"'review_costs'; did you mean review_cost\?"),
     ],
-)  # fmt: skip
+)
 def test_unknown_policy_values_are_refused_with_the_closest_known_one(
     tmp_path: Path, text: str, message: str
 ) -> None:
