@@ -98,8 +98,20 @@ def test_stuck_lists_relabels_and_drops(run, home) -> None:
     assert "2 stuck clip(s)" in run(stuck_cmds).output
     relabel = run(stuck_cmds, "relabel", first, "--language", "yue", "--reason", "Cantonese")
     assert relabel.exit_code == 0, relabel.output
+    # Published again, but nobody works in Cantonese yet: it stays on the list, saying why.
+    assert "nobody can take it yet: nobody active is qualified in yue" in relabel.output
     assert run(stuck_cmds, "drop", second).exit_code == 0
-    assert run(stuck_cmds, "--format", "jsonl").output == ""
+    [row] = [
+        json.loads(line)
+        for line in run(stuck_cmds, "list", "--format", "jsonl").output.splitlines()
+    ]
+    assert (row["clip_id"], row["kind"]) == (first, "unreachable")
+    refused = run(stuck_cmds, "reopen", first)
+    assert isinstance(refused.exception, Conflict) and "qualify someone new in yue" in str(
+        refused.exception
+    )
+    assert run(stuck_cmds, "drop", first).exit_code == 0
+    assert run(stuck_cmds, "list", "--format", "jsonl").output == ""
 
 
 def test_a_projects_policy_file_is_checked_at_create_and_edit(run, home, tmp_path) -> None:
