@@ -9,6 +9,7 @@ takes the new price, as settling will decide from it.
 
 from __future__ import annotations
 
+import difflib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -64,7 +65,12 @@ def find_recording(session: Session, source: str) -> Recording:
         select(Recording).where(or_(Recording.source == source, Recording.source_path == resolved))
     ).all()
     if not found:
-        raise NotFound(f"no recording {source!r} was collected; see `crowdscribe recordings`")
+        sources = list(session.scalars(select(Recording.source)))
+        guesses = difflib.get_close_matches(source, sources, n=2, cutoff=0.8)
+        hint = f"did you mean {' or '.join(guesses)}? " if guesses else ""
+        raise NotFound(
+            f"no recording {source!r} was collected; {hint}see `crowdscribe recordings`"
+        )
     if len(found) > 1:
         raise InvalidInput(f"{source!r} names {len(found)} recordings; give its full path")
     return found[0]
