@@ -18,13 +18,13 @@ from crowdscribe.clock import utc_now
 from crowdscribe.settings import settings_for
 from flows._runtime import migrate, retry_transient, task_database
 from review.accuracy import enforce_accuracy_bar
-from review.agreement import load_policy
 from review.processing import (
     BatchSummary,
     complete_clip_ids,
     process_clips,
     score_gold_submissions,
 )
+from review.project_policies import policy_book
 from transcribe.pricing import load_rate_card
 
 
@@ -79,15 +79,15 @@ def find_complete_clips(home: str | None, project: str | None, batch_size: int) 
     retry_condition_fn=retry_transient,
 )
 def decide_batch(index: int, clip_ids: list[str], home: str | None) -> dict[str, Any]:
-    """Decide and apply one batch in one transaction; leaves its histogram as an artifact."""
+    """Decide and apply one batch in one transaction, each clip by its project's policy; leaves
+    its histogram as an artifact."""
     settings = settings_for(home)
-    policy = load_policy(settings.policy_file)
     card = load_rate_card(settings.rates_file)
     with task_database(home).session() as session:
         summary = process_clips(
             session,
             clip_ids,
-            policy=policy,
+            policies=policy_book(session, settings.policy_file),
             card=card,
             max_overlap=settings.max_overlap,
             now=utc_now(),
@@ -116,7 +116,7 @@ def score_gold(home: str | None, project: str | None) -> list[int]:
     with task_database(home).session() as session:
         scored = score_gold_submissions(
             session,
-            policy=load_policy(settings.policy_file),
+            policies=policy_book(session, settings.policy_file),
             card=load_rate_card(settings.rates_file),
             now=utc_now(),
             project=project,

@@ -8,9 +8,10 @@ Edge cases: both empty -> 0.0; reference empty but hypothesis not -> 1.0. Non-sp
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from jiwer import AlignmentChunk
 from rapidfuzz.distance import Levenshtein
 
 from crowdscribe.errors import InvalidInput
+from crowdscribe.languages import check_language, check_speaker_group
 from review.normalize import NormalizedText, normalize
 from transcribe.conventions import FILLED_PAUSES, is_chinese
 
@@ -238,6 +240,11 @@ ESCALATIONS = ("benefit", "transcribe", "review")
 DEFAULT_REVIEW_COST = 2.0  # a review costs about two transcriptions of the clip
 DEFAULT_ERROR_PRICE = 40.0  # transcription-equivalents a clip's final error of 1.0 is worth
 DEFAULT_MAX_VERBATIM_DIFFERENCES = 3
+# The keys a policy file may hold, per table (anything else is a typo, refused with a hint).
+POLICY_KEYS = ("wer", "cer", "speaker_group", "override", "escalation")
+RATE_KEYS = ("wer", "cer")
+OVERRIDE_KEYS = ("language", "speaker_group", "threshold")
+ESCALATION_KEYS = ("rule", "review_cost", "error_price", "max_verbatim_differences")
 
 
 @dataclass(frozen=True)
@@ -281,6 +288,8 @@ def _rate(value: object, where: str) -> float:
 
 def load_policy(path: Path | None) -> AgreementPolicy:
     """Policy from a TOML file (see docs/conventions.md), or the defaults when ``path`` is None.
+    Unknown keys, escalation rules, languages and speaker groups are refused with the closest
+    known one, so a typo never silently leaves a default in force.
 
     ```toml
     wer = 0.10
@@ -305,31 +314,74 @@ def load_policy(path: Path | None) -> AgreementPolicy:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InvalidInput(f"Cannot read the agreement policy {path}: {exc}") from exc
+    _known_keys(data, POLICY_KEYS, f"{path}")
     wer = _rate(data.get("wer", DEFAULT_WER), f"{path}: wer")
     cer = _rate(data.get("cer", DEFAULT_CER), f"{path}: cer")
     groups = {"child": (CHILD_WER, CHILD_CER)}
-    for group, rates in data.get("speaker_group", {}).items():
-        where = f"{path}: speaker_group.{group}"
+    for name, rates in _table(data, "speaker_group", path).items():
+        where = f"{path}: speaker_group.{name}"
+        group = _registered(name, check_speaker_group, where)
+        _known_keys(_table({name: rates}, name, where), RATE_KEYS, where)
         groups[group] = (
             _rate(rates.get("wer", wer), f"{where}.wer"),
             _rate(rates.get("cer", cer), f"{where}.cer"),
         )
     overrides: dict[tuple[str, str], float] = {}
-    for number, entry in enumerate(data.get("override", []), start=1):
+    entries = data.get("override", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise InvalidInput(f"{path}: override must be [[override]] tables")
+    for number, entry in enumerate(entries, start=1):
+        where = f"{path}: override #{number}"
+        _known_keys(entry, OVERRIDE_KEYS, where)
         if "language" not in entry or "threshold" not in entry:
-            raise InvalidInput(f"{path}: override #{number} needs a language and a threshold")
-        key = (str(entry["language"]).lower(), str(entry.get("speaker_group", "*")))
-        overrides[key] = _rate(entry["threshold"], f"{path}: override #{number} threshold")
+            raise InvalidInput(f"{where} needs a language and a threshold")
+        language = _registered(str(entry["language"]), check_language, where)
+        group = str(entry.get("speaker_group", "*"))
+        if group != "*":
+            group = _registered(group, check_speaker_group, where)
+        overrides[(language, group)] = _rate(entry["threshold"], f"{where} threshold")
     return AgreementPolicy(
         wer=wer, cer=cer, group_rates=groups, overrides=overrides, **_escalation(data, path)
     )
 
 
+def _did_you_mean(value: str, known: Sequence[str]) -> str:
+    guesses = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+    return f"did you mean {guesses[0]}? " if guesses else ""
+
+
+def _known_keys(table: Mapping, known: Sequence[str], where: str) -> None:
+    for key in table:
+        if key not in known:
+            raise InvalidInput(
+                f"{where}: unknown key {key!r}; {_did_you_mean(key, known)}"
+                f"expected {', '.join(known)}"
+            )
+
+
+def _table(data: Mapping, key: str, where: object) -> Mapping:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{where}: {key} must be a table")
+    return value
+
+
+def _registered(value: str, check: Callable[[str], str], where: str) -> str:
+    try:
+        return check(value)
+    except InvalidInput as error:
+        raise InvalidInput(f"{where}: {error}") from None
+
+
 def _escalation(data: Mapping, path: Path) -> dict:
-    section = data.get("escalation", {})
+    section = _table(data, "escalation", path)
+    _known_keys(section, ESCALATION_KEYS, f"{path}: escalation")
     rule = section.get("rule", "benefit")
     if rule not in ESCALATIONS:
-        raise InvalidInput(f"{path}: escalation.rule must be one of {', '.join(ESCALATIONS)}")
+        raise InvalidInput(
+            f"{path}: unknown escalation.rule {rule!r}; {_did_you_mean(str(rule), ESCALATIONS)}"
+            f"choose from {', '.join(ESCALATIONS)}"
+        )
     values = {"escalation": rule}
     for name, default in (
         ("review_cost", DEFAULT_REVIEW_COST),

@@ -1,6 +1,6 @@
 """Appeals: a transcriber contests the verdict on a discounted transcript, once, with a note; a
 reviewer upholds or rejects it with a short comment the transcriber reads. An upheld appeal
-credits the difference to the full price as a new ledger entry (``credit_adjustment``); the
+credits the difference to the full price as a new ledger entry (``record_adjustment``); the
 discounted entry stays as it was.
 """
 
@@ -25,7 +25,7 @@ from crowdscribe.storage.models import (
     User,
 )
 from review.feedback import Verdict, verdict_of
-from transcribe.ledger import appeal_credit, credit_adjustment
+from transcribe.ledger import appeal_credit, record_adjustment, work_total
 
 MAX_NOTE_CHARS = 500
 MAX_COMMENT_CHARS = 500
@@ -149,8 +149,16 @@ def decide_appeal(
             select(LedgerEntry).where(LedgerEntry.submission_id == appeal.submission_id)
         )
         clip = session.get(Clip, entry.clip_id)
-        credit = appeal_credit(Decimal(clip.price or entry.amount), Decimal(entry.amount))
+        paid = work_total(session, entry.id)
+        credit = appeal_credit(Decimal(clip.price or entry.amount), paid)
         if credit > 0:
-            appeal.adjustment_id = credit_adjustment(session, entry.id, credit, now).id
+            appeal.adjustment_id = record_adjustment(
+                session,
+                entry.id,
+                credit,
+                reason=f"appeal {appeal.id} upheld",
+                now=now,
+                state=LedgerState.CREDITED,
+            ).id
     session.flush()
     return appeal

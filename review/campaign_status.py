@@ -30,6 +30,7 @@ from crowdscribe.storage.models import (
 from review.progress import paused_people
 from transcribe.pricing import CENT, RateCard, price_clip
 from transcribe.projects import project_budgets
+from transcribe.stuck import stuck_clips
 
 FINAL_STATUSES = (ClipStatus.AGREED, ClipStatus.RESOLVED, ClipStatus.UNUSABLE)
 # Days shown in the per-day figures, and the days whose spend sets the projection's pace.
@@ -86,6 +87,7 @@ class CampaignFacts:
     submissions: list[tuple[datetime, float]]  # created_at, clip duration_s
     open_disputes: list[tuple[str, datetime]]  # language, created_at
     paused: list[dict[str, Any]]
+    stuck: list[dict[str, Any]] = field(default_factory=list)  # transcribe.stuck.stuck_clips
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,8 @@ class CampaignStatus:
     backlog_oldest_h: float | None
     backlog_by_language: dict[str, int]
     paused: list[dict[str, Any]] = field(default_factory=list)
+    # Clips no one will finish (withdrawn, or published with nobody left to take them), by kind.
+    stuck_by_kind: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The figures as JSON-ready values: money as strings, days as ISO dates."""
@@ -319,11 +323,13 @@ def campaign_status(
         ),
         backlog_by_language=dict(sorted(Counter(lang for lang, _ in facts.open_disputes).items())),
         paused=facts.paused,
+        stuck_by_kind=dict(sorted(Counter(row["kind"] for row in facts.stuck).items())),
     )
 
 
-def read_campaign(session: Session, since: datetime) -> CampaignFacts:
-    """The facts ``campaign_status`` needs; submissions from ``since`` on (the days shown)."""
+def read_campaign(session: Session, since: datetime, now: datetime) -> CampaignFacts:
+    """The facts ``campaign_status`` needs as of ``now``; submissions from ``since`` on (the
+    days shown)."""
     counted = (
         select(Submission.clip_id, func.count().label("n"))
         .where(Submission.status == SubmissionStatus.COUNTED, Submission.is_gold.is_(False))
@@ -376,7 +382,8 @@ def read_campaign(session: Session, since: datetime) -> CampaignFacts:
             .where(Dispute.state == DisputeState.OPEN)
         )
     ]
-    return CampaignFacts(clips, spend, submissions, open_disputes, paused_people(session))
+    stuck = [clip.to_dict() for clip in stuck_clips(session, now)]
+    return CampaignFacts(clips, spend, submissions, open_disputes, paused_people(session), stuck)
 
 
 def status_of_campaign(
@@ -390,7 +397,7 @@ def status_of_campaign(
     and the CLI call."""
     since = datetime.combine(days_until(now)[0], datetime.min.time(), tzinfo=as_utc(now).tzinfo)
     return campaign_status(
-        read_campaign(session, since),
+        read_campaign(session, since, now),
         now=now,
         budgets=project_budgets(session, card.currency),
         card=card,

@@ -27,8 +27,9 @@ from crowdscribe.storage.models import (
     User,
 )
 from review.accuracy import track_record
-from review.agreement import AgreementPolicy, VerbatimDifference, load_policy, verbatim_table
+from review.agreement import VerbatimDifference, verbatim_table
 from review.consensus import align_many
+from review.project_policies import PolicyBook
 from review.settlement import credit_unscored, settle_against_final
 from transcribe.conventions import check_transcript
 from transcribe.pricing import RateCard, default_rate_card
@@ -285,7 +286,7 @@ def resolve_dispute(
     final_text: str | None = None,
     unusable: bool = False,
     reason_code: str | None = None,
-    policy: AgreementPolicy | None = None,
+    policies: PolicyBook | None = None,
     card: RateCard | None = None,
     now: datetime | None = None,
 ) -> Resolution:
@@ -328,7 +329,8 @@ def resolve_dispute(
         credit_unscored(session, clip, card, now)
         scored: list[tuple[int, float, bool]] = []
     else:
-        threshold = (policy or load_policy(None)).threshold_for(clip.language, clip.speaker_group)
+        policy = (policies or PolicyBook()).for_project(clip.project)
+        threshold = policy.threshold_for(clip.language, clip.speaker_group)
         scored = settle_against_final(session, clip, final, threshold, card, now)
     session.refresh(dispute)
     users = session.scalars(

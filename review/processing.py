@@ -31,7 +31,6 @@ from crowdscribe.storage.models import (
     WorkItem,
 )
 from review.accuracy import expected_errors
-from review.agreement import AgreementPolicy
 from review.decisions import (
     ACCEPT,
     BAD_AUDIO_SKIPS_FOR_DISPUTE,
@@ -40,6 +39,7 @@ from review.decisions import (
     Decision,
     decide_clip,
 )
+from review.project_policies import PolicyBook
 from review.script import final_script
 from review.settlement import credit_unscored, score_gold_submission, settle_against_final
 from transcribe.conventions import is_chinese
@@ -156,16 +156,16 @@ def process_clips(
     session: Session,
     clip_ids: Sequence[str],
     *,
-    policy: AgreementPolicy,
+    policies: PolicyBook,
     card: RateCard,
     max_overlap: int,
     now: datetime,
     window: int = DEFAULT_WINDOW,
     scripts: Mapping[str, str] | None = None,
 ) -> BatchSummary:
-    """Decide every clip in ``clip_ids`` that is still complete and undecided, and apply it.
-    Writers' track records over ``window`` clips weigh their texts; Chinese final texts are
-    written in ``final_script(language, scripts)``."""
+    """Decide every clip in ``clip_ids`` that is still complete and undecided, and apply it, each
+    by its project's agreement policy (``policies``). Writers' track records over ``window`` clips
+    weigh their texts; Chinese final texts are written in ``final_script(language, scripts)``."""
     summary = BatchSummary()
     locked = select(Clip).where(Clip.id.in_(clip_ids), _complete_condition()).order_by(Clip.id)
     if session.get_bind().dialect.name == "postgresql":
@@ -185,7 +185,7 @@ def process_clips(
             skips.get(clip.id, []),
             language=clip.language,
             speaker_group=clip.speaker_group,
-            policy=policy,
+            policy=policies.for_project(clip.project),
             overlap=slots.get(clip.id, clip.overlap or 0),
             max_overlap=max_overlap,
             expected_errors=[records[(s.user_id, clip.language)] for s in submissions],
@@ -265,14 +265,15 @@ def _apply(session: Session, clip: Clip, decision: Decision, card: RateCard, now
 def score_gold_submissions(
     session: Session,
     *,
-    policy: AgreementPolicy,
+    policies: PolicyBook,
     card: RateCard,
     now: datetime,
     project: str | None = None,
     limit: int | None = None,
 ) -> set[int]:
-    """Score every unscored gold transcript against its reference and settle its pay; returns the
-    ids of the people scored (their accuracy may need checking)."""
+    """Score every unscored gold transcript against its reference (within its project's
+    threshold) and settle its pay; returns the ids of the people scored (their accuracy may need
+    checking)."""
     query = (
         select(Submission, GoldClip.reference_text, Clip)
         .join(GoldClip, GoldClip.clip_id == Submission.clip_id)
@@ -286,6 +287,7 @@ def score_gold_submissions(
         query = query.limit(limit)
     scored: set[int] = set()
     for submission, reference, clip in session.execute(query).all():
+        policy = policies.for_project(clip.project)
         threshold = policy.threshold_for(clip.language, clip.speaker_group)
         score_gold_submission(session, submission, reference, threshold, card, now)
         scored.add(submission.user_id)

@@ -16,8 +16,8 @@ import numpy as np
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import Clip
-from review.agreement import load_policy
 from review.processing import BatchSummary, complete_clip_ids, process_clips
+from review.project_policies import PolicyBook
 from tests.builders import SAMPLE_RATE_HZ, Member, add_audio_clip, espeak
 from transcribe.dispatch.holding import skip_assignment
 from transcribe.dispatch.sequences import Claim
@@ -115,7 +115,7 @@ def decide(database: Database) -> BatchSummary:
         return process_clips(
             session,
             complete_clip_ids(session),
-            policy=load_policy(None),
+            policies=PolicyBook(),
             card=default_rate_card(),
             max_overlap=3,
             now=_now(),

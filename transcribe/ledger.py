@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.clock import as_utc, utc_now
 from crowdscribe.errors import InvalidInput, NotFound
-from crowdscribe.storage.models import LedgerEntry, LedgerState, PayoutItem, User
+from crowdscribe.storage.models import LedgerEntry, LedgerKind, LedgerState, PayoutItem, User
 from transcribe.payouts import paid_amount
 from transcribe.pricing import CENT, RateCard, default_rate_card, rejected_amount
 
@@ -184,24 +184,50 @@ def appeal_credit(full_price: Decimal, paid: Decimal) -> Decimal:
     return max(_cents(full_price) - _cents(paid), ZERO)
 
 
-def credit_adjustment(
-    session: Session, entry_id: int, amount: Decimal, now: datetime
+def work_total(session: Session, entry_id: int) -> Decimal:
+    """What the work of accrual ``entry_id`` pays now: the entry and every adjustment of it."""
+    total = session.scalar(
+        select(func.sum(LedgerEntry.amount)).where(
+            (LedgerEntry.id == entry_id) | (LedgerEntry.adjusts_entry_id == entry_id)
+        )
+    )
+    return _cents(total)
+
+
+def record_adjustment(
+    session: Session,
+    entry_id: int,
+    amount: Decimal,
+    *,
+    reason: str,
+    now: datetime,
+    state: LedgerState | None = None,
 ) -> LedgerEntry:
-    """A new credited entry paying ``amount`` more for the work of entry ``entry_id`` (an upheld
-    appeal); the adjusted entry itself is never changed, so the ledger keeps its history."""
+    """The one way to correct what a piece of work pays: a new entry of kind ``adjustment`` for
+    the work of accrual ``entry_id``, ``amount`` more (or less, when negative), in its currency,
+    decided now with ``reason``; in the entry's state unless ``state`` says otherwise (an upheld
+    appeal credits). The adjusted entry itself is never changed, so the ledger keeps its history."""
     entry = session.get(LedgerEntry, entry_id)
     if entry is None:
         raise NotFound(f"there is no ledger entry {entry_id}")
+    if entry.kind != LedgerKind.ACCRUAL:
+        raise InvalidInput(f"ledger entry {entry_id} is an adjustment; adjust the work's accrual")
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise InvalidInput(f"an adjustment must be a finite Decimal, not {amount!r}")
+    if not reason.strip():
+        raise InvalidInput("an adjustment needs a reason, kept with the entry")
     adjustment = LedgerEntry(
         user_id=entry.user_id,
         submission_id=None,
         clip_id=entry.clip_id,
-        amount=check_amount(amount),
+        amount=amount,
         currency=entry.currency,
-        state=LedgerState.CREDITED,
+        state=state or entry.state,
         created_at=as_utc(now),
         decided_at=as_utc(now),
+        kind=LedgerKind.ADJUSTMENT,
         adjusts_entry_id=entry.id,
+        reason=reason.strip(),
     )
     session.add(adjustment)
     session.flush()

@@ -71,7 +71,10 @@ def user_named(session: Session, name: str) -> User:
     """The ``users`` row of that name, active or not, or NotFound naming the list command."""
     user = session.scalar(select(User).where(User.name == name.strip()))
     if user is None:
-        raise NotFound(f"no person named {name!r}; see `crowdscribe users list`")
+        names = list(session.scalars(select(User.name)))
+        guesses = difflib.get_close_matches(name.strip(), names, n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(guesses)}? " if guesses else ""
+        raise NotFound(f"no person named {name!r}; {hint}see `crowdscribe users list`")
     return user
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from crowdscribe.errors import InvalidInput
+from crowdscribe.languages import check_language, check_speaker_group
 
 CENT = Decimal("0.01")
 RATE_DISPLAY = Decimal("0.0001")
@@ -205,7 +207,22 @@ def _rate(entry: dict[str, Any], where: str) -> Rate:
     minutes = _money(entry.get("minutes", 1), f"{where}: minutes")
     if minutes == 0:
         raise RateCardError(f"{where}: minutes must be more than 0")
-    return Rate(language.strip().lower(), group.strip().lower(), amount, minutes)
+    return Rate(
+        _registered(language, check_language, where),
+        _registered(group, check_speaker_group, where),
+        amount,
+        minutes,
+    )
+
+
+def _registered(value: str, check: Callable[[str], str], where: str) -> str:
+    # A rate for a code no clip can carry would never apply: refuse it as the registry does.
+    if value.strip() == ANY:
+        return ANY
+    try:
+        return check(value)
+    except InvalidInput as error:
+        raise RateCardError(f"{where}: {error}") from None
 
 
 def _money(value: Any, where: str) -> Decimal:

@@ -122,21 +122,13 @@ def create_project(
     time_zone: str = "UTC",
     script: str | None = None,
 ) -> ProjectRecord:
-    """Add a project after checking every field (files must exist and load)."""
+    """Add a project after checking every field (files must exist and load; the agreement
+    policy's values are checked by review.project_policies.check_policy_file before this)."""
     if not PROJECT_PATTERN.fullmatch(name):
         raise InvalidInput(
             f"project {name!r} must be letters, digits, '-', '_' or '.' (at most 64)"
         )
-    check_overlap(overlap, max_overlap)
-    if budget is not None and (not budget.is_finite() or budget < 0):
-        raise InvalidInput(f"a budget must be 0 or more, not {budget}")
-    if script is not None and script not in CHINESE_SCRIPTS:
-        raise InvalidInput(f"script must be one of {', '.join(CHINESE_SCRIPTS)}, not {script!r}")
-    for path in (rates_file, policy_file):
-        if path is not None and not Path(path).is_file():
-            raise NotFound(f"{path} does not exist")
-    if rates_file is not None:
-        load_rate_card(Path(rates_file))
+    _check_fields(overlap, max_overlap, budget, script, rates_file, policy_file)
     if session.scalar(select(Project.id).where(Project.name == name)) is not None:
         raise Conflict(f"project {name!r} already exists; see `crowdscribe projects show {name}`")
     row = Project(
@@ -152,6 +144,75 @@ def create_project(
         script=script,
     )
     session.add(row)
+    session.flush()
+    return _record(row)
+
+
+def _check_fields(
+    overlap: int | None,
+    max_overlap: int,
+    budget: Decimal | None,
+    script: str | None,
+    rates_file: Path | None,
+    policy_file: Path | None,
+) -> None:
+    if overlap is not None:
+        check_overlap(overlap, max_overlap)
+    if budget is not None and (not budget.is_finite() or budget < 0):
+        raise InvalidInput(f"a budget must be 0 or more, not {budget}")
+    if script is not None and script not in CHINESE_SCRIPTS:
+        raise InvalidInput(f"script must be one of {', '.join(CHINESE_SCRIPTS)}, not {script!r}")
+    for path in (rates_file, policy_file):
+        if path is not None and not Path(path).is_file():
+            raise NotFound(f"{path} does not exist")
+    if rates_file is not None:
+        load_rate_card(Path(rates_file))
+
+
+def edit_project(
+    session: Session,
+    name: str,
+    *,
+    max_overlap: int,
+    overlap: int | None = None,
+    rates_file: Path | None = None,
+    rate_overrides: tuple[Rate, ...] = (),
+    policy_file: Path | None = None,
+    deadline: datetime | None = None,
+    budget: Decimal | None = None,
+    budget_currency: str | None = None,
+    time_zone: str | None = None,
+    script: str | None = None,
+) -> ProjectRecord:
+    """Change the fields given (None: unchanged), all checked before any is stored. A rate
+    override replaces the project's override for the same language and group. Clips already
+    published keep their price; the new overlap and rates apply to the next dispatch."""
+    _check_fields(overlap, max_overlap, budget, script, rates_file, policy_file)
+    zone = check_time_zone(time_zone) if time_zone is not None else None
+    get_project(session, name)  # refuses an unknown name with the closest ones
+    row = session.scalar(select(Project).where(Project.name == name))
+    if overlap is not None:
+        row.overlap = overlap
+    if rates_file is not None:
+        row.rates_file = str(Path(rates_file).resolve())
+    if rate_overrides:
+        keys = {(rate.language, rate.speaker_group) for rate in rate_overrides}
+        kept = [
+            r for r in row.rate_overrides or () if (r["language"], r["speaker_group"]) not in keys
+        ]
+        row.rate_overrides = [_stored_rate(rate) for rate in rate_overrides] + kept
+    if policy_file is not None:
+        row.policy_file = str(Path(policy_file).resolve())
+    if deadline is not None:
+        row.deadline = deadline
+    if budget is not None:
+        row.budget = budget
+    if budget_currency is not None:
+        row.budget_currency = budget_currency.upper()
+    if zone is not None:
+        row.time_zone = zone
+    if script is not None:
+        row.script = script
     session.flush()
     return _record(row)
 

@@ -2,19 +2,21 @@
 
 Clips not yet transcribed are simply re-priced (and their open slots moved to the new language).
 Work already in the ledger is never edited once decided: a credited or discounted entry gets an
-adjustment entry for the difference, with the reason. A pending entry is not owed yet, so it
+adjustment entry for the difference, with the reason (``transcribe.ledger.record_adjustment``,
+the same entry an upheld appeal makes). A pending entry is not owed yet, so it
 takes the new price, as settling will decide from it.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from crowdscribe.clock import utc_now
@@ -30,6 +32,7 @@ from crowdscribe.storage.models import (
     WorkItem,
 )
 from transcribe.dispatch.writes import begin_session_write
+from transcribe.ledger import record_adjustment, work_total
 from transcribe.pricing import RateCard, price_clip, rejected_amount
 from transcribe.publish_plan import project_terms
 
@@ -62,7 +65,12 @@ def find_recording(session: Session, source: str) -> Recording:
         select(Recording).where(or_(Recording.source == source, Recording.source_path == resolved))
     ).all()
     if not found:
-        raise NotFound(f"no recording {source!r} was collected; see `crowdscribe recordings`")
+        sources = list(session.scalars(select(Recording.source)))
+        guesses = difflib.get_close_matches(source, sources, n=2, cutoff=0.8)
+        hint = f"did you mean {' or '.join(guesses)}? " if guesses else ""
+        raise NotFound(
+            f"no recording {source!r} was collected; {hint}see `crowdscribe recordings`"
+        )
     if len(found) > 1:
         raise InvalidInput(f"{source!r} names {len(found)} recordings; give its full path")
     return found[0]
@@ -170,41 +178,38 @@ def _reprice_pending(session: Session, clip_id: str, price: Decimal) -> int:
 def _adjust_decided(
     session: Session, clip: Clip, card: RateCard, reason: str, now: datetime
 ) -> list[LedgerEntry]:
-    """One adjustment per person and state whose decided total for this clip is not what the
-    new price makes it (earlier adjustments included, so relabelling twice adjusts once)."""
-    totals = session.execute(
-        select(
-            LedgerEntry.user_id,
-            LedgerEntry.state,
-            LedgerEntry.currency,
-            func.sum(LedgerEntry.amount),
-            func.sum(case((LedgerEntry.kind == LedgerKind.ACCRUAL, 1), else_=0)),
-        )
+    """One adjustment (``record_adjustment``) for each decided accrual of this clip whose work
+    does not pay what the new price makes it, earlier adjustments included, so relabelling twice
+    adjusts once. Work paid in full (credited, or discounted and then credited by an upheld
+    appeal) is due the full price; discounted work the rejected share of it."""
+    accruals = session.scalars(
+        select(LedgerEntry)
         .where(
             LedgerEntry.clip_id == clip.id,
+            LedgerEntry.kind == LedgerKind.ACCRUAL,
             LedgerEntry.state.in_((LedgerState.CREDITED, LedgerState.DISCOUNTED)),
         )
-        .group_by(LedgerEntry.user_id, LedgerEntry.state, LedgerEntry.currency)
+        .order_by(LedgerEntry.id)
     ).all()
-    added = []
-    for user_id, state, currency, total, accruals in totals:
-        full = Decimal(clip.price)
-        due = full if state == LedgerState.CREDITED else rejected_amount(full, card)
-        difference = due * int(accruals or 0) - Decimal(total)
-        if difference == 0 or not accruals:
-            continue
-        entry = LedgerEntry(
-            user_id=user_id,
-            submission_id=None,
-            clip_id=clip.id,
-            amount=difference,
-            currency=currency,
-            state=state,
-            created_at=now,
-            decided_at=now,
-            kind=LedgerKind.ADJUSTMENT,
-            reason=reason,
+    credited_later = set(
+        session.scalars(
+            select(LedgerEntry.adjusts_entry_id).where(
+                LedgerEntry.clip_id == clip.id,
+                LedgerEntry.kind == LedgerKind.ADJUSTMENT,
+                LedgerEntry.state == LedgerState.CREDITED,
+            )
         )
-        session.add(entry)
-        added.append(entry)
+    )
+    added = []
+    for entry in accruals:
+        in_full = entry.state == LedgerState.CREDITED or entry.id in credited_later
+        full = Decimal(clip.price)
+        due = full if in_full else rejected_amount(full, card)
+        difference = due - work_total(session, entry.id)
+        if difference == 0:
+            continue
+        state = LedgerState.CREDITED if in_full else LedgerState.DISCOUNTED
+        added.append(
+            record_adjustment(session, entry.id, difference, reason=reason, now=now, state=state)
+        )
     return added

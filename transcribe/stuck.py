@@ -1,6 +1,9 @@
-"""Stuck work: a clip two people skipped as the wrong language (or as empty) leaves the queue for
-the coordinator, who relabels it (published again, in the right language) or drops it. Without
-this it would stay published for ever, with no one able to finish it."""
+"""Stuck work: clips waiting for the coordinator, who relabels, re-opens or drops them.
+
+Two kinds: a clip two people skipped as the wrong language (or as empty) is withdrawn from the
+queue (``withdrawn``); a clip still published with a slot waiting that no one can take any more
+(nobody active is qualified in its language, or every such person already had it) is
+``unreachable``. Without this either would stay published for ever, unnoticed."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from crowdscribe.clock import as_utc, utc_now
@@ -19,8 +22,11 @@ from crowdscribe.storage.models import (
     AssignmentState,
     Clip,
     ClipStatus,
+    Qualification,
+    QualificationStatus,
     Recording,
     SlotState,
+    User,
     WorkItem,
 )
 from transcribe.relabel import RelabelSummary, relabel_clips
@@ -29,6 +35,8 @@ STUCK_REASONS = ("wrong_language", "empty")
 # Skips of one reason (since the clip was last relabelled) that take it out of the queue.
 SKIPS_TO_WITHDRAW = 2
 STUCK = ClipStatus.STUCK
+WITHDRAWN = "withdrawn"
+UNREACHABLE = "unreachable"
 
 
 @dataclass(frozen=True)
@@ -43,10 +51,14 @@ class StuckClip:
     duration_s: float
     skips: dict[str, int] = field(default_factory=dict)
     since: datetime | None = None
+    kind: str = WITHDRAWN  # withdrawn | unreachable
+    why: str = ""
 
     def to_dict(self) -> dict:
         return {
             "clip_id": self.clip_id,
+            "kind": self.kind,
+            "why": self.why,
             "source": self.source,
             "language": self.language,
             "speaker_group": self.speaker_group,
@@ -92,8 +104,14 @@ def withdraw_if_stuck(session: Session, clip_id: str, now: datetime) -> bool:
     return bool(withdrawn)
 
 
-def stuck_clips(session: Session) -> list[StuckClip]:
-    """Every clip waiting for the coordinator, oldest first, with its skips by reason."""
+def stuck_clips(session: Session, now: datetime) -> list[StuckClip]:
+    """Every clip waiting for the coordinator, with why: those withdrawn after skips (oldest
+    first), then those published that nobody left can take (``unreachable_clips``)."""
+    return withdrawn_clips(session) + unreachable_clips(session, now)
+
+
+def withdrawn_clips(session: Session) -> list[StuckClip]:
+    """Clips taken out of the queue after skips, oldest first, with their skips by reason."""
     rows = session.execute(
         select(Clip, Recording.source)
         .join(Recording, Recording.id == Clip.recording_id)
@@ -119,17 +137,122 @@ def stuck_clips(session: Session) -> list[StuckClip]:
             duration_s=clip.duration_s,
             skips=skips[clip.id],
             since=as_utc(clip.decided_at) if clip.decided_at else None,
+            kind=WITHDRAWN,
+            why="skipped as "
+            + ", ".join(f"{reason} by {n}" for reason, n in sorted(skips[clip.id].items())),
         )
         for clip, source in rows
     ]
 
 
-def _stuck_clip(session: Session, clip_id: str) -> Clip:
+def _slot_waiting(now: datetime):
+    # A slot a claim could hand out now: open, or leased with its lease run out.
+    return (
+        select(WorkItem.id)
+        .where(
+            WorkItem.clip_id == Clip.id,
+            or_(
+                WorkItem.state == SlotState.OPEN,
+                and_(WorkItem.state == SlotState.LEASED, WorkItem.lease_expires_at < now),
+            ),
+        )
+        .exists()
+    )
+
+
+def _someone_can_take():
+    # An active person qualified (not paused) in the clip's language who never had the clip:
+    # the people a claim could give it to (transcribe.dispatch.rules).
+    had = (
+        select(Assignment.id)
+        .where(Assignment.user_id == Qualification.user_id, Assignment.clip_id == Clip.id)
+        .exists()
+    )
+    return (
+        select(Qualification.id)
+        .join(User, User.id == Qualification.user_id)
+        .where(
+            Qualification.language == Clip.language,
+            Qualification.status == QualificationStatus.QUALIFIED,
+            User.active.is_(True),
+            ~had,
+        )
+        .exists()
+    )
+
+
+def unreachable_clips(session: Session, now: datetime) -> list[StuckClip]:
+    """Published clips with a slot waiting that no one can take: nobody active is qualified in
+    the language, or everyone who is already had the clip. Each says why, oldest first."""
+    rows = session.execute(
+        select(Clip, Recording.source)
+        .join(Recording, Recording.id == Clip.recording_id)
+        .where(Clip.status == ClipStatus.PUBLISHED, _slot_waiting(now), ~_someone_can_take())
+        .order_by(Clip.created_at, Clip.id)
+    ).all()
+    return [
+        StuckClip(
+            clip_id=clip.id,
+            source=source,
+            language=clip.language,
+            speaker_group=clip.speaker_group,
+            project=clip.project,
+            duration_s=clip.duration_s,
+            since=as_utc(clip.created_at) if clip.created_at else None,
+            kind=UNREACHABLE,
+            why=_why_unreachable(session, clip),
+        )
+        for clip, source in rows
+    ]
+
+
+def _why_unreachable(session: Session, clip: Clip) -> str:
+    people = session.execute(
+        select(User.id, User.active, Qualification.status)
+        .join(Qualification, Qualification.user_id == User.id)
+        .where(Qualification.language == clip.language)
+    ).all()
+    able = {
+        uid for uid, active, status in people if active and status == QualificationStatus.QUALIFIED
+    }
+    if able:
+        return f"all {len(able)} active people qualified in {clip.language} already had it"
+    paused = sum(
+        1 for _, active, status in people if active and status != QualificationStatus.QUALIFIED
+    )
+    gone = sum(1 for _, active, _status in people if not active)
+    if paused or gone:
+        return (
+            f"nobody active is qualified in {clip.language} ({paused} paused, {gone} deactivated)"
+        )
+    return f"nobody active is qualified in {clip.language}"
+
+
+def _still_unreachable(session: Session, clip_id: str, now: datetime) -> bool:
+    return (
+        session.scalar(
+            select(Clip.id).where(Clip.id == clip_id, _slot_waiting(now), ~_someone_can_take())
+        )
+        is not None
+    )
+
+
+def _stuck_clip(session: Session, clip_id: str, now: datetime) -> Clip:
+    """The clip, if it waits for the coordinator (withdrawn, or published and unreachable)."""
     clip = session.get(Clip, clip_id, with_for_update=True)
     if clip is None:
-        raise NotFound(f"there is no clip {clip_id}; see `crowdscribe stuck`")
+        raise NotFound(f"there is no clip {clip_id}; see `crowdscribe stuck list`")
+    if clip.status == ClipStatus.PUBLISHED and _still_unreachable(session, clip_id, now):
+        return clip
     if clip.status != STUCK:
-        raise Conflict(f"clip {clip_id} is {clip.status}, not waiting in the stuck queue")
+        raise Conflict(
+            f"clip {clip_id} is {clip.status} and not stuck: "
+            + (
+                "people can still take it"
+                if clip.status == ClipStatus.PUBLISHED
+                else "it is not waiting for a coordinator"
+            )
+        )
     return clip
 
 
@@ -144,9 +267,9 @@ def republish_stuck(
     default_overlap: int,
     now: datetime,
 ) -> RelabelSummary:
-    """Relabel a stuck clip and publish it again: its withdrawn slots reopen in the new language
-    at the new price (people who had it already never get it again)."""
-    clip = _stuck_clip(session, clip_id)
+    """Relabel a stuck clip and publish it (again): its slots reopen in the new language at the
+    new price (people who had it already never get it again)."""
+    clip = _stuck_clip(session, clip_id, now)
     if language is None and speaker_group is None:
         raise InvalidInput("give --language and/or --speaker-group to publish it again")
     summary = relabel_clips(
@@ -159,6 +282,35 @@ def republish_stuck(
         default_overlap=default_overlap,
         now=now,
     )
+    _publish_again(session, clip)
+    return summary
+
+
+def reopen_stuck(session: Session, clip_id: str, now: datetime) -> None:
+    """Publish a withdrawn clip again as it is labelled, for people qualified since (or whose
+    pause ended); refused while still nobody could take it, with why and what to do."""
+    clip = _stuck_clip(session, clip_id, now)
+    if clip.status == ClipStatus.PUBLISHED:
+        raise Conflict(
+            f"clip {clip_id} is published already but {_why_unreachable(session, clip)}: qualify "
+            f"someone new in {clip.language} (`crowdscribe users edit NAME --qualified "
+            f"{clip.language}`) and it is taken, or relabel or drop it"
+        )
+    if not _someone_could_take(session, clip_id):
+        raise Conflict(
+            f"nobody could take clip {clip_id} yet: {_why_unreachable(session, clip)}; qualify "
+            f"someone new in {clip.language} first, or relabel or drop it"
+        )
+    _publish_again(session, clip)
+
+
+def _someone_could_take(session: Session, clip_id: str) -> bool:
+    return (
+        session.scalar(select(Clip.id).where(Clip.id == clip_id, _someone_can_take())) is not None
+    )
+
+
+def _publish_again(session: Session, clip: Clip) -> None:
     clip.status, clip.decided_at = ClipStatus.PUBLISHED, None
     session.execute(
         update(WorkItem)
@@ -166,12 +318,16 @@ def republish_stuck(
         .values(state=SlotState.OPEN)
     )
     session.flush()
-    return summary
 
 
 def drop_stuck(session: Session, clip_id: str, now: datetime) -> None:
-    """Give up on a stuck clip: it becomes unusable (never exported), its slots stay closed."""
-    clip = _stuck_clip(session, clip_id)
+    """Give up on a stuck clip: it becomes unusable (never exported), its open slots close."""
+    clip = _stuck_clip(session, clip_id, now)
     clip.status, clip.decision, clip.decided_at = ClipStatus.UNUSABLE, "dropped", utc_now(now)
     clip.final_text = None
+    session.execute(
+        update(WorkItem)
+        .where(WorkItem.clip_id == clip.id, WorkItem.state == SlotState.OPEN)
+        .values(state=SlotState.WITHDRAWN)
+    )
     session.flush()

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from app.cli import context
 from app.cli.output import (
@@ -22,10 +21,10 @@ from app.cli.output import (
     print_rows,
 )
 from crowdscribe.clock import utc_now
-from crowdscribe.errors import InvalidInput, NotFound
-from crowdscribe.storage.models import User
+from crowdscribe.errors import InvalidInput
 from review.dataset_split import parse_ratios
 from transcribe.ledger import SETTLEMENT_FIELDS, earnings_for, settlement_report
+from transcribe.people import user_named
 from transcribe.pricing import load_rate_card
 from transcribe.projects import find_project
 
@@ -80,10 +79,7 @@ def earnings(
     """Show what a person has earned: today, pending review, credited and discounted, and how
     much of the settled work payouts have paid."""
     with context.database().session() as session:
-        user_id = session.scalar(select(User.id).where(User.name == name))
-        if user_id is None:
-            raise NotFound(f"there is no person called {name!r}; check the user name")
-        totals = earnings_for(session, user_id, utc_now())
+        totals = earnings_for(session, user_named(session, name).id, utc_now())
     if output is TableOrJson.json:
         print_json({"name": name, **totals.to_dict()})
         return

@@ -15,17 +15,19 @@ import typer
 from app.cli import context
 from app.cli.output import JsonFormat, TableOrJson, console, print_json, print_rows
 from crowdscribe.errors import InvalidInput
+from review.project_policies import check_policy_file
 from transcribe.people import check_time_zone
 from transcribe.pricing import load_rate_card
 from transcribe.projects import (
     ProjectRecord,
     create_project,
+    edit_project,
     get_project,
     list_projects,
     parse_rate_override,
 )
 
-projects_app = typer.Typer(no_args_is_help=True, help="Create, list and show projects.")
+projects_app = typer.Typer(no_args_is_help=True, help="Create, edit, list and show projects.")
 PROJECT_COLUMNS = ("name", "overlap", "rates", "deadline", "budget", "time_zone", "script")
 
 
@@ -72,6 +74,8 @@ def projects_create(
     ] = None,
 ) -> None:
     """Add a project; every field is checked before anything is stored."""
+    if policy_file is not None:
+        check_policy_file(policy_file)
     overrides = tuple(parse_rate_override(text) for text in rate or ())
     zone = check_time_zone(time_zone)
     due = _parse_date(deadline, zone) if deadline else None
@@ -94,6 +98,66 @@ def projects_create(
             script=script,
         )
     console.print(f"created project {record.name} (overlap {record.overlap})")
+
+
+@projects_app.command("edit")
+def projects_edit(
+    name: Annotated[str, typer.Argument(help="The project.")],
+    overlap: Annotated[
+        int | None, typer.Option("--overlap", help="Independent transcriptions per clip.")
+    ] = None,
+    rates_file: Annotated[Path | None, typer.Option("--rates-file", help="Rate card TOML.")] = None,
+    rate: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rate", help="Add or replace an override: LANGUAGE[:GROUP]=AMOUNT[/MINUTES]"
+        ),
+    ] = None,
+    policy_file: Annotated[
+        Path | None, typer.Option("--policy-file", help="Agreement policy TOML.")
+    ] = None,
+    deadline: Annotated[
+        str | None, typer.Option("--deadline", help="Date the work is due: 2026-03-31.")
+    ] = None,
+    budget: Annotated[
+        str | None, typer.Option("--budget", help="Money the project may spend: 20000.")
+    ] = None,
+    currency: Annotated[
+        str | None, typer.Option("--currency", help="Currency of the budget.")
+    ] = None,
+    time_zone: Annotated[
+        str | None, typer.Option("--time-zone", help="IANA time zone for dates and days.")
+    ] = None,
+    script: Annotated[
+        str | None,
+        typer.Option("--script", help="Export Chinese text as simplified or traditional."),
+    ] = None,
+) -> None:
+    """Change a project's fields; only those given change, all checked before any is stored.
+    Clips already published keep their price; the next dispatch and agree use the new values."""
+    if policy_file is not None:
+        check_policy_file(policy_file)
+    overrides = tuple(parse_rate_override(text) for text in rate or ())
+    zone = check_time_zone(time_zone) if time_zone is not None else None
+    amount = _parse_money(budget) if budget is not None else None
+    with context.database().session() as session:
+        current = get_project(session, name)
+        due = _parse_date(deadline, zone or current.time_zone) if deadline else None
+        record = edit_project(
+            session,
+            name,
+            max_overlap=context.settings().max_overlap,
+            overlap=overlap,
+            rates_file=rates_file,
+            rate_overrides=overrides,
+            policy_file=policy_file,
+            deadline=due,
+            budget=amount,
+            budget_currency=currency,
+            time_zone=zone,
+            script=script,
+        )
+    console.print(f"updated project {record.name}")
 
 
 @projects_app.command("list")

@@ -1,5 +1,5 @@
-"""``crowdscribe stuck``: clips skipped as the wrong language or as empty, waiting to be
-relabelled (and published again) or dropped."""
+"""``crowdscribe stuck``: clips waiting for the coordinator (skipped as the wrong language or as
+empty, or published with nobody left who can take them), to relabel, re-open or drop."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ import typer
 from app.cli import context
 from app.cli.output import JsonlFormat, TableOrJsonl, console, print_rows
 from crowdscribe.clock import utc_now
-from transcribe.stuck import drop_stuck, republish_stuck, stuck_clips
+from transcribe.stuck import drop_stuck, reopen_stuck, republish_stuck, stuck_clips
 
 stuck_app = typer.Typer(
     invoke_without_command=True,
-    help="Clips people could not do (wrong language, empty): relabel or drop them.",
+    help="Clips no one will finish (wrong language, empty, nobody left to take them): "
+    "relabel, re-open or drop them.",
 )
-ClipId = Annotated[str, typer.Argument(help="The clip, as `crowdscribe stuck` lists it.")]
+ClipId = Annotated[str, typer.Argument(help="The clip, as `crowdscribe stuck list` shows it.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -27,20 +28,26 @@ def register(app: typer.Typer) -> None:
 
 @stuck_app.callback()
 def stuck(ctx: typer.Context, output: JsonlFormat = TableOrJsonl.table) -> None:
-    """List clips taken out of the queue because people skipped them as wrong language or empty."""
-    if ctx.invoked_subcommand is not None:
-        return
+    """List clips no one will finish, and why (same as `crowdscribe stuck list`)."""
+    if ctx.invoked_subcommand is None:
+        _list(output)
+
+
+@stuck_app.command("list")
+def stuck_list(output: JsonlFormat = TableOrJsonl.table) -> None:
+    """List clips no one will finish, and why: withdrawn after two people skipped them as the
+    wrong language or as empty, or still published with nobody left who can take them."""
+    _list(output)
+
+
+def _list(output: TableOrJsonl) -> None:
     with context.database().session() as session:
-        rows = [clip.to_dict() for clip in stuck_clips(session)]
+        rows = [clip.to_dict() for clip in stuck_clips(session, utc_now())]
     if output is TableOrJsonl.jsonl:
         print_rows(rows, output, ())
         return
-    shown = [
-        {**row, "skips": ", ".join(f"{reason} x{n}" for reason, n in row["skips"].items())}
-        for row in rows
-    ]
-    columns = ("clip_id", "source", "language", "speaker_group", "project", "skips")
-    print_rows(shown, output, columns)
+    columns = ("clip_id", "source", "language", "speaker_group", "project", "kind", "why")
+    print_rows(rows, output, columns)
     console.print(f"{len(rows)} stuck clip(s)")
 
 
@@ -56,7 +63,7 @@ def stuck_relabel(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Relabel a stuck clip and publish it again for people who work in that language."""
+    """Relabel a stuck clip and publish it (again) for people who work in that language."""
     settings = context.settings()
     with context.database().session() as session:
         summary = republish_stuck(
@@ -73,11 +80,24 @@ def stuck_relabel(
         typer.echo(json.dumps(summary.to_dict()))
         return
     console.print(f"{clip_id} relabelled and published again")
+    with context.database().session() as session:
+        still = [clip for clip in stuck_clips(session, utc_now()) if clip.clip_id == clip_id]
+    if still:
+        console.print(f"but nobody can take it yet: {still[0].why}")
+
+
+@stuck_app.command("reopen")
+def stuck_reopen(clip_id: ClipId) -> None:
+    """Publish a withdrawn clip again as labelled, for people qualified since; refused while
+    nobody could take it."""
+    with context.database().session() as session:
+        reopen_stuck(session, clip_id, utc_now())
+    console.print(f"{clip_id} published again")
 
 
 @stuck_app.command("drop")
 def stuck_drop(clip_id: ClipId) -> None:
-    """Give up on a stuck clip: it is marked unusable and never exported."""
+    """Give up on a stuck clip: it is marked unusable, its open slots close, never exported."""
     with context.database().session() as session:
         drop_stuck(session, clip_id, utc_now())
     console.print(f"{clip_id} dropped")

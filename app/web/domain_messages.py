@@ -85,6 +85,10 @@ TEMPLATES: tuple[str, ...] = (
     ),
     N_("transcript {submission} is not one of this clip's"),
     N_("choose accept, edit or unusable"),
+    # Stuck work (coordinators)
+    N_("all {count} active people qualified in {language} already had it"),
+    N_("nobody active is qualified in {language} ({paused} paused, {gone} deactivated)"),
+    N_("nobody active is qualified in {language}"),
     # Feedback, appeals, standing and teams
     N_(
         "This was a check clip with a known transcript; your text differs from it by {rate}, "

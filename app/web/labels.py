@@ -42,6 +42,10 @@ SPEAKER_GROUP_NAMES: dict[str, str] = {
     "adult": N_("adults (18 to 64)"),
     "elderly": N_("older people (65 and over)"),
 }
+STUCK_KIND_NAMES: dict[str, str] = {
+    "withdrawn": N_("withdrawn after skips"),
+    "unreachable": N_("nobody left to take it"),
+}
 VOCABULARIES: dict[str, dict[str, str]] = {
     "clip_status": CLIP_STATUS_NAMES,
     "recording_status": RECORDING_STATUS_NAMES,
@@ -49,6 +53,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "role": ROLE_NAMES,
     "speaker_group": SPEAKER_GROUP_NAMES,
     "skip_reason": SKIP_REASONS,
+    "stuck_kind": STUCK_KIND_NAMES,
 }
 
 

@@ -307,7 +307,9 @@ class LedgerState(StrEnum):
 
 
 class LedgerKind(StrEnum):
-    """What made an entry: a counted submission, or a correction after a relabel."""
+    """What made an entry: a counted submission (``accrual``), or a correction of that work
+    (``adjustment``: after a relabel, or an upheld appeal), which names the accrual it adjusts
+    (``adjusts_entry_id``) and why (``reason``)."""
 
     ACCRUAL = "accrual"
     ADJUSTMENT = "adjustment"
@@ -315,7 +317,8 @@ class LedgerKind(StrEnum):
 
 class LedgerEntry(Base):
     """Money owed to a person for one submission: pending until agreement, then credited
-    in full or discounted when review finds the work wrong."""
+    in full or discounted when review finds the work wrong. Corrections are new entries of kind
+    ``adjustment`` (transcribe.ledger.record_adjustment), never edits of a decided entry."""
 
     __tablename__ = "ledger_entries"
 

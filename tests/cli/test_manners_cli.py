@@ -125,3 +125,29 @@ def test_demo_run_again_says_how_to_get_a_token(home: Path) -> None:
         f"created earlier: crowdscribe users reset-token {name}"
         for name, _ in demo_cmds.DEMO_PEOPLE
     ]
+
+
+def test_unknown_codes_in_rate_cards_and_policy_files_are_one_line_exit_2(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    cantonese = tmp_path / "rates.toml"
+    cantonese.write_text(
+        'currency = "CNY"\n[default]\namount = 1\n[[rates]]\nlanguage = "Cantonese"\namount = 2\n',
+        encoding="utf-8",
+    )
+    typo = tmp_path / "policy.toml"
+    typo.write_text('[escalation]\nrule = "reveiw"\n', encoding="utf-8")
+    attempts = [
+        (env, ("projects", "create", "market", "--rates-file", str(cantonese)),
+         "did you mean yue (Cantonese)?"),
+        (env, ("projects", "create", "market", "--policy-file", str(typo)),
+         "did you mean review?"),
+        ({**env, "CROWDSCRIBE_RATES_FILE": str(cantonese)}, ("rates",),
+         "[[rates]] entry 1: unknown language 'Cantonese'"),
+        (env, ("earnings", "anna"), "no person named 'anna'"),
+    ]  # fmt: skip
+    for where, args, message in attempts:
+        result = run(where, *args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert run(env, "projects", "list", "--format", "json").stdout.strip() == "[]"

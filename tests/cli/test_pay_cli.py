@@ -135,7 +135,7 @@ def test_earnings_shows_a_persons_totals(run, db, home) -> None:
 def test_earnings_of_an_unknown_person_names_them(run, db) -> None:
     result = run("earnings", "nobody")
     assert isinstance(result.exception, NotFound)
-    assert "no person called 'nobody'" in str(result.exception)
+    assert "no person named 'nobody'" in str(result.exception)
 
 
 def test_settle_lists_what_each_person_is_owed(run, db, home) -> None:

@@ -98,5 +98,43 @@ def test_stuck_lists_relabels_and_drops(run, home) -> None:
     assert "2 stuck clip(s)" in run(stuck_cmds).output
     relabel = run(stuck_cmds, "relabel", first, "--language", "yue", "--reason", "Cantonese")
     assert relabel.exit_code == 0, relabel.output
+    # Published again, but nobody works in Cantonese yet: it stays on the list, saying why.
+    assert "nobody can take it yet: nobody active is qualified in yue" in relabel.output
     assert run(stuck_cmds, "drop", second).exit_code == 0
-    assert run(stuck_cmds, "--format", "jsonl").output == ""
+    [row] = [
+        json.loads(line)
+        for line in run(stuck_cmds, "list", "--format", "jsonl").output.splitlines()
+    ]
+    assert (row["clip_id"], row["kind"]) == (first, "unreachable")
+    refused = run(stuck_cmds, "reopen", first)
+    assert isinstance(refused.exception, Conflict) and "qualify someone new in yue" in str(
+        refused.exception
+    )
+    assert run(stuck_cmds, "drop", first).exit_code == 0
+    assert run(stuck_cmds, "list", "--format", "jsonl").output == ""
+
+
+def test_a_projects_policy_file_is_checked_at_create_and_edit(run, home, tmp_path) -> None:
+    typo = tmp_path / "typo.toml"
+    typo.write_text('[escalation]\nrule = "reveiw"\n', encoding="utf-8")
+    good = tmp_path / "strict.toml"
+    good.write_text('wer = 0.05\n[escalation]\nrule = "review"\n', encoding="utf-8")
+    refused = run(project_cmds, "create", "market", "--policy-file", str(typo))
+    assert isinstance(refused.exception, InvalidInput)
+    assert "did you mean review?" in str(refused.exception)
+    assert run(project_cmds, "list", "--format", "json").output.strip() == "[]"
+
+    assert run(project_cmds, "create", "market", "--policy-file", str(good)).exit_code == 0
+    edited = run(project_cmds, "edit", "market", "--policy-file", str(typo), "--overlap", "3")
+    assert isinstance(edited.exception, InvalidInput)
+    shown = json.loads(run(project_cmds, "show", "market", "--format", "json").output)
+    assert (shown["policy_file"], shown["overlap"]) == (str(good.resolve()), 2)
+
+    misspelt = run(project_cmds, "edit", "markte", "--overlap", "3")
+    assert isinstance(misspelt.exception, NotFound)
+    assert "did you mean market" in str(misspelt.exception)
+    changed = run(project_cmds, "edit", "market", "--overlap", "3", "--rate", "yue=8/3")
+    assert changed.exit_code == 0, changed.output
+    shown = json.loads(run(project_cmds, "show", "market", "--format", "json").output)
+    assert shown["overlap"] == 3 and shown["rate_overrides"][0]["amount"] == "8"
+    assert shown["policy_file"] == str(good.resolve())

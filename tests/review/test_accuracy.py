@@ -17,8 +17,8 @@ from review.accuracy import (
     should_pause,
     worst_recent_clips,
 )
-from review.agreement import load_policy
 from review.processing import score_gold_submissions
+from review.project_policies import PolicyBook
 from tests import review_world as world
 from tests.builders import add_person
 from transcribe.dispatch.sequences import Claim
@@ -130,7 +130,7 @@ def test_gold_transcripts_count_toward_accuracy(sqlite_database, settings) -> No
             session, claimed.assignment_id, dora.person.id, ONE_SLIP, "g1", datetime.now(UTC)
         )
         score_gold_submissions(
-            session, policy=load_policy(None), card=default_rate_card(), now=datetime.now(UTC)
+            session, policies=PolicyBook(), card=default_rate_card(), now=datetime.now(UTC)
         )
         [standing] = accuracy_by_language(session, dora.person.id, window=50)
         [worst] = worst_recent_clips(session, dora.person.id, "en", window=50)

@@ -224,3 +224,22 @@ def test_verbatim_differences_are_listed_by_kind_with_each_transcripts_count() -
     ]
     # The same events in every transcript are no difference, whatever their spelling.
     assert verbatim_table(["umm we went", "um we went"], "en") == ()
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[escalation]\nrule = "reveiw"\n', r"escalation.rule 'reveiw'; did you mean review\?"),
+        ("wre = 0.2\n", r"unknown key 'wre'; did you mean wer\?"),
+        ("[speaker_group.kid]\nwer = 0.2\n", r"group 'kid'; did you mean child\?"),
+        ("[speaker_group.child]\nwerr = 0.2\n", r"child: unknown key 'werr'; did you mean wer\?"),
+        ('[[override]]\nlanguage = "Cantonese"\nthreshold = 0.1\n', r"mean yue \(Cantonese\)\?"),
+        ('[[override]]\nlanguage = "yue"\nthreshhold = 0.1\n', r"did you mean threshold\?"),
+        ("[escalation]\nreview_costs = 3\n", r"'review_costs'; did you mean review_cost\?"),
+    ],
+)
+def test_unknown_policy_values_are_refused_with_the_closest_known_one(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidInput, match=message):
+        load_policy(path)

@@ -22,8 +22,15 @@ from review.accuracy import (
 from review.appeals import appeal_queue, decide_appeal, file_appeal
 from review.feedback import feedback_for, word_diff
 from tests.builders import T0, add_clips, add_person, add_submitted
-from transcribe.ledger import accrue, earnings_for, settle_submission
+from transcribe.ledger import (
+    accrue,
+    earnings_for,
+    record_adjustment,
+    settle_submission,
+    work_total,
+)
 from transcribe.pricing import default_rate_card
+from transcribe.relabel import relabel_clips
 from transcribe.standing import leaderboard, set_leaderboard_choice
 from transcribe.users import create_user
 
@@ -95,6 +102,75 @@ def test_an_upheld_appeal_credits_the_difference_as_a_new_entry(database: Databa
     assert adjustment.state == "credited" and adjustment.amount == Decimal("1.20") - paid
     assert earnings.credited + earnings.discounted == Decimal("1.20")
     assert item.appeal.comment == "啱，係我哋聽漏咗" and item.appeal.credited == adjustment.amount
+
+
+def test_an_appeal_and_a_relabel_correct_the_same_work_with_one_kind_of_entry(
+    database: Database,
+) -> None:
+    """Both corrections are adjustments naming the accrual and why; the relabel after an upheld
+    appeal brings the work to the new full price, and the discounted entry is never edited."""
+    with database.session() as session:
+        ann = add_person(session, "ann", qualified=("yue",))
+        rita, _ = create_user(session, "rita", ["reviewer"], ["yue"])
+        submission_id = _discounted(session, ann, "我哋去街市買餸")
+        appeal = file_appeal(session, ann.id, submission_id, "佢講咗兩次", T0)
+        decide_appeal(session, appeal.id, rita.id, uphold=True, comment="啱", now=T0)
+        clip_id = session.scalar(select(Submission.clip_id))
+        # Mandarin after all: 6 s at 2.00 a minute is 0.20, owed in full since the appeal.
+        summary = relabel_clips(
+            session,
+            [clip_id],
+            speaker_group=None,
+            language="cmn",
+            reason="Mandarin, labelled Cantonese",
+            rates_file=None,
+            default_overlap=2,
+            now=T0 + timedelta(hours=1),
+        )
+        entries = session.scalars(select(LedgerEntry).order_by(LedgerEntry.id)).all()
+        again = relabel_clips(
+            session,
+            [clip_id],
+            speaker_group=None,
+            language="cmn",
+            reason="once more",
+            rates_file=None,
+            default_overlap=2,
+            now=T0 + timedelta(hours=2),
+        )
+        total = earnings_for(session, ann.id, T0 + timedelta(hours=2))
+    original, *corrections = entries
+    assert (original.kind, original.state, original.amount) == (
+        "accrual",
+        "discounted",
+        Decimal("0.60"),
+    )
+    shapes = [(e.kind, e.adjusts_entry_id, e.submission_id, e.state) for e in corrections]
+    assert shapes == [("adjustment", original.id, None, "credited")] * 2
+    assert [(e.amount, e.reason) for e in corrections] == [
+        (Decimal("0.60"), f"appeal {appeal.id} upheld"),
+        (Decimal("-1.00"), "Mandarin, labelled Cantonese"),
+    ]
+    assert summary.adjusted == {"CNY": Decimal("-1.00")} and again.adjustments == 0
+    assert total.credited + total.discounted == Decimal("0.20")
+
+
+def test_an_adjustment_names_an_accrual_and_a_reason(database: Database) -> None:
+    with database.session() as session:
+        ann = add_person(session, "ann", qualified=("yue",))
+        _discounted(session, ann, "我哋去街市買餸")
+        entry = session.scalar(select(LedgerEntry))
+        with pytest.raises(InvalidInput, match="needs a reason"):
+            record_adjustment(session, entry.id, Decimal("0.10"), reason=" ", now=T0)
+        made = record_adjustment(session, entry.id, Decimal("0.10"), reason="typo", now=T0)
+        with pytest.raises(InvalidInput, match="adjust the work's accrual"):
+            record_adjustment(session, made.id, Decimal("0.10"), reason="again", now=T0)
+        assert (made.state, made.kind, made.adjusts_entry_id) == (
+            "discounted",
+            "adjustment",
+            entry.id,
+        )
+        assert work_total(session, entry.id) == Decimal("0.70")
 
 
 def test_an_upheld_appeal_changes_the_error_rate_accuracy_standing_and_the_pause_rule_count(

@@ -19,6 +19,7 @@ from tests.builders import add_clips, add_person, add_submitted
 from transcribe.ledger import accrue
 from transcribe.pricing import default_rate_card, price_clip
 from transcribe.projects import create_project
+from transcribe.publishing import publish_clips
 
 NOW = datetime(2025, 3, 14, 18, 0, tzinfo=UTC)
 CARD = default_rate_card()
@@ -155,3 +156,17 @@ def test_status_reads_the_same_figures_from_the_database(database: Database) -> 
     (yue,) = figures.languages
     assert (yue.agreed, yue.disputed) == (2, 1)
     assert figures.backlog_open == 1
+
+
+def test_clips_nobody_can_finish_are_counted_on_the_dashboard(database: Database) -> None:
+    with database.session() as session:
+        add_clips(session, 2, language="wuu")
+        publish_clips(session, project=None, overlap=2, card=CARD, now=NOW)
+        add_person(session, "mei", qualified=("yue",))
+    with database.session() as session:
+        figures = status_of_campaign(session, now=NOW, card=CARD, default_overlap=2)
+        add_person(session, "ah-wu", qualified=("wuu",))
+    assert figures.stuck_by_kind == {"unreachable": 2}
+    with database.session() as session:
+        later = status_of_campaign(session, now=NOW, card=CARD, default_overlap=2)
+    assert later.stuck_by_kind == {}

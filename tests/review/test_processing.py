@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from crowdscribe.storage.models import Dispute, GoldClip, LedgerEntry, Submission, WorkItem
-from review.agreement import load_policy
 from review.processing import complete_clip_ids, process_clips, score_gold_submissions
+from review.project_policies import PolicyBook, policy_book
 from tests.builders import add_person
 from tests.review_world import add_clip, clip_row, publish, skip, transcribe
 from transcribe.dispatch.sequences import Claim
 from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
 from transcribe.pricing import default_rate_card
+from transcribe.projects import create_project
 
 TRUTH = "so we went down to the the river and um we caught three fish [laugh]"
 DROPPED_REPETITION = "so we went down to the river and um we caught three fish [laugh]"
@@ -27,7 +28,7 @@ def run(database, project=None):
         return process_clips(
             session,
             ids,
-            policy=load_policy(None),
+            policies=PolicyBook(),
             card=default_rate_card(),
             max_overlap=3,
             now=datetime.now(UTC),
@@ -145,7 +146,7 @@ def test_nothing_is_decided_twice(database, settings) -> None:
         again = process_clips(
             session,
             clips,
-            policy=load_policy(None),
+            policies=PolicyBook(),
             card=default_rate_card(),
             max_overlap=3,
             now=datetime.now(UTC),
@@ -169,7 +170,7 @@ def test_gold_transcripts_are_scored_against_the_reference(database, settings) -
             session, claimed.assignment_id, ann.person.id, OTHER, "gold-1", datetime.now(UTC)
         )
         scored = score_gold_submissions(
-            session, policy=load_policy(None), card=default_rate_card(), now=datetime.now(UTC)
+            session, policies=PolicyBook(), card=default_rate_card(), now=datetime.now(UTC)
         )
         submission = session.scalar(select(Submission).where(Submission.clip_id == clip_id))
     assert scored == {ann.person.id}
@@ -226,3 +227,35 @@ def test_a_trusted_writers_lone_transcript_is_accepted_and_credited_unscored(
     # Cat is not known yet: a second person is asked.
     assert sorted(slots) == ["done", "open"]
     assert clip_row(database, unknown).status == "published"
+ONE_WORD_OFF = "so we went down to the the river and um we caught three dish [laugh]"
+
+
+def test_each_clip_is_decided_by_its_projects_policy(database, settings, tmp_path) -> None:
+    """One word in thirteen apart: within the default 0.10, but not for a project whose policy
+    file asks for 0.05 and sends every disagreement straight to a reviewer."""
+    strict = tmp_path / "strict.toml"
+    strict.write_text('wer = 0.05\n[escalation]\nrule = "review"\n', encoding="utf-8")
+    with database.session() as session:
+        create_project(session, "strict", overlap=2, max_overlap=3, policy_file=strict)
+    river, careful = add_clip(database, settings), add_clip(database, settings, project="strict")
+    publish(database)
+    ann, bob = add_person(database, "ann"), add_person(database, "bob")
+    for _ in range(2):
+        transcribe(database, ann, TRUTH)
+        transcribe(database, bob, ONE_WORD_OFF)
+
+    with database.session() as session:
+        policies = policy_book(session, None)
+        summary = process_clips(
+            session,
+            complete_clip_ids(session),
+            policies=policies,
+            card=default_rate_card(),
+            max_overlap=3,
+            now=datetime.now(UTC),
+        )
+
+    assert policies.for_project("strict").escalation == "review"
+    assert (summary.accepted, summary.disputed, summary.more_transcriptions) == (1, 1, 0)
+    assert clip_row(database, river).status == "agreed"
+    assert clip_row(database, careful).status == "disputed"

@@ -23,8 +23,8 @@ from transcribe.projects import create_project, get_project, parse_rate_override
 from transcribe.publish_plan import plan_publishing, project_terms
 from transcribe.publishing import publish_clips
 from transcribe.relabel import relabel_recording
-from transcribe.stuck import drop_stuck, republish_stuck, stuck_clips
-from transcribe.users import authenticate_token, create_user
+from transcribe.stuck import drop_stuck, reopen_stuck, republish_stuck, stuck_clips
+from transcribe.users import authenticate_token, create_user, pause_language
 
 CARD = default_rate_card()
 
@@ -114,8 +114,9 @@ def test_two_wrong_language_skips_take_a_clip_to_the_stuck_queue(database: Datab
             skip_assignment(session, claim.assignment_id, person.id, "wrong_language", T0)
     assert not isinstance(claim_next_clip(database, skippers[2].id, now=T0), Claim)
     with database.session() as session:
-        [stuck] = stuck_clips(session)
+        [stuck] = stuck_clips(session, T0)
         assert (stuck.clip_id, stuck.skips) == (clip_id, {"wrong_language": 2})
+        assert (stuck.kind, stuck.why) == ("withdrawn", "skipped as wrong_language by 2")
         summary = republish_stuck(
             session,
             clip_id,
@@ -129,10 +130,17 @@ def test_two_wrong_language_skips_take_a_clip_to_the_stuck_queue(database: Datab
         assert summary.repriced == 1
     claim = _claim(database, yue_worker.id, T0 + timedelta(hours=2))
     assert (claim.clip_id, claim.language, claim.price) == (clip_id, "yue", Decimal("0.23"))
+    later = T0 + timedelta(hours=3)
     with database.session() as session:
-        assert stuck_clips(session) == []
-        with pytest.raises(Conflict, match="not waiting"):
-            drop_stuck(session, clip_id, T0)
+        # Dee was the only one qualified in Cantonese: the second slot has nobody left.
+        [stuck] = stuck_clips(session, later)
+        assert (stuck.clip_id, stuck.kind) == (clip_id, "unreachable")
+        assert stuck.why == "all 1 active people qualified in yue already had it"
+        add_person(session, "eve", qualified=("yue",))
+    with database.session() as session:
+        assert stuck_clips(session, later) == []
+        with pytest.raises(Conflict, match="people can still take it"):
+            drop_stuck(session, clip_id, later)
 
 
 def test_a_dropped_stuck_clip_is_unusable_and_not_offered(database: Database) -> None:
@@ -150,6 +158,52 @@ def test_a_dropped_stuck_clip_is_unusable_and_not_offered(database: Database) ->
         assert (clip.status, clip.decision) == ("unusable", "dropped")
         states = set(session.scalars(select(WorkItem.state).where(WorkItem.clip_id == clip_id)))
         assert states == {"withdrawn"}
+
+
+def test_a_clip_nobody_left_can_take_is_listed_with_why_and_can_be_dropped(
+    database: Database,
+) -> None:
+    """All qualified people deactivated or paused: the clip is not left published unnoticed."""
+    [clip_id] = _published(database, 1, language="yue")
+    with database.session() as session:
+        ann = add_person(session, "ann", qualified=("yue",))
+        add_person(session, "bo", qualified=("yue",))
+        add_person(session, "cy", qualified=("en",))
+    _claim(database, ann.id)
+    with database.session() as session:
+        assert stuck_clips(session, T0) == []  # Bo can still take the second slot
+        people.deactivate(session, "bo", T0)
+        pause_language(session, ann.id, "yue", "accuracy", T0)
+    with database.session() as session:
+        [stuck] = stuck_clips(session, T0)
+        assert (stuck.clip_id, stuck.kind) == (clip_id, "unreachable")
+        assert stuck.why == "nobody active is qualified in yue (1 paused, 1 deactivated)"
+        with pytest.raises(Conflict, match="published already but nobody active"):
+            reopen_stuck(session, clip_id, T0)
+        drop_stuck(session, clip_id, T0)
+    with database.session() as session:
+        clip = session.get(Clip, clip_id)
+        assert (clip.status, clip.decision) == ("unusable", "dropped")
+        assert "open" not in set(
+            session.scalars(select(WorkItem.state).where(WorkItem.clip_id == clip_id))
+        )
+        assert stuck_clips(session, T0) == []
+
+
+def test_a_withdrawn_clip_is_reopened_once_someone_new_is_qualified(database: Database) -> None:
+    [clip_id] = _published(database, 1, language="en")
+    with database.session() as session:
+        skippers = [add_person(session, name) for name in ("ann", "bo")]
+    for person in skippers:
+        claim = _claim(database, person.id)
+        with database.session() as session:
+            skip_assignment(session, claim.assignment_id, person.id, "empty", T0)
+    with database.session() as session, pytest.raises(Conflict, match="nobody could take"):
+        reopen_stuck(session, clip_id, T0)
+    with database.session() as session:
+        cy = add_person(session, "cy")
+        reopen_stuck(session, clip_id, T0)
+    assert _claim(database, cy.id, T0 + timedelta(minutes=5)).clip_id == clip_id
 
 
 def test_deactivating_stops_the_token_and_returns_leases(database: Database) -> None:

@@ -187,6 +187,21 @@ def test_documented_card_is_the_default_card() -> None:
         ),
         ('currency = "CNY"\n[default]\namount = 1\n[[rates]]\namount = 2\n', r"missing 'language'"),
         ('currency = "CNY"\n[default\namount = 1\n', r"not valid TOML"),
+        (
+            'currency = "CNY"\n[default]\namount = 1\n'
+            '[[rates]]\nlanguage = "Cantonese"\namount = 2\n',
+            r"entry 1: unknown language 'Cantonese'; did you mean yue \(Cantonese\)\?",
+        ),
+        (
+            'currency = "CNY"\n[default]\namount = 1\n'
+            '[[rates]]\nlanguage = "cantonse"\namount = 2\n',
+            r"entry 1: unknown language 'cantonse'; did you mean yue",
+        ),
+        (
+            'currency = "CNY"\n[default]\namount = 1\n'
+            '[[rates]]\nlanguage = "yue"\nspeaker_group = "kid"\namount = 2\n',
+            r"entry 1: unknown speaker group 'kid'; did you mean child\?",
+        ),
     ],
 )
 def test_malformed_card_is_refused_with_the_entry_to_fix(
@@ -201,3 +216,17 @@ def test_malformed_card_is_refused_with_the_entry_to_fix(
 def test_missing_card_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(RateCardError, match="does not exist"):
         load_rate_card(tmp_path / "nope.toml")
+
+
+def test_a_card_names_languages_and_groups_as_the_registry_spells_them(tmp_path: Path) -> None:
+    path = write_card(
+        tmp_path,
+        'currency = "CNY"\n[default]\namount = 1\n'
+        '[[rates]]\nlanguage = "CMN_Shaanxi"\nspeaker_group = " Elderly "\namount = 3\n'
+        '[[rates]]\nlanguage = "yue"\nspeaker_group = "*"\namount = 2\n',
+    )
+    card = load_rate_card(path)
+    assert [(rate.language, rate.speaker_group) for rate in card.rates] == [
+        ("cmn-shaanxi", "elderly"),
+        ("yue", ANY),
+    ]

@@ -33,7 +33,6 @@ from crowdscribe.storage.models import (
 from tests.builders import T0, add_clips, add_person
 from tests.transcribe.queue_paths import queue_for
 from transcribe.dispatch.holding import held_clip_path, renew_lease, skip_assignment
-from transcribe.dispatch.overview import work_overview
 from transcribe.dispatch.sequences import Claim, NoWork
 from transcribe.dispatch.sync_runner import claim_next_clip, submit_transcript
 from transcribe.pricing import default_rate_card, price_clip
@@ -397,22 +396,6 @@ def test_gold_mixing_follows_the_rate_while_gold_lasts(database: Database) -> No
     assert 0.13 < share < 0.27
 
 
-def test_work_overview_shows_open_clips_and_pay_per_language(database: Database) -> None:
-    with database.session() as session:
-        add_clips(session, 3, language="en", duration_s=30.0)
-        add_clips(session, 2, language="yue", duration_s=30.0)
-        ann = add_person(session, "ann", languages=("en", "yue")).person
-    publish(database, overlap=1)
-    claim(database, ann, language="yue")
-    with database.session() as session:
-        offers = {offer.language: offer for offer in work_overview(session, ann.id, T0)}
-    assert offers["en"].open_clips == 3 and offers["yue"].open_clips == 1
-    assert offers["en"].price_per_clip == Decimal("1.00")
-    assert offers["en"].rate_per_minute == Decimal("2.00")
-    # 1.17 per 30 s clip (7 CNY per 3 min, rounded to the cent) is what a minute really earns.
-    assert (offers["yue"].rate_per_minute, offers["yue"].currency) == (Decimal("2.34"), "CNY")
-
-
 def test_an_added_slot_is_one_more_independent_transcription(database: Database) -> None:
     with database.session() as session:
         clips = add_clips(session, 1)
@@ -477,34 +460,6 @@ def test_a_claim_on_sqlite_walks_the_claim_index_once_statistics_exist(sqlite_da
             for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
         )
     assert "ix_work_items_open" in plan and "SCAN clips" not in plan, plan
-
-
-def test_the_overview_and_the_no_work_answer_count_only_clips_a_claim_can_take(
-    database: Database,
-) -> None:
-    """A clip that went to review while leased (two "bad audio" skips) is offered by neither."""
-    start, now = T0, T0 + timedelta(seconds=LEASE_S + 60)
-    with database.session() as session:
-        disputed, held, spare = add_clips(session, 3)
-        ann, bob, cat, dan = (
-            add_person(session, name).person for name in ("ann", "bob", "cat", "dan")
-        )
-    publish(database, overlap=1)
-    assert claim(database, ann, at=start).clip_id == disputed
-    assert claim(database, cat, at=start + timedelta(seconds=300)).clip_id == held
-    with database.session() as session:
-        session.get(Clip, disputed).status = "disputed"
-        # Ann's lease has run out, Cat's has not: the spare clip is the only one to offer.
-        counted = sum(offer.open_clips for offer in work_overview(session, dan.id, now))
-    taken = [claim(database, dan, at=now) for _ in range(counted + 1)]
-    assert all(isinstance(got, Claim) for got in taken[:counted])
-    assert isinstance(taken[-1], NoWork)
-    assert counted == 1
-    # While Ann's lease still ran, Cat's and Dan's slots were the ones to come back.
-    nothing = claim(database, bob, at=start + timedelta(seconds=310))
-    assert isinstance(nothing, NoWork)
-    assert "2 are held by others" in nothing.message
-    assert nothing.next_expected_at == start + timedelta(seconds=300 + LEASE_S)
 
 
 def test_request_ids_belong_to_their_person(database: Database) -> None:

@@ -125,3 +125,11 @@ def test_the_overview_counts_progress_and_lists_paused_people(
     assert re.search(r"<td>English</td><td>webtest</td>\s*<td class=\"num\">2</td>", page)
     assert "accuracy 31% over the last 50 clips" in page and "<td>pat</td>" in page
     assert "minimum 0.10 CNY per clip" in page
+    # Pat was the only one working in English: both clips wait with nobody left to take them.
+    assert re.search(
+        r'data-testid="stuck">.*?<div class="figure">2</div>\s*<p class="muted">2 unreachable',
+        page,
+        re.S,
+    )
+    stuck = client.get("/coordinator/stuck").text
+    assert stuck.count("nobody active is qualified in en (1 paused, 0 deactivated)") == 2

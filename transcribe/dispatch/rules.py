@@ -1,7 +1,7 @@
 """Each rule of the dispatch queue, written once as a SQLAlchemy expression.
 
-Every claim, submit, the work overview and the no-work answer are built from these, for SQLite
-and PostgreSQL alike. Why they are shaped as they are: ``docs/dispatch.md``.
+Every claim, submit, the offers (``transcribe.offers``) and the no-work answer are built from
+these, for SQLite and PostgreSQL alike. Why they are shaped as they are: ``docs/dispatch.md``.
 """
 
 from __future__ import annotations

@@ -45,7 +45,6 @@ from transcribe.dispatch.rules import (
     A,
     C,
     W,
-    claimable,
     coming_back,
     lease_run_out,
     not_had,
@@ -193,19 +192,6 @@ GOLD_CANDIDATES = (
 COMING_BACK = select(func.count(), func.min(W.c.lease_expires_at)).where(
     W.c.language.in_(QUALIFIED), coming_back()
 )
-# Per language and currency: the clips the person could claim now, their pay and length.
-OVERVIEW = (
-    select(
-        C.c.language,
-        C.c.currency,
-        func.count().label("clips"),
-        func.sum(C.c.price).label("price"),
-        func.sum(C.c.duration_s).label("duration_s"),
-    )
-    .where(C.c.id.in_(select(W.c.clip_id).where(W.c.language.in_(QUALIFIED), claimable())))
-    .group_by(C.c.language, C.c.currency)
-)
-
 # --- submit --------------------------------------------------------------------------------
 
 # The person's own earlier submission under the same request id, if any.

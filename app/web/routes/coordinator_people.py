@@ -15,7 +15,7 @@ from app.web.templating import templates
 from crowdscribe.clock import utc_now
 from crowdscribe.languages import SPEAKER_GROUPS
 from transcribe import people
-from transcribe.stuck import drop_stuck, republish_stuck, stuck_clips
+from transcribe.stuck import drop_stuck, reopen_stuck, republish_stuck, stuck_clips
 from transcribe.users import ROLES, Person, list_people
 
 router = APIRouter(tags=["coordinator pages"], include_in_schema=False)
@@ -123,9 +123,12 @@ def reactivate(request: Request, name: str, _person: Coordinator, session: DbSes
 
 @router.get("/coordinator/stuck")
 def stuck_page(request: Request, _person: Coordinator, session: DbSession) -> Response:
-    """Clips people skipped as the wrong language or as empty, waiting for a decision."""
+    """Clips no one will finish (skipped as the wrong language or as empty, or with nobody left
+    who can take them), waiting for a decision."""
     return templates.TemplateResponse(
-        request, "stuck.html", {"clips": stuck_clips(session), "groups": SPEAKER_GROUPS}
+        request,
+        "stuck.html",
+        {"clips": stuck_clips(session, utc_now()), "groups": SPEAKER_GROUPS},
     )
 
 
@@ -152,6 +155,14 @@ def relabel_stuck(
         now=utc_now(),
     )
     flash(request, _("%(clip)s relabelled and published again.") % {"clip": clip_id})
+    return RedirectResponse("/coordinator/stuck", status_code=303)
+
+
+@router.post("/coordinator/stuck/{clip_id}/reopen", dependencies=[CsrfChecked])
+def reopen(request: Request, clip_id: str, _person: Coordinator, session: DbSession) -> Response:
+    """Publish a withdrawn clip again for people qualified since."""
+    reopen_stuck(session, clip_id, utc_now())
+    flash(request, f"{clip_id} published again.")
     return RedirectResponse("/coordinator/stuck", status_code=303)
 
 

@@ -22,7 +22,6 @@ from crowdscribe.errors import ConventionError, InvalidInput, NotFound
 from crowdscribe.settings import Settings
 from crowdscribe.storage.models import Clip, Dispute, DisputeResolution, DisputeState
 from review.accuracy import accuracy_by_language, enforce_accuracy_bar, worst_recent_clips
-from review.agreement import load_policy
 from review.disputes import (
     UNUSABLE_REASONS,
     Resolution,
@@ -33,6 +32,7 @@ from review.disputes import (
     resolve_dispute,
 )
 from review.feedback import word_diff
+from review.project_policies import policy_book
 from transcribe.limits import MAX_TEXT_CHARS
 from transcribe.pricing import load_rate_card
 from transcribe.users import Person
@@ -79,7 +79,7 @@ def _resolve(
         session,
         dispute_id,
         reviewer.id,
-        policy=load_policy(settings.policy_file),
+        policies=policy_book(session, settings.policy_file),
         card=load_rate_card(settings.rates_file),
         now=utc_now(),
         **choice,
