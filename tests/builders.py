@@ -232,12 +232,13 @@ def add_person(
     name: str,
     *,
     roles: tuple[str, ...] = ("transcriber",),
-    languages: tuple[str, ...] = ("en",),
+    languages: tuple[str, ...] | None = None,
     qualified: tuple[str, ...] | None = None,
     password: str | None = None,
 ) -> Member:
-    """A person with ``roles`` who works in ``languages``, qualified in all of them unless
-    ``qualified`` says which; in the caller's session, or committed in one of ``store``'s own."""
+    """A person with ``roles`` who works in ``languages`` (else in those they are ``qualified``
+    in, else English), qualified in all of them unless ``qualified`` says which; in the caller's
+    session, or committed in one of ``store``'s own."""
     if isinstance(store, Database):
         with store.session() as session:
             return add_person(
@@ -248,6 +249,8 @@ def add_person(
                 qualified=qualified,
                 password=password,
             )
+    if languages is None:
+        languages = qualified or ("en",)
     person, token = create_user(
         store,
         name,

@@ -22,6 +22,8 @@ NOT_IMPORTED = {
     "python-multipart",
     "itsdangerous",
     "swagger-ui-py",
+    "distributed",
+    "s3fs",
     "torch",
     "librosa",
     "ruff",
@@ -100,4 +102,9 @@ def test_every_declared_dependency_is_imported_or_says_why() -> None:
     anywhere = house | set(imported_distributions(("tests", "bench")))
     assert sorted(runtime - house - NOT_IMPORTED) == []
     assert sorted(test - anywhere - NOT_IMPORTED) == []
-    assert sorted(NOT_IMPORTED & anywhere) == [], "imported after all: drop it from NOT_IMPORTED"
+    # A runtime dependency only tests import (distributed: the Dask runner needs it, the cluster
+    # tests import it) still needs its reason.
+    imported_after_all = (NOT_IMPORTED & runtime & house) | (
+        NOT_IMPORTED & (test - runtime) & anywhere
+    )
+    assert sorted(imported_after_all) == [], "imported after all: drop it from NOT_IMPORTED"

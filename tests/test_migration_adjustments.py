@@ -19,7 +19,7 @@ from transcribe.pricing import default_rate_card
 
 def test_old_corrections_take_the_one_shape_and_keep_their_amounts(database: Database) -> None:
     with database.session() as session:
-        ann = add_person(session, "ann")
+        ann = add_person(session, "ann").person
         first, second = add_clips(session, 2)
         entries, submissions = [], []
         for clip_id in (first, second):

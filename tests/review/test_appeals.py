@@ -110,7 +110,7 @@ def test_an_appeal_and_a_relabel_correct_the_same_work_with_one_kind_of_entry(
     """Both corrections are adjustments naming the accrual and why; the relabel after an upheld
     appeal brings the work to the new full price, and the discounted entry is never edited."""
     with database.session() as session:
-        ann = add_person(session, "ann", qualified=("yue",))
+        ann = add_person(session, "ann", qualified=("yue",)).person
         rita, _ = create_user(session, "rita", ["reviewer"], ["yue"])
         submission_id = _discounted(session, ann, "我哋去街市買餸")
         appeal = file_appeal(session, ann.id, submission_id, "佢講咗兩次", T0)
@@ -157,7 +157,7 @@ def test_an_appeal_and_a_relabel_correct_the_same_work_with_one_kind_of_entry(
 
 def test_an_adjustment_names_an_accrual_and_a_reason(database: Database) -> None:
     with database.session() as session:
-        ann = add_person(session, "ann", qualified=("yue",))
+        ann = add_person(session, "ann", qualified=("yue",)).person
         _discounted(session, ann, "我哋去街市買餸")
         entry = session.scalar(select(LedgerEntry))
         with pytest.raises(InvalidInput, match="needs a reason"):
@@ -177,7 +177,7 @@ def test_an_upheld_appeal_changes_the_error_rate_accuracy_standing_and_the_pause
     database: Database,
 ) -> None:
     with database.session() as session:
-        ann = add_person(session, "ann", qualified=("yue",))
+        ann = add_person(session, "ann", qualified=("yue",)).person
         rita, _ = create_user(session, "rita", ["reviewer"], ["yue"])
         appealed, *_rest = [_discounted(session, ann, "我哋去街市買餸", number=n) for n in range(5)]
         set_leaderboard_choice(session, ann.id, show=True, display_name=None)

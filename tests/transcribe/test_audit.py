@@ -18,7 +18,7 @@ def _work_through_the_queue(database: Database) -> tuple[list[Acknowledged], lis
     with database.session() as session:
         clips = add_clips(session, 2)
         publish_clips(session, project=None, overlap=2, card=default_rate_card(), now=T0)
-        people = [add_person(session, name).id for name in ("ana", "bo", "cy")]
+        people = [add_person(session, name).person.id for name in ("ana", "bo", "cy")]
     acknowledged = []
     for user_id in people[:2]:
         for _ in clips:

@@ -166,7 +166,7 @@ def test_a_clip_nobody_left_can_take_is_listed_with_why_and_can_be_dropped(
     """All qualified people deactivated or paused: the clip is not left published unnoticed."""
     [clip_id] = _published(database, 1, language="yue")
     with database.session() as session:
-        ann = add_person(session, "ann", qualified=("yue",))
+        ann = add_person(session, "ann", qualified=("yue",)).person
         add_person(session, "bo", qualified=("yue",))
         add_person(session, "cy", qualified=("en",))
     _claim(database, ann.id)
@@ -193,7 +193,7 @@ def test_a_clip_nobody_left_can_take_is_listed_with_why_and_can_be_dropped(
 def test_a_withdrawn_clip_is_reopened_once_someone_new_is_qualified(database: Database) -> None:
     [clip_id] = _published(database, 1, language="en")
     with database.session() as session:
-        skippers = [add_person(session, name) for name in ("ann", "bo")]
+        skippers = [add_person(session, name).person for name in ("ann", "bo")]
     for person in skippers:
         claim = _claim(database, person.id)
         with database.session() as session:
@@ -201,7 +201,7 @@ def test_a_withdrawn_clip_is_reopened_once_someone_new_is_qualified(database: Da
     with database.session() as session, pytest.raises(Conflict, match="nobody could take"):
         reopen_stuck(session, clip_id, T0)
     with database.session() as session:
-        cy = add_person(session, "cy")
+        cy = add_person(session, "cy").person
         reopen_stuck(session, clip_id, T0)
     assert _claim(database, cy.id, T0 + timedelta(minutes=5)).clip_id == clip_id
 

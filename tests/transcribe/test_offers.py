@@ -78,7 +78,7 @@ def test_offers_count_open_clips_and_their_pay_per_language(database: Database) 
     with database.session() as session:
         add_clips(session, 3, language="en", duration_s=30.0)
         add_clips(session, 2, language="yue", duration_s=30.0)
-        ann = add_person(session, "ann", qualified=("en", "yue"))
+        ann = add_person(session, "ann", qualified=("en", "yue")).person
     with database.session() as session:
         publish_clips(session, project=None, overlap=1, card=default_rate_card(), now=T0)
     claim_next_clip(database, ann.id, language="yue", now=T0)

@@ -96,7 +96,7 @@ def test_a_stuck_clip_is_relabelled_from_its_page(client, sqlite_database: Datab
     )
     # Published again, but nobody works in Cantonese yet: it stays, saying why.
     assert "published again" in done.text
-    assert "nobody active is qualified in yue" in done.text
+    assert "nobody active is qualified in Cantonese" in done.text
     cy, _ = add_person(sqlite_database, "cy", languages=("yue",))
     assert "Nothing is stuck." in client.get("/coordinator/stuck").text
     assert claim_next_clip(sqlite_database, cy.id).clip_id == clip_id

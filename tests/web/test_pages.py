@@ -127,9 +127,10 @@ def test_the_overview_counts_progress_and_lists_paused_people(
     assert "minimum 0.10 CNY per clip" in page
     # Pat was the only one working in English: both clips wait with nobody left to take them.
     assert re.search(
-        r'data-testid="stuck">.*?<div class="figure">2</div>\s*<p class="muted">2 unreachable',
+        r'data-testid="stuck">.*?<div class="figure">2</div>\s*'
+        r'<p class="muted">2 nobody left to take it',
         page,
         re.S,
     )
     stuck = client.get("/coordinator/stuck").text
-    assert stuck.count("nobody active is qualified in en (1 paused, 0 deactivated)") == 2
+    assert stuck.count("nobody active is qualified in English (1 paused, 0 deactivated)") == 2

@@ -10,7 +10,7 @@ import pytest
 
 from app.web.routes import standing as standing_routes
 from crowdscribe.storage.models import Clip, Submission, User
-from tests.builders import add_clips, add_submitted
+from tests.builders import add_clips, add_person, add_submitted
 from tests.web.test_pages import csrf_of, logged_in
 from transcribe.ledger import accrue
 
@@ -49,10 +49,10 @@ def _week(client, token: str) -> dict:
 
 
 def test_the_week_starts_at_midnight_on_the_readers_clock(
-    client, add_person, sqlite_database, monkeypatch
+    client, sqlite_database, monkeypatch
 ):
     monkeypatch.setattr(standing_routes, "utc_now", lambda: NOW)
-    mei, mei_token = add_person("mei", languages=("yue",))
+    mei, mei_token = add_person(sqlite_database, "mei", languages=("yue",))
     _worked_around_midnight(sqlite_database, mei)
     # No saved zone: the project's default, Asia/Shanghai, whose week began Sunday 16:00 UTC.
     shanghai = _week(client, mei_token)
@@ -66,13 +66,13 @@ def test_the_week_starts_at_midnight_on_the_readers_clock(
 
 
 def test_the_month_starts_at_midnight_on_the_readers_clock(
-    client, add_person, sqlite_database, monkeypatch
+    client, sqlite_database, monkeypatch
 ):
     # 1 December 00:30 in Shanghai, still 30 November in UTC.
     monkeypatch.setattr(
         standing_routes, "utc_now", lambda: datetime(2026, 11, 30, 16, 30, tzinfo=UTC)
     )
-    mei, mei_token = add_person("mei", languages=("yue",))
+    mei, mei_token = add_person(sqlite_database, "mei", languages=("yue",))
     _worked_around_midnight(sqlite_database, mei)
     month = client.get(
         "/api/v1/leaderboard",
@@ -91,9 +91,9 @@ def test_the_month_starts_at_midnight_on_the_readers_clock(
     ],
 )
 def test_api_validation_answers_follow_accept_language(
-    client, add_person, headers, missing, too_long, not_a_number
+    client, headers, missing, too_long, not_a_number, sqlite_database
 ):
-    _person, token = add_person("lin", languages=("yue",))
+    _person, token = add_person(sqlite_database, "lin", languages=("yue",))
     auth = {"Authorization": f"Bearer {token}", **headers}
     board = client.get("/api/v1/leaderboard", params={"period": "week"}, headers=auth)
     named = client.put(
@@ -112,9 +112,9 @@ def test_api_validation_answers_follow_accept_language(
 
 
 def test_api_validation_answers_follow_the_saved_choice_without_accept_language(
-    client, add_person, sqlite_database
+    client, sqlite_database
 ):
-    person, token = add_person("lin", languages=("yue",))
+    person, token = add_person(sqlite_database, "lin", languages=("yue",))
     with sqlite_database.session() as session:
         session.get(User, person.id).locale = "zh_Hant"
     answer = client.get(
@@ -128,9 +128,9 @@ def test_api_validation_answers_follow_the_saved_choice_without_accept_language(
 
 
 def test_a_form_page_that_fails_validation_says_why_in_the_persons_language(
-    client, add_person, sqlite_database
+    client, sqlite_database
 ):
-    person, token = add_person("lin", languages=("yue",))
+    person, token = add_person(sqlite_database, "lin", languages=("yue",))
     csrf = logged_in(client, token)
     with sqlite_database.session() as session:
         session.get(User, person.id).locale = "zh_Hans"

@@ -162,7 +162,7 @@ def test_verbatim_differences_are_listed_apart_from_the_words(
     database, settings = live_server.database, live_server.settings
     world.add_clip(database, settings, speech=SPOKEN)
     world.publish(database)
-    people = [world.add_person(database, name) for name in ("ann", "bob", "cat")]
+    people = [add_person(database, name) for name in ("ann", "bob", "cat")]
     for person, text in zip(people[:2], VERBATIM_TEXTS, strict=False):
         world.transcribe(database, person, text)
     world.decide(database)
@@ -170,7 +170,7 @@ def test_verbatim_differences_are_listed_apart_from_the_words(
     world.decide(database)
     with database.session() as session:
         dispute = session.scalar(select(Dispute.id))
-    rita = world.add_person(database, "rita", roles=("reviewer",))
+    rita = add_person(database, "rita", roles=("reviewer",))
     context = chromium.new_context(
         viewport={"width": 1280, "height": 900},
         locale=locale,

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from crowdscribe.storage.models import LedgerEntry, LedgerState
 from review.appeals import file_appeal
 from tests import review_world as world
+from tests.builders import add_person
 from tests.web.test_review_browser import make_disputes
 from transcribe.standing import create_team, join_team, set_leaderboard_choice
 
@@ -82,7 +83,7 @@ def build_world(live_server) -> Screens:
     database, settings = live_server.database, live_server.settings
     make_disputes(live_server)
     people = {
-        name: world.add_person(database, name, languages=("yue", "en"))
+        name: add_person(database, name, languages=("yue", "en"))
         for name in ("mei", "lin", "kai")
     }
     world.add_clip(database, settings, speech="[wrong language]")
@@ -98,7 +99,7 @@ def build_world(live_server) -> Screens:
     world.decide(database)
     world.add_clip(database, settings, language="yue", speech="ngo dei heoi gaai si")
     world.publish(database)
-    boss = world.add_person(database, "boss", languages=("yue",), roles=("coordinator", "reviewer"))
+    boss = add_person(database, "boss", languages=("yue",), roles=("coordinator", "reviewer"))
     mei = people["mei"].person
     with database.session() as session:
         discounted = session.scalar(

@@ -162,7 +162,7 @@ def relabel_stuck(
 def reopen(request: Request, clip_id: str, _person: Coordinator, session: DbSession) -> Response:
     """Publish a withdrawn clip again for people qualified since."""
     reopen_stuck(session, clip_id, utc_now())
-    flash(request, f"{clip_id} published again.")
+    flash(request, _("%(clip)s published again.") % {"clip": clip_id})
     return RedirectResponse("/coordinator/stuck", status_code=303)
 
 
