@@ -102,7 +102,9 @@ def test_every_clip_offered_can_be_claimed_and_no_work_promises_no_unpublished_c
     start, now = T0, T0 + timedelta(seconds=LEASE_S + 60)
     with database.session() as session:
         disputed, held, _spare = add_clips(session, 3)
-        ann, bob, cat, dan = (add_person(session, name) for name in ("ann", "bob", "cat", "dan"))
+        ann, bob, cat, dan = (
+            add_person(session, name).person for name in ("ann", "bob", "cat", "dan")
+        )
     with database.session() as session:
         publish_clips(session, project=None, overlap=1, card=default_rate_card(), now=T0)
     assert queue.claim(ann.id, now=start, lease_s=LEASE_S).clip_id == disputed
