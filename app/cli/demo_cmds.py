@@ -46,7 +46,10 @@ def demo(
     from flows.collect import collect
     from flows.dispatch import dispatch
 
-    check_overlap(overlap, context.settings().max_overlap)
+    settings = context.settings()
+    overlap = check_overlap(
+        settings.default_overlap if overlap is None else overlap, settings.max_overlap
+    )
     folders = tomllib.loads((samples / "samples.toml").read_text())
     _ensure_project(overlap)
     with context.flow_target() as target:
