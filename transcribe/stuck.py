@@ -128,15 +128,11 @@ def withdrawn_clips(session: Session) -> list[StuckClip]:
         ):
             skips[clip_id][reason] = count
     return [
-        StuckClip(
-            clip_id=clip.id,
-            source=source,
-            language=clip.language,
-            speaker_group=clip.speaker_group,
-            project=clip.project,
-            duration_s=clip.duration_s,
+        _row(
+            clip,
+            source,
+            since=clip.decided_at,
             skips=skips[clip.id],
-            since=as_utc(clip.decided_at) if clip.decided_at else None,
             kind=WITHDRAWN,
             why="skipped as "
             + ", ".join(f"{reason} by {n}" for reason, n in sorted(skips[clip.id].items())),
@@ -191,19 +187,29 @@ def unreachable_clips(session: Session, now: datetime) -> list[StuckClip]:
         .order_by(Clip.created_at, Clip.id)
     ).all()
     return [
-        StuckClip(
-            clip_id=clip.id,
-            source=source,
-            language=clip.language,
-            speaker_group=clip.speaker_group,
-            project=clip.project,
-            duration_s=clip.duration_s,
-            since=as_utc(clip.created_at) if clip.created_at else None,
+        _row(
+            clip,
+            source,
+            since=clip.created_at,
             kind=UNREACHABLE,
             why=_why_unreachable(session, clip),
         )
         for clip, source in rows
     ]
+
+
+def _row(clip: Clip, source: str, since: datetime | None, **kind_and_why) -> StuckClip:
+    """A stuck clip as listed: what it is, where from, and since when it waits."""
+    return StuckClip(
+        clip_id=clip.id,
+        source=source,
+        language=clip.language,
+        speaker_group=clip.speaker_group,
+        project=clip.project,
+        duration_s=clip.duration_s,
+        since=as_utc(since) if since else None,
+        **kind_and_why,
+    )
 
 
 def _why_unreachable(session: Session, clip: Clip) -> str:
