@@ -153,8 +153,9 @@ def _decode_stream(
             if not math.isfinite(block_peak):
                 raise UnreadableAudio(_non_finite(block, frames_read - len(block), rate))
             peak = max(peak, block_peak)
-            level = _CLIP_LEVEL / scale
-            clipped += int(np.count_nonzero(block >= level) + np.count_nonzero(block <= -level))
+            if block_peak >= _CLIP_LEVEL:  # counting costs two passes; most blocks never clip
+                level = _CLIP_LEVEL / scale
+                clipped += int(np.count_nonzero(block >= level) + np.count_nonzero(block <= -level))
             mono = (block @ mix if dtype == "int16" or channels > 1 else block)[:, 0]
         else:
             mono = np.zeros(0, dtype=np.float32)
