@@ -36,6 +36,10 @@ The crowd (parameters and where they come from):
 Track records are kept as crowdscribe keeps them: each transcript's error against the clip's
 final text, plus a few gold clips per person against the truth.
 
+Every policy meets the same draws (common random numbers): a clip's first, second, third...
+writer, what each of them types and what the reviewer writes come from generators seeded by the
+seed and the clip, so two rows of one seed differ by their decisions alone, not by luck.
+
 Run: .venv/bin/python bench/quality.py [--clips N] [--seeds 1 2 3] [--review-cost 2]
      [--languages en zh] [--only "new default" ...]
 """
@@ -462,9 +466,13 @@ def run_policy(
             for gold in rng.sample(clips, gold_per_person)
         ]
     tally = Tally()
-    for clip in clips:
-        chosen = rng.sample(people, policy.base_overlap)
-        texts = [transcribe(rng, person, clip) for person in chosen]
+    for number, clip in enumerate(clips):
+        # Common random numbers: the clip's k-th writer, what they type and the review are the
+        # same under every policy, so the rows differ by their decisions, not by their draws.
+        queue = random.Random(f"{seed}:{number}").sample(people, min(len(people), 8))
+        draws = [random.Random(f"{seed}:{number}:{k}") for k in range(len(queue))]
+        chosen = queue[: policy.base_overlap]
+        texts = [transcribe(draws[k], person, clip) for k, person in enumerate(chosen)]
         final = None
         while final is None:
             known = [_track_record(person) for person in chosen]
@@ -493,11 +501,10 @@ def run_policy(
             if decision.action == ACCEPT:
                 final = decision.final_text
             elif decision.action == TRANSCRIBE_MORE:
-                extra_person = rng.choice([p for p in people if p not in chosen])
-                chosen.append(extra_person)
-                texts.append(transcribe(rng, extra_person, clip))
+                chosen.append(queue[len(chosen)])
+                texts.append(transcribe(draws[len(texts)], chosen[-1], clip))
             else:
-                final = review(rng, clip)
+                final = review(random.Random(f"{seed}:{number}:review"), clip)
                 tally.reviews += 1
         for person, text in zip(chosen, texts, strict=True):
             if len(texts) > 1:  # a lone transcript is not scored against itself
