@@ -10,8 +10,9 @@ apart. The rule, in order:
    accept it as it is (adaptive overlap, Williams et al. 2011); it is credited, not scored.
 2. The largest group of transcripts whose words pairwise agree within the threshold is a strict
    majority of at least two, and they differ in at most ``max_verbatim_differences`` verbatim
-   events -> accept; the final text is their weighted, verbatim-aware consensus
-   (review.consensus), written in the language's script. More verbatim differences than that ->
+   events -> accept; the final text is the weighted, verbatim-aware consensus of every
+   transcript (review.consensus: the group settles the clip, each writer votes by their
+   accuracy), written in the language's script. More verbatim differences than that ->
    one more transcription, whose vote settles them, while the overlap limit allows; at the limit
    the vote stands. Under the ``benefit`` rule, two agreeing texts that still differ where the
    vote is unsure (``review.consensus.contested_share``) ask one more person when the error

@@ -102,7 +102,7 @@ def test_trusted_writers_far_apart_go_straight_to_review() -> None:
 
 
 def test_an_unreliable_writers_gap_goes_to_one_more_person_unless_reviews_are_cheap() -> None:
-    # A 2-of-3 text is about half a point worse than a review: at two transcriptions the
+    # A 2-of-3 text is about a third of a point worse than a review: at two transcriptions the
     # cheaper transcription pays; at little more than one, the review does.
     assert decide([ENGLISH_TRUTH, UNRELATED], errors=[0.03, 0.6]).action == TRANSCRIBE_MORE
     cheap = AgreementPolicy(review_cost=1.2)
