@@ -33,7 +33,7 @@ from itertools import combinations
 
 from crowdscribe.storage.models import DisputeKind
 from review.agreement import AgreementPolicy, compare_transcripts, verbatim_differences
-from review.consensus import PRIOR_ERROR, contested_share, decide_consensus
+from review.consensus import MEDOID, PRIOR_ERROR, contested_share, decide_consensus
 from review.script import to_script
 from transcribe.conventions import is_chinese
 
@@ -296,6 +296,11 @@ def _accept(
     # The agreeing group decides that the clip is settled; every text votes on the words, each
     # by its writer's accuracy, so a third text still breaks a tie the agreeing two left open.
     consensus = decide_consensus(texts, language, errors)
+    if consensus.method == MEDOID and len(group) < len(texts):
+        # The vote broke the conventions: fall back within the group, never to a text it outvoted.
+        consensus = decide_consensus(
+            [texts[index] for index in group], language, [errors[index] for index in group]
+        )
     text = to_script(consensus.text, script) if script and is_chinese(language) else consensus.text
     count = len(rates)
     events = f"; verbatim differences settled by vote: {', '.join(verbatim)}" if verbatim else ""

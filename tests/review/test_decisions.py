@@ -208,6 +208,14 @@ def test_a_text_outside_the_agreeing_pair_still_votes_where_the_pair_splits() ->
     assert "today" in decision.final_text
 
 
+def test_a_vote_that_breaks_the_conventions_falls_back_within_the_agreeing_pair() -> None:
+    # All three vote "[no-speech] um yes", which is no transcript; the most trusted writer's text
+    # is the one the pair outvoted, so the pair's own consensus is the final text.
+    decision = decide(["[no-speech]", "um yes", "yes"], errors=[0.01, 0.05, 0.05], overlap=3)
+    assert decision.agreeing == (1, 2)
+    assert (decision.action, decision.final_text) == (ACCEPT, "um yes")
+
+
 def test_majority_of_three_gives_the_majority_text() -> None:
     decision = decide([ENGLISH_TRUTH, SUBSTITUTION, ENGLISH_TRUTH], overlap=3)
     assert decision.action == ACCEPT
