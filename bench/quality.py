@@ -36,8 +36,13 @@ The crowd (parameters and where they come from):
 Track records are kept as crowdscribe keeps them: each transcript's error against the clip's
 final text, plus a few gold clips per person against the truth.
 
+Every policy meets the same draws (common random numbers): a clip's first, second, third...
+writer, what each of them types and what the reviewer writes come from generators seeded by the
+seed and the clip, so two rows of one seed differ by their decisions alone, not by luck.
+
 Run: .venv/bin/python bench/quality.py [--clips N] [--seeds 1 2 3] [--review-cost 2]
      [--languages en zh] [--only "new default" ...]
+     [--paired "review every disagreement (new code)"]
 """
 
 from __future__ import annotations
@@ -462,9 +467,13 @@ def run_policy(
             for gold in rng.sample(clips, gold_per_person)
         ]
     tally = Tally()
-    for clip in clips:
-        chosen = rng.sample(people, policy.base_overlap)
-        texts = [transcribe(rng, person, clip) for person in chosen]
+    for number, clip in enumerate(clips):
+        # Common random numbers: the clip's k-th writer, what they type and the review are the
+        # same under every policy, so the rows differ by their decisions, not by their draws.
+        queue = random.Random(f"{seed}:{number}").sample(people, min(len(people), 8))
+        draws = [random.Random(f"{seed}:{number}:{k}") for k in range(len(queue))]
+        chosen = queue[: policy.base_overlap]
+        texts = [transcribe(draws[k], person, clip) for k, person in enumerate(chosen)]
         final = None
         while final is None:
             known = [_track_record(person) for person in chosen]
@@ -493,11 +502,10 @@ def run_policy(
             if decision.action == ACCEPT:
                 final = decision.final_text
             elif decision.action == TRANSCRIBE_MORE:
-                extra_person = rng.choice([p for p in people if p not in chosen])
-                chosen.append(extra_person)
-                texts.append(transcribe(rng, extra_person, clip))
+                chosen.append(queue[len(chosen)])
+                texts.append(transcribe(draws[len(texts)], chosen[-1], clip))
             else:
-                final = review(rng, clip)
+                final = review(random.Random(f"{seed}:{number}:review"), clip)
                 tally.reviews += 1
         for person, text in zip(chosen, texts, strict=True):
             if len(texts) > 1:  # a lone transcript is not scored against itself
@@ -529,6 +537,11 @@ def main() -> None:
     parser.add_argument(
         "--only", nargs="+", default=[], help="run only policies whose name contains one of these"
     )
+    parser.add_argument(
+        "--paired",
+        metavar="POLICY",
+        help="after the table, each policy's error and cost minus this one's, seed by seed",
+    )
     args = parser.parse_args()
     print(
         f"{args.clips} clips per language and seed, seeds {args.seeds}, "
@@ -540,6 +553,7 @@ def main() -> None:
     )
     print("|---|---|---:|---:|---:|---:|")
     policies = [p for p in POLICIES if not args.only or any(o in p.name for o in args.only)]
+    by_seed: dict[tuple[str, str], list[tuple[float, float, float, float]]] = {}
     for language in args.languages:
         for policy in policies:
             rows = []
@@ -547,6 +561,7 @@ def main() -> None:
                 clips, people = simulate(language, args.clips, seed)
                 tally = run_policy(policy, clips, people, seed + 1000, args.gold, args.review_cost)
                 rows.append(tally.row(args.review_cost))
+            by_seed[(language, policy.name)] = rows
             error, per_clip, share, cost = (statistics.mean(c) for c in zip(*rows, strict=True))
             spread = max(r[0] for r in rows) - min(r[0] for r in rows)
             unit = "WER" if language == "en" else "CER"
@@ -554,6 +569,30 @@ def main() -> None:
                 f"| {language} | {policy.name} | {error:.2%} {unit} (±{spread / 2:.2%}) | "
                 f"{per_clip:.2f} | {share:.1%} | {cost:.2f} |"
             )
+    if args.paired:
+        print_paired(by_seed, args.paired, args.seeds)
+
+
+def print_paired(
+    by_seed: dict[tuple[str, str], list[tuple[float, float, float, float]]],
+    reference: str,
+    seeds: list[int],
+) -> None:
+    """Each policy against ``reference`` on the same seeds (and so the same draws): the mean
+    difference in error and cost, and on how many seeds each is lower."""
+    print(f"\nagainst {reference!r}, seed by seed (seeds {seeds})")
+    for (language, name), rows in by_seed.items():
+        base = by_seed.get((language, reference))
+        if base is None or name == reference:
+            continue
+        errors = [mine[0] - theirs[0] for mine, theirs in zip(rows, base, strict=True)]
+        costs = [mine[3] - theirs[3] for mine, theirs in zip(rows, base, strict=True)]
+        print(
+            f"{language} {name}: error {statistics.mean(errors):+.3%} "
+            f"(lower on {sum(e < 0 for e in errors)}/{len(errors)}, worst {max(errors):+.3%}), "
+            f"cost {statistics.mean(costs):+.3f} "
+            f"(lower on {sum(c < 0 for c in costs)}/{len(costs)}, worst {max(costs):+.3f})"
+        )
 
 
 if __name__ == "__main__":

@@ -87,6 +87,7 @@ def join_tokens(surfaces: Sequence[str]) -> str:
     return "".join(parts)
 
 
+MEDOID = "medoid"  # the method of a final text that fell back to the most trusted transcript
 PRIOR_ERROR = 0.05  # a transcriber's expected error rate before anything is known of them
 # A null vote against a verbatim event counts a quarter: careful people drop about one filler or
 # repetition in ten but add one in a hundred (bench/quality.py), so one trusted hearing stands.
@@ -143,7 +144,7 @@ def decide_consensus(
         ]
     )
     if not voted or validate_transcript(voted, language):
-        return Consensus(fallback, "medoid", worst)
+        return Consensus(fallback, MEDOID, worst)
     voted_form = normalize(voted, language)
     for index in trusted:  # keep a person's punctuation when the vote reproduces their text
         if forms[index] == voted_form:

@@ -10,8 +10,9 @@ apart. The rule, in order:
    accept it as it is (adaptive overlap, Williams et al. 2011); it is credited, not scored.
 2. The largest group of transcripts whose words pairwise agree within the threshold is a strict
    majority of at least two, and they differ in at most ``max_verbatim_differences`` verbatim
-   events -> accept; the final text is their weighted, verbatim-aware consensus
-   (review.consensus), written in the language's script. More verbatim differences than that ->
+   events -> accept; the final text is the weighted, verbatim-aware consensus of every
+   transcript (review.consensus: the group settles the clip, each writer votes by their
+   accuracy), written in the language's script. More verbatim differences than that ->
    one more transcription, whose vote settles them, while the overlap limit allows; at the limit
    the vote stands. Under the ``benefit`` rule, two agreeing texts that still differ where the
    vote is unsure (``review.consensus.contested_share``) ask one more person when the error
@@ -32,7 +33,7 @@ from itertools import combinations
 
 from crowdscribe.storage.models import DisputeKind
 from review.agreement import AgreementPolicy, compare_transcripts, verbatim_differences
-from review.consensus import PRIOR_ERROR, contested_share, decide_consensus
+from review.consensus import MEDOID, PRIOR_ERROR, contested_share, decide_consensus
 from review.script import to_script
 from transcribe.conventions import is_chinese
 
@@ -42,11 +43,14 @@ ACCEPT = "accept"
 TRANSCRIBE_MORE = "transcribe_more"
 DISPUTE = "dispute"
 SINGLE = "single"  # consensus method of a clip accepted on one trusted writer's transcript
-# How much worse than a reviewed text a 2-of-3 text ends (bench/quality.py): by three points on
-# hard audio (trusted writers apart); by about half a point when an untrusted writer caused the
-# gap, now that the vote keeps words one writer left out and settles split words.
-SETTLED_EXTRA_ERROR = 0.03
-EXPLAINED_EXTRA_ERROR = 0.005
+# How much worse than a reviewed text a 2-of-3 text ends, now that all three texts vote
+# (bench/quality.py): by about a point where trusted writers were apart, by about a third of a
+# point where an untrusted writer caused the gap.
+SETTLED_EXTRA_ERROR = 0.01
+EXPLAINED_EXTRA_ERROR = 0.0035
+# Chance the next writer, whoever in the crowd claims the clip, lands within the threshold of a
+# trusted text: about one in four is an average writer or worse (bench/quality.py: 0.66-0.72).
+NEW_WRITER_LANDS = 0.75
 # How often one more writer gets right a place two writers read differently: careful people miss
 # a hard-to-hear word about one time in four (bench/quality.py).
 THIRD_SETTLES = 0.75
@@ -131,16 +135,16 @@ def _lands(error: float | None, threshold: float) -> float:
 def expected_escalation(
     disagreement: float | None, threshold: float, expected_errors: Sequence[float | None]
 ) -> Escalation:
-    """The expected effect of one more transcription: a new person (of the crowd's prior
-    accuracy) must land within the threshold, and so must one of the present writers. A writer
+    """The expected effect of one more transcription: the next writer, whoever in the crowd
+    it is, must land within the threshold, and so must one of the present writers. A writer
     not known yet may simply have slipped, and their first scores are worth having: no extra
     error is counted. When an untrusted writer (twice the threshold) explains the gap, the new
     text most likely sides with the right one, and a 2-of-3 text ends a little worse than a
     review; when known, trusted writers disagree, the audio is hard for everybody, the chance
-    falls with the gap and a 2-of-3 text ends clearly worse."""
+    falls with the gap and a 2-of-3 text ends about a point worse."""
     present = [_lands(error, threshold) for error in expected_errors] or [_lands(None, threshold)]
     explained = any(_untrusted(error, threshold) for error in expected_errors)
-    settle = _lands(None, threshold) * max(present)
+    settle = NEW_WRITER_LANDS * max(present)
     if None in expected_errors:
         return Escalation(settle, 0.0)  # one more text also starts the newcomer's record
     if explained or not disagreement:
@@ -252,7 +256,7 @@ def decide_clip(
                     reason=f"two transcripts agree but differ where neither reading is sure "
                     f"(about {share:.1%} of the text); asking one more person to settle them",
                 )
-        return _accept(agreed, group, rates, verbatim, threshold, language, errors, script)
+        return _accept(texts, group, rates, verbatim, threshold, language, errors, script)
     if len(texts) >= 2 and _review_now(policy, rates, threshold, errors):
         return _dispute(texts, overall, threshold, overlap, "a review costs less than asking more")
     if overlap < max_overlap and can_still_decide(len(group), len(texts)):
@@ -280,7 +284,7 @@ def _review_now(
 
 
 def _accept(
-    agreed: list[str],
+    texts: Sequence[str],
     group: tuple[int, ...],
     rates: list[list[float]],
     verbatim: tuple[str, ...],
@@ -289,7 +293,14 @@ def _accept(
     errors: Sequence[float | None],
     script: str | None,
 ) -> Decision:
-    consensus = decide_consensus(agreed, language, [errors[index] for index in group])
+    # The agreeing group decides that the clip is settled; every text votes on the words, each
+    # by its writer's accuracy, so a third text still breaks a tie the agreeing two left open.
+    consensus = decide_consensus(texts, language, errors)
+    if consensus.method == MEDOID and len(group) < len(texts):
+        # The vote broke the conventions: fall back within the group, never to a text it outvoted.
+        consensus = decide_consensus(
+            [texts[index] for index in group], language, [errors[index] for index in group]
+        )
     text = to_script(consensus.text, script) if script and is_chinese(language) else consensus.text
     count = len(rates)
     events = f"; verbatim differences settled by vote: {', '.join(verbatim)}" if verbatim else ""

@@ -102,11 +102,29 @@ def test_trusted_writers_far_apart_go_straight_to_review() -> None:
 
 
 def test_an_unreliable_writers_gap_goes_to_one_more_person_unless_reviews_are_cheap() -> None:
-    # A 2-of-3 text is about half a point worse than a review: at two transcriptions the
+    # A 2-of-3 text is about a third of a point worse than a review: at two transcriptions the
     # cheaper transcription pays; at little more than one, the review does.
     assert decide([ENGLISH_TRUTH, UNRELATED], errors=[0.03, 0.6]).action == TRANSCRIBE_MORE
     cheap = AgreementPolicy(review_cost=1.2)
     assert decide([ENGLISH_TRUTH, UNRELATED], errors=[0.03, 0.6], policy=cheap).action == (DISPUTE)
+
+
+def test_trusted_writers_just_past_the_threshold_ask_one_more_person() -> None:
+    # One word apart in nine: a third person most likely sides with one of them, and a 2-of-3
+    # text is about a point worse than a review, worth less than the review it saves.
+    close = decide([SPLIT_TRUTH, SPLIT_OTHER], errors=[0.03, 0.03])
+    assert close.agreement_error > close.threshold
+    assert close.action == TRANSCRIBE_MORE
+    farther = decide([SPLIT_TRUTH, "we saw the big red bowl in a park"], errors=[0.03, 0.03])
+    assert farther.action == DISPUTE
+
+
+def test_an_untrusted_writers_gap_goes_to_review_when_the_other_writer_is_seldom_matched() -> None:
+    # The next writer must land within the threshold of the one trusted text: likely for a
+    # careful writer's text, a coin toss for an average writer's at the Chinese threshold.
+    texts = [CHINESE_TRUTH, CHINESE_DIFFERENT]
+    assert decide(texts, language="cmn", errors=[0.03, 0.6]).action == TRANSCRIBE_MORE
+    assert decide(texts, language="cmn", errors=[0.10, 0.6]).action == DISPUTE
 
 
 def test_writers_not_known_yet_get_one_more_person_first() -> None:
@@ -175,6 +193,27 @@ def test_the_third_transcript_breaks_the_tie() -> None:
     assert decision.action == ACCEPT
     assert decision.agreeing == (1, 2)
     assert decision.final_text in (ENGLISH_TRUTH, DROPPED_REPETITION)
+
+
+def test_a_text_outside_the_agreeing_pair_still_votes_where_the_pair_splits() -> None:
+    # The first two agree and split on ball/bowl; the third is too far from both to join them
+    # but heard "ball", so the majority reading wins over the more trusted writer's "bowl".
+    ball = "we saw a big red ball in the park with my little sister today"
+    bowl = ball.replace("ball", "bowl")
+    third = "we saw the big red ball in a park with my little sister"
+    decision = decide([ball, bowl, third], errors=[0.05, 0.03, 0.05], overlap=3)
+    assert decision.agreeing == (0, 1)
+    assert (decision.action, decision.final_text) == (ACCEPT, ball)
+    # Where the pair agrees, their reading stands against the third text's.
+    assert "today" in decision.final_text
+
+
+def test_a_vote_that_breaks_the_conventions_falls_back_within_the_agreeing_pair() -> None:
+    # All three vote "[no-speech] um yes", which is no transcript; the most trusted writer's text
+    # is the one the pair outvoted, so the pair's own consensus is the final text.
+    decision = decide(["[no-speech]", "um yes", "yes"], errors=[0.01, 0.05, 0.05], overlap=3)
+    assert decision.agreeing == (1, 2)
+    assert (decision.action, decision.final_text) == (ACCEPT, "um yes")
 
 
 def test_majority_of_three_gives_the_majority_text() -> None:
