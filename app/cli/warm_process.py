@@ -46,7 +46,6 @@ PRELOAD = (
 # Variables read while those imports ran (Prefect's settings and logging, Python, the locale,
 # rich's colours): a command with other values runs in its own process.
 IMPORT_TIME_PREFIXES = ("PREFECT_", "PYTHON", "LANG", "LC_", "NO_COLOR", "FORCE_COLOR", "TTY_")
-KILL_AFTER_S = 10.0  # after SIGTERM to a child whose command went away
 STARTUP_TIMEOUT_S = 120.0
 LOOK_AROUND_S = 30.0  # how often the loop checks that its socket is still there
 
@@ -115,7 +114,6 @@ class _Server:
         self.sources = _loaded_sources()
         self.selector = selectors.DefaultSelector()
         self.children: dict[int, socket.socket] = {}
-        self.kill_at: dict[int, float] = {}
         self.listener: socket.socket | None = _listen(home)
         self.socket_file = _socket_path(home)
         self.socket_inode = self.socket_file.stat().st_ino
@@ -133,15 +131,10 @@ class _Server:
         print(f"warm process {os.getpid()} ready for {self.home}", flush=True)
         gc.freeze()  # the children share these pages; the collector would write to them all
         while self.listener is not None or self.children:
-            wake_at = min(self.kill_at.values(), default=time.monotonic() + LOOK_AROUND_S)
-            for key, _ in self.selector.select(max(0.0, wake_at - time.monotonic())):
+            for key, _ in self.selector.select(LOOK_AROUND_S):
                 key.data(key.fileobj)
             if not self._socket_is_ours():  # the data home or the socket was deleted
                 self._stop_listening()
-            for pid, when in list(self.kill_at.items()):
-                if time.monotonic() >= when:
-                    _signal(pid, signal.SIGKILL)
-                    del self.kill_at[pid]
 
     def _accept(self, listener: socket.socket) -> None:
         conn, _ = listener.accept()
@@ -229,10 +222,9 @@ class _Server:
             data = conn.recv(4096)
         except OSError:
             data = b""
-        if not data:  # the command was killed: its child goes too
+        if not data:  # the command was killed outright: so is its child, with its process group
             self.selector.unregister(conn)
-            _signal(pid, signal.SIGTERM)
-            self.kill_at[pid] = time.monotonic() + KILL_AFTER_S
+            _signal(-pid, signal.SIGKILL)
             return
         for line in data.decode().splitlines():
             number = int(line.removeprefix("signal "))
@@ -258,7 +250,6 @@ class _Server:
             if pid == 0:
                 return
             conn = self.children.pop(pid, None)
-            self.kill_at.pop(pid, None)
             if conn is None:
                 continue
             ending = (
