@@ -149,6 +149,8 @@ class _Server:
             return
         try:
             self._answer(conn, request, fds)
+        except OSError:  # the command went away while asking; a started child is tracked
+            conn.close()
         finally:
             for fd in fds:
                 os.close(fd)
@@ -171,9 +173,10 @@ class _Server:
         with suppress(OSError):  # the child does the same; whichever runs first
             os.setpgid(pid, pid)
         print(f"started {pid}: {' '.join(request['argv'][1:])}", flush=True)
-        conn.sendall(f"started {pid}\n".encode())
         self.children[pid] = conn
         self.selector.register(conn, selectors.EVENT_READ, lambda c: self._from_client(pid, c))
+        with suppress(OSError):  # a command gone already reads as end of file: its child goes
+            conn.sendall(f"started {pid}\n".encode())
 
     def _declined(self, request: dict, fds: list[int]) -> str | None:
         if len(fds) != 3 or request.get("kind") != "run":
