@@ -1,5 +1,6 @@
 """``crowdscribe prefect up|down|status``: a Prefect server kept running for the data home, so
-flow commands start nothing and the UI shows every run."""
+flow commands start nothing and the UI shows every run, and a warm process with Prefect imported
+that runs them (``warm_process``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli import context, prefect_server
+from app.cli import context, prefect_server, warm_process
 from app.cli.output import console
 
 
@@ -26,16 +27,22 @@ def up(
     ] = None,
 ) -> None:
     """Start a Prefect server for the data home in the background (its SQLite, log and pid
-    file in HOME/prefect); flow commands use it until `crowdscribe prefect down`."""
+    file in HOME/prefect), and a warm process with Prefect imported that runs flow commands
+    without their start-up cost; both serve until `crowdscribe prefect down`."""
     prefect_server.quiet_prefect_defaults()
-    state = prefect_server.start_server(context.settings().home_dir, port)
+    home = context.settings().home_dir
+    state = prefect_server.start_server(home, port)
     console.print(f"Prefect server up (pid {state['pid']}): {state['api_url']}")
     console.print(f"UI: {state['api_url'].removesuffix('/api')}")
+    console.print(f"warm process up (pid {warm_process.start(home)})")
 
 
 def down() -> None:
-    """Stop the data home's Prefect server."""
-    state = prefect_server.stop_server(context.settings().home_dir)
+    """Stop the data home's Prefect server and warm process."""
+    home = context.settings().home_dir
+    if pid := warm_process.stop(home):
+        console.print(f"stopped the warm process, pid {pid}")
+    state = prefect_server.stop_server(home)
     console.print(f"stopped pid {state['pid']}" if state else "no Prefect server for this home")
 
 
@@ -46,3 +53,5 @@ def status() -> None:
         console.print("down: flow commands start a temporary server (`crowdscribe prefect up`)")
         raise typer.Exit(1)
     console.print(f"up (pid {state['pid']}): {state['api_url']}")
+    warm = warm_process.running(context.settings().home_dir)
+    console.print(f"warm process: pid {warm}" if warm else "warm process: down")

@@ -105,12 +105,12 @@ def running_server(home: Path) -> dict | None:
     if not state_file.exists():
         return None
     state = json.loads(state_file.read_text())
-    if not _pid_alive(state["pid"]) or not _healthy(state["api_url"]):
+    if not pid_alive(state["pid"]) or not _healthy(state["api_url"]):
         return None
     return state
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -148,19 +148,19 @@ def stop_server(home: Path) -> dict | None:
     if not state_file.exists():
         return None
     state = json.loads(state_file.read_text())
-    if _pid_alive(state["pid"]):
+    if pid_alive(state["pid"]):
         os.kill(state["pid"], signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_S
-        while _pid_alive(state["pid"]) and time.monotonic() < deadline:
-            _reap(state["pid"])
+        while pid_alive(state["pid"]) and time.monotonic() < deadline:
+            reap(state["pid"])
             time.sleep(0.1)
-        if _pid_alive(state["pid"]):
+        if pid_alive(state["pid"]):
             os.kill(state["pid"], signal.SIGKILL)
     state_file.unlink()
     return state
 
 
-def _reap(pid: int) -> None:
+def reap(pid: int) -> None:
     """Collect the server's exit status if it is our own child (``up`` and ``down`` in one
     process), so it does not linger as a zombie that looks alive."""
     with suppress(ChildProcessError):
