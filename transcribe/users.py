@@ -161,8 +161,9 @@ def person_by_name(session: Session, name: str) -> Person:
     return person_from_row(user)
 
 
-# Built once: every API request authenticates (plain columns, no ORM identity map).
-_BY_TOKEN = select(
+# Built once: every API request authenticates (plain columns, no ORM identity map); the web
+# server on PostgreSQL sends it on its async connections (``dispatch.async_runner``).
+BY_TOKEN = select(
     User.id, User.name, User.roles, User.languages, User.locale, User.time_zone
 ).where(User.token_digest == bindparam("p_digest"), User.active.is_(True))
 
@@ -171,7 +172,7 @@ def authenticate_token(session: Session, token: str) -> Person | None:
     """The active person holding this API token, or None: one indexed lookup by digest."""
     if not token:
         return None
-    row = session.execute(_BY_TOKEN, {"p_digest": token_digest(token)}).first()
+    row = session.execute(BY_TOKEN, {"p_digest": token_digest(token)}).first()
     return None if row is None else person_from_row(row)
 
 

@@ -177,14 +177,21 @@ def _pattern(template: str) -> re.Pattern[str]:
 
 
 @cache
-def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+def _patterns() -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """Each template's fixed start, its pattern and the template: a message is matched only
+    against the templates it starts like (a receipt with every submit; a regex each was a
+    tenth of a millisecond)."""
     pairs = [(template, template) for template in TEMPLATES] + list(ALIASES)
-    return tuple((_pattern(written), template) for written, template in pairs)
+    return tuple(
+        (written.partition("{")[0], _pattern(written), template) for written, template in pairs
+    )
 
 
 def message_parts(message: str) -> tuple[str, dict[str, str]] | None:
     """The template a domain message was written from and its varying parts, if it is known."""
-    for pattern, template in _patterns():
+    for start, pattern, template in _patterns():
+        if not message.startswith(start):
+            continue
         found = pattern.fullmatch(message)
         if found:
             return template, found.groupdict()

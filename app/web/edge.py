@@ -47,6 +47,8 @@ def _bad_text(raw: bytes) -> bool:
 
 
 def _bad_json_escape(raw: bytes) -> bool:
+    if b"\\u" not in raw:  # most bodies: no scan by the escape pattern at all
+        return False
     for match in _JSON_ESCAPE.finditer(raw):
         escape = match.group(0).lstrip(b"\\")
         if match.group("high") is not None:

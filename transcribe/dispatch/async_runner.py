@@ -1,4 +1,5 @@
-"""Claims and submits for the web server on PostgreSQL, without blocking its event loop.
+"""Claims, submits and the token check before them for the web server on PostgreSQL, without
+blocking its event loop.
 
 The sequences of ``sequences``, with every statement sent on psycopg's async connections: while
 PostgreSQL works on one request the server process goes on with the others, where a blocking
@@ -15,7 +16,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, pq
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.sql import Executable
@@ -34,6 +35,7 @@ from transcribe.dispatch.sequences import (
 )
 from transcribe.dispatch.writes import RETRY_SQLSTATES, WRITE_ATTEMPTS, retry_pause_s
 from transcribe.limits import LOOP_CHECK_CHARS
+from transcribe.users import BY_TOKEN, Person, person_from_row, token_digest
 
 T = TypeVar("T")
 _DIALECT = PGDialect_psycopg()
@@ -88,6 +90,18 @@ async def submit_transcript_async(
     return await drive_async(sequence, pool, off_loop=len(text) > LOOP_CHECK_CHARS)
 
 
+async def authenticate_token_async(pool: AsyncConnectionPool, token: str) -> Person | None:
+    """``users.authenticate_token`` on psycopg's async connections: asked on every request, so a
+    replaced token or a deactivated person is refused at once."""
+    if not token:
+        return None
+    found = await _with_retries(
+        pool, lambda c: _execute(c, Run(BY_TOKEN, {"p_digest": token_digest(token)}))
+    )
+    row = found.first()
+    return None if row is None else person_from_row(row)
+
+
 async def drive_async(
     sequence: Sequence[T], pool: AsyncConnectionPool, *, off_loop: bool = False
 ) -> T:
@@ -133,7 +147,10 @@ async def _execute(connection: AsyncConnection, step: Run) -> Ran:
     if compiled is None:
         compiled = _compiled[id(step.statement)] = Compiled.of(step.statement)
     cursor = await connection.execute(compiled.sql, compiled.parameters(step.values), prepare=True)
-    rows = await cursor.fetchall() if cursor.description is not None else []
+    # Whether rows came back, from the result's status: ``cursor.description`` would build a
+    # column object for each field of every statement.
+    returned = cursor.pgresult is not None and cursor.pgresult.status == pq.ExecStatus.TUPLES_OK
+    rows = await cursor.fetchall() if returned else []
     return Ran(rows, cursor.rowcount)
 
 
