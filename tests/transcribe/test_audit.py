@@ -3,6 +3,8 @@ the queue, and each one names what broke when it does not."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import delete, select
 
 from crowdscribe.storage.db import Database
@@ -71,3 +73,24 @@ def test_a_clip_over_its_overlap_and_a_ledger_off_the_counted_work_are_found(
     assert set(broken) == {"within overlap", "ledger = counted work"}
     assert any(f"clip {clip_id} has 3 counted" in finding for finding in broken["within overlap"])
     assert any(f"person {people[0]} has 0.00" in f for f in broken["ledger = counted work"])
+
+
+def test_a_late_text_after_a_takeover_holds_no_slot(database: Database) -> None:
+    with database.session() as session:
+        add_clips(session, 1)
+        publish_clips(session, project=None, overlap=1, card=default_rate_card(), now=T0)
+        late, taker = (add_person(session, name).person.id for name in ("ana", "bo"))
+    first = claim_next_clip(database, late, now=T0, lease_s=60)
+    after_lease = T0 + timedelta(seconds=120)
+    second = claim_next_clip(database, taker, now=after_lease)
+    acknowledged = []
+    for user_id, claim in ((taker, second), (late, first)):
+        request_id = f"r-{claim.assignment_id}"
+        receipt = submit_in_own_session(
+            database, claim.assignment_id, user_id, "we went home", request_id, after_lease
+        )
+        acknowledged.append(
+            Acknowledged(user_id, claim.assignment_id, request_id, receipt.submission_id)
+        )
+    assert receipt.status == "late"
+    assert _broken(database, acknowledged) == {}

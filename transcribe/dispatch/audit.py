@@ -94,7 +94,8 @@ def acknowledged_stored_once(session: Session, acknowledged: Iterable[Acknowledg
 
 def clips_within_overlap(session: Session) -> list[str]:
     """No clip has more counted (non-gold) submissions, or more assignments leased or
-    submitted on its slots, than it has slots; a finished slot has exactly one counted text."""
+    submitted with a counted text on its slots, than it has slots; a finished slot has exactly
+    one counted text."""
     slots = dict(
         session.execute(select(WorkItem.clip_id, func.count()).group_by(WorkItem.clip_id)).all()
     )
@@ -108,11 +109,17 @@ def clips_within_overlap(session: Session) -> list[str]:
         for clip, n in counted
         if n > slots.get(clip, 0)
     ]
+    # A text sent after the lease was taken over is stored as late and holds no slot.
+    counted_text = (Submission.assignment_id == Assignment.id) & (
+        Submission.status == SubmissionStatus.COUNTED
+    )
     holding = session.execute(
         select(Assignment.clip_id, func.count())
+        .join(Submission, counted_text, isouter=True)
         .where(
             Assignment.work_item_id.is_not(None),
-            Assignment.state.in_((AssignmentState.LEASED, AssignmentState.SUBMITTED)),
+            (Assignment.state == AssignmentState.LEASED)
+            | ((Assignment.state == AssignmentState.SUBMITTED) & Submission.id.is_not(None)),
         )
         .group_by(Assignment.clip_id)
     ).all()
