@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -24,6 +25,7 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 
+@functools.cache  # once per process: `run` may be called again (tests run commands in-process)
 def _register_commands() -> None:
     from app.cli import (
         collect_cmds,
@@ -56,8 +58,14 @@ def _register_commands() -> None:
 
 
 def main() -> None:
-    """Entry point: runs the command and turns refusals and usage errors into one line on stderr
-    and exit 2 (typer 0.29 raises its own copies of click's exceptions, so both are caught)."""
+    """Entry point: runs the command, then leaves (``_leave``)."""
+    _leave(run())
+
+
+def run() -> int:
+    """Run the command in ``sys.argv`` and return its exit code, staying in this process (tests
+    run commands so); refusals and usage errors become one line on stderr and exit 2 (typer 0.29
+    raises its own copies of click's exceptions, so both are caught)."""
     prefect_server.quiet_prefect_defaults()
     _register_commands()
     try:
@@ -80,7 +88,7 @@ def main() -> None:
         sys.exit(stop.exit_code)
     except (typer.Abort, click.exceptions.Abort, KeyboardInterrupt):
         sys.exit(1)
-    _leave(exit_code if isinstance(exit_code, int) else 0)
+    return exit_code if isinstance(exit_code, int) else 0
 
 
 def _leave(exit_code: int) -> None:
