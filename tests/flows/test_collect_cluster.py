@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,7 +153,7 @@ def test_a_dask_cluster_gives_the_clips_the_thread_runner_gives(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     dask_home = tmp_path / "dask-home"
-    tag = f"cluster-{tmp_path.name}"
+    tag = f"cluster-{uuid.uuid4().hex}"  # the Prefect server may be shared (.ci/run)
     with tags(tag):
         on_cluster = collect(
             paths=[str(recordings["cluster"])],
@@ -197,7 +198,7 @@ def test_clips_and_manifests_go_to_s3_and_export_and_audio_serving_read_them(
 ) -> None:
     home = tmp_path / "home"
     clips_url = f"s3://{BUCKET}/pilot"
-    tag = f"cloud-{tmp_path.name}"
+    tag = f"cloud-{uuid.uuid4().hex}"
     with tags(tag):
         summary = collect(
             paths=[str(recordings["cloud"])],

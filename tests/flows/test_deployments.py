@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from prefect.client.orchestration import get_client
@@ -47,7 +48,7 @@ def test_deploy_all_and_a_collect_run_on_a_process_worker_matches_the_cli(
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         CROWDSCRIBE_HOME=str(tmp_path / "worker-home"),
     )
-    pool = f"crowdscribe-{tmp_path.name}".lower().replace("_", "-")
+    pool = f"crowdscribe-{uuid.uuid4().hex[:12]}"  # the Prefect server may outlive one run
     run(env, str(BIN / "prefect"), "work-pool", "create", pool, "--type", "process")
     # The pool named in prefect.yaml, here one of this test's own.
     prefect_yaml = (
