@@ -11,8 +11,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import prefect.context
 import pytest
-from prefect.settings import PREFECT_API_URL
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import create_engine, text
 
@@ -121,10 +122,19 @@ def database(request: pytest.FixtureRequest) -> Database:
 
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[str]:
-    """One temporary Prefect server for the whole run, one per pytest-xdist worker (it takes
-    seconds to start); yields its API URL so CLI commands run as subprocesses can use it too
-    (``PREFECT_API_URL``). Not one for both workers: xdist 3.8's ``--dist loadgroup`` groups
-    nothing under pytest 9.2 (it renames ``item._nodeid``, which pytest no longer reads)."""
+    """The Prefect server flows report to; yields its API URL so CLI commands run as
+    subprocesses can use it too (``PREFECT_API_URL``). ``.ci/run`` starts one for all its workers
+    and both passes and names it in CROWDSCRIBE_TEST_PREFECT_API_URL (a server costs seconds to
+    start and CPU while it runs); else a temporary one per pytest-xdist worker."""
+    if url := os.environ.get("CROWDSCRIBE_TEST_PREFECT_API_URL"):
+        # As the harness does: the settings also for contexts copied earlier (threads, loops).
+        with (
+            temporary_settings(updates={PREFECT_API_URL: url}),
+            prefect.context._temporary_global_settings_context(
+                prefect.context.get_settings_context()
+            ),
+        ):
+            yield url
+        return
     with prefect_test_harness(server_startup_timeout=120):
         yield PREFECT_API_URL.value()
-

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.builders import espeak_wav
+from tests.commands import crowdscribe
 
 CROWDSCRIBE = Path(sys.executable).parent / "crowdscribe"
 
@@ -40,12 +41,6 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "empty.wav").write_bytes(b"")
     (folder / "letter.wav").write_text("Dear Sir, this is a letter, not a recording.")
     return folder
-
-
-def crowdscribe(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CROWDSCRIBE), *args], env=env, capture_output=True, text=True, timeout=300
-    )
 
 
 def jsonl(result: subprocess.CompletedProcess[str]) -> list[dict]:

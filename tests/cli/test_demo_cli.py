@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
-CROWDSCRIBE = Path(sys.executable).parent / "crowdscribe"
+from tests.commands import crowdscribe
 
 
 def test_demo_with_no_options_publishes_the_samples_at_the_default_overlap(
@@ -23,9 +21,7 @@ def test_demo_with_no_options_publishes_the_samples_at_the_default_overlap(
         "COLUMNS": "200",
     }
     env.pop("CROWDSCRIBE_DEFAULT_OVERLAP", None)
-    demo = subprocess.run(
-        [str(CROWDSCRIBE), "demo"], env=env, capture_output=True, text=True, timeout=300
-    )
+    demo = crowdscribe(env, "demo")
     assert demo.returncode == 0, demo.stderr[-3000:]
     assert "Demo people" in demo.stdout and "Traceback" not in demo.stderr
     with sqlite3.connect(tmp_path / "home" / "crowdscribe.db") as db:

@@ -15,6 +15,7 @@ import pytest
 from app.cli import demo_cmds
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import open_database
+from tests.commands import crowdscribe as run
 from transcribe.people import inactive_names
 from transcribe.users import list_people
 
@@ -26,7 +27,8 @@ def env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "CROWDSCRIBE_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
 
 
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def spawn(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The script in a process of its own: for what needs one (a server, a port, a pid)."""
     return subprocess.run(
         [str(CROWDSCRIBE), *args], env=env, capture_output=True, text=True, timeout=120
     )
@@ -106,10 +108,10 @@ def test_a_second_server_on_the_port_or_the_home_is_refused(
                 assert time.monotonic() < deadline and first.poll() is None
                 time.sleep(0.2)
         other_home = {**env, "CROWDSCRIBE_HOME": str(tmp_path / "other")}
-        same_port = run(other_home, "serve", "--port", str(port), "--workers", "2")
+        same_port = spawn(other_home, "serve", "--port", str(port), "--workers", "2")
         assert same_port.returncode == 2
         assert f"port {port} on 127.0.0.1 is already in use by pid {first.pid}" in same_port.stderr
-        same_home = run(env, "serve", "--port", str(_free_port()), "--workers", "1")
+        same_home = spawn(env, "serve", "--port", str(_free_port()), "--workers", "1")
         assert same_home.returncode == 2
         assert f"already served (pid {first.pid} at http://127.0.0.1:{port})" in same_home.stderr
     finally:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,20 +11,13 @@ import pytest
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import open_database
 from tests.builders import add_clips
+from tests.commands import crowdscribe as run
 from transcribe.users import authenticate_token
-
-CROWDSCRIBE = Path(sys.executable).parent / "crowdscribe"
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "CROWDSCRIBE_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
-
-
-def run(env, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(CROWDSCRIBE), *args], env=env, input=stdin, capture_output=True, text=True
-    )
 
 
 def test_adding_people_prints_a_working_token_once(env) -> None:

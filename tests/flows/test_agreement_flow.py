@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from unittest import mock
 
 import pytest
@@ -79,18 +80,19 @@ def test_the_flow_leaves_a_histogram_artifact(settings, sqlite_database) -> None
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-    world.add_clip(sqlite_database, settings, project="lake")
+    project = f"lake-{uuid.uuid4().hex[:8]}"  # its own artifact key: the server may be shared
+    world.add_clip(sqlite_database, settings, project=project)
     world.publish(sqlite_database)
     ann, bob = add_person(sqlite_database, "ann"), add_person(sqlite_database, "bob")
     world.transcribe(sqlite_database, ann, TRUTH)
     world.transcribe(sqlite_database, bob, TRUTH)
 
-    result = run_flow(settings, sqlite_database, project="lake")
+    result = run_flow(settings, sqlite_database, project=project)
 
     assert result["accepted"] == 1
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["agreement-lake"]))
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"agreement-{project}"]))
         )
     markdown = artifacts[-1].data
     assert "| accepted | 1 |" in markdown

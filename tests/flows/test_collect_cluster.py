@@ -11,8 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +35,7 @@ from crowdscribe.storage.models import Clip, ClipStatus
 from flows.collect import collect
 from review.export import export_dataset
 from tests.builders import espeak_wav
+from tests.commands import crowdscribe
 from tests.conftest import PostgresServer
 from transcribe.collection import MANIFESTS_DIR
 from transcribe.pricing import default_rate_card
@@ -60,7 +60,6 @@ SENTENCES = {
     "served": ("Please close the gate behind you.",),
     "cli": ("The train to the coast leaves at noon.",),
 }
-CROWDSCRIBE = Path(sys.executable).parent / "crowdscribe"
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +151,7 @@ def test_a_dask_cluster_gives_the_clips_the_thread_runner_gives(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     dask_home = tmp_path / "dask-home"
-    tag = f"cluster-{tmp_path.name}"
+    tag = f"cluster-{uuid.uuid4().hex}"  # the Prefect server may be shared (.ci/run)
     with tags(tag):
         on_cluster = collect(
             paths=[str(recordings["cluster"])],
@@ -197,7 +196,7 @@ def test_clips_and_manifests_go_to_s3_and_export_and_audio_serving_read_them(
 ) -> None:
     home = tmp_path / "home"
     clips_url = f"s3://{BUCKET}/pilot"
-    tag = f"cloud-{tmp_path.name}"
+    tag = f"cloud-{uuid.uuid4().hex}"
     with tags(tag):
         summary = collect(
             paths=[str(recordings["cloud"])],
@@ -295,16 +294,10 @@ def test_the_cli_collects_on_the_cluster_into_s3(
         "PREFECT_HOME": str(tmp_path / "prefect"),
         "PREFECT_API_URL": prefect_server,
     }
-    command = [str(CROWDSCRIBE), "collect", str(recordings["cli"]), "--language", "en"]
+    command = ["collect", str(recordings["cli"]), "--language", "en"]
     command += ["--speaker-group", "adult", "--clips-url", f"s3://{BUCKET}/cli"]
 
-    done = subprocess.run(
-        [*command, "--dask", cluster.scheduler_address],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = crowdscribe(env, *command, "--dask", cluster.scheduler_address)
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 segmented" in done.stdout
@@ -317,12 +310,6 @@ def test_the_cli_collects_on_the_cluster_into_s3(
     assert rows
     assert all(fsspec.filesystem("s3").isfile(row["audio_path"]) for row in rows)
 
-    leaky = subprocess.run(
-        [*command[:-1], f"s3://key:{AWS_SECRET}@{BUCKET}/cli"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    leaky = crowdscribe(env, *command[:-1], f"s3://key:{AWS_SECRET}@{BUCKET}/cli")
     assert leaky.returncode == 2
     assert "must not hold credentials" in leaky.stderr and AWS_SECRET not in leaky.stderr

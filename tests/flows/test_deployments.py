@@ -6,14 +6,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.deployments import run_deployment
+from prefect.workers.process import ProcessWorker
 
 from crowdscribe.settings import Settings
 from crowdscribe.storage import catalog
 from crowdscribe.storage.db import open_database
+from tests.commands import crowdscribe
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -47,8 +51,13 @@ def test_deploy_all_and_a_collect_run_on_a_process_worker_matches_the_cli(
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         CROWDSCRIBE_HOME=str(tmp_path / "worker-home"),
     )
-    pool = f"crowdscribe-{tmp_path.name}".lower().replace("_", "-")
-    run(env, str(BIN / "prefect"), "work-pool", "create", pool, "--type", "process")
+    pool = f"crowdscribe-{uuid.uuid4().hex[:12]}"  # the Prefect server may outlive one run
+    with get_client(sync_client=True) as client:
+        # As `prefect work-pool create --type process` makes it, without the CLI's start-up.
+        template = ProcessWorker.get_default_base_job_template()
+        client.create_work_pool(
+            WorkPoolCreate(name=pool, type="process", base_job_template=template)
+        )
     # The pool named in prefect.yaml, here one of this test's own.
     prefect_yaml = (
         (REPO / "prefect.yaml")
@@ -87,14 +96,8 @@ def test_deploy_all_and_a_collect_run_on_a_process_worker_matches_the_cli(
     assert state is not None and state.is_completed(), state
 
     cli_env = {**env, "CROWDSCRIBE_HOME": str(tmp_path / "cli-home")}
-    run(
-        cli_env,
-        str(BIN / "crowdscribe"),
-        "collect",
-        str(SAMPLES_EN),
-        "--language",
-        "en",
-        "--speaker-group",
-        "child",
+    cli = crowdscribe(
+        cli_env, "collect", str(SAMPLES_EN), "--language", "en", "--speaker-group", "child"
     )
+    assert cli.returncode == 0, cli.stdout + cli.stderr
     assert clips_of(deployment_home) == clips_of(tmp_path / "cli-home") != []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,7 @@ def test_no_flow_run_stores_the_database_password_or_the_secret_key(
     monkeypatch.setenv("CROWDSCRIBE_DATABASE_URL", url)
     monkeypatch.setenv("CROWDSCRIBE_SECRET_KEY", SECRET_KEY)
     home = str(tmp_path / "home")
-    tag = f"secrets-{tmp_path.name}"
+    tag = f"secrets-{uuid.uuid4().hex}"  # a Prefect server may outlive one run (.ci/run)
 
     with tags(tag):
         collected = collect(
@@ -75,7 +76,7 @@ def test_no_flow_run_stores_the_database_password_or_the_secret_key(
 def test_the_database_url_can_come_from_a_prefect_secret_block(
     postgres_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    block = f"db-url-{tmp_path.name}".lower().replace("_", "-")
+    block = f"db-url-{uuid.uuid4().hex}"
     Secret(value=with_password(postgres_database)).save(block, overwrite=True)
     monkeypatch.delenv("CROWDSCRIBE_DATABASE_URL", raising=False)
     monkeypatch.setenv(_runtime.DATABASE_SECRET_ENV, block)
