@@ -27,6 +27,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # answers other requests; more only add backends competing for the same cores.
 ASYNC_POOL_SIZE = 4
 ASYNC_POOL_NAME = "crowdscribe-claims"
+# Long enough to ride through a PostgreSQL restart (about 3 s here); past it a request answers
+# 503 at once instead of holding its client for psycopg_pool's default 30 s.
+ASYNC_POOL_WAIT_S = 5.0
 # No JIT: it pays off for long analytical queries, and ours are short ones. The claim's cost
 # estimate (it cannot know how few slots a pick reads) crossed jit_above_cost, and compiling it
 # took 20 ms on every execution, a hundred times the claim itself.
@@ -83,6 +86,7 @@ async def open_async_pool(url: str, size: int = ASYNC_POOL_SIZE) -> AsyncConnect
         conninfo,
         min_size=size,
         max_size=size,
+        timeout=ASYNC_POOL_WAIT_S,
         # Named, so an operator can tell these connections apart in pg_stat_activity.
         kwargs={
             "autocommit": True,
