@@ -47,5 +47,8 @@ done
 .venv/bin/uv pip install --quiet --python .venv/bin/python "${links[@]}" -e '.[test]'
 step "4/4 checking the packages import (and compiling them once: uv installs no bytecode)"
 # Written even where PYTHONDONTWRITEBYTECODE is set, so no later command compiles Prefect again.
-env -u PYTHONDONTWRITEBYTECODE .venv/bin/python -c 'import crowdscribe, audio, transcribe, review, flows, app.web.app'
+# The flows, the web app, the CLI and Prefect's server are what the commands and tests load.
+env -u PYTHONDONTWRITEBYTECODE .venv/bin/python -c 'import crowdscribe, audio, transcribe, review
+import flows.agreement, flows.collect, flows.dispatch, flows.export, flows.settle
+import app.web.app, app.cli.commands, prefect.server.api.server'
 step "done: try .venv/bin/crowdscribe demo"
