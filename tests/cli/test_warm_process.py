@@ -133,12 +133,14 @@ def test_a_stopped_command_stops_its_child(
     for n, text in enumerate(("The cat sat in the sun.", "Rain fell on the roof.", "A bell rang.")):
         espeak_wav(folder / f"take{n}.wav", text)
     long_recording(folder / "a_long_day.wav", 60)  # submitted first, still running
-    database = homes.base / "warm" / "crowdscribe.db"
+    # Its own database, so the warm home's stays as the equality test expects in any order.
+    database = tmp_path / "stopped.db"
+    env = {**homes.warm, "CROWDSCRIBE_DATABASE_URL": f"sqlite:///{database}"}
     stored_before = _stored(database)
     before = len(homes.started())
     run = subprocess.Popen(
         [str(CROWDSCRIBE), "collect", str(folder), "--language", "en", "--speaker-group", "adult"],
-        env=homes.warm,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
