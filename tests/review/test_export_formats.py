@@ -8,8 +8,6 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-import datasets
-import lhotse
 import numpy as np
 import pytest
 import soundfile
@@ -217,6 +215,8 @@ def test_kaldi_data_dirs_pass_validate_data_dir_rules(
 def test_hf_audiofolder_loads_with_datasets(
     sqlite_database: Database, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import datasets  # here, not at the top: with pyarrow and pandas, seconds for every test worker
+
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf-cache"))
     with sqlite_database.session() as session:
@@ -240,6 +240,8 @@ def test_hf_audiofolder_loads_with_datasets(
 def test_lhotse_manifests_load_with_lhotse(
     sqlite_database: Database, home: Path, tmp_path: Path
 ) -> None:
+    import lhotse  # here, not at the top: it imports torch, seconds for every test worker
+
     with sqlite_database.session() as session:
         campaign(session, home)
     out = tmp_path / "lhotse"
