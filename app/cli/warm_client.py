@@ -15,7 +15,7 @@ from contextlib import suppress
 
 FLOW_COMMANDS = frozenset({"collect", "dispatch", "agree", "demo"})
 SOCKET_NAME = "warm.sock"
-FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGTSTP)
 _CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
 _LENGTH = struct.Struct("!I")
 
@@ -150,9 +150,15 @@ def _request() -> dict:
 
 
 def _forward(sock: socket.socket, number: int, pending: list[int]) -> None:
-    pending.append(number)
     with suppress(OSError):  # the warm process is gone; its answer (or none) says how it ended
         sock.sendall(f"signal {number}\n".encode())
+    if number != signal.SIGTSTP:
+        pending.append(number)
+        return
+    # Ctrl-Z: the command stops with its fork, and both go on together (fg, bg).
+    os.kill(os.getpid(), signal.SIGSTOP)
+    with suppress(OSError):
+        sock.sendall(f"signal {signal.SIGCONT}\n".encode())
 
 
 def _leave_as_child(ending: str | None) -> None:

@@ -162,6 +162,42 @@ def test_a_stopped_command_stops_its_child(
     assert _stored(database) >= stored_at_stop
 
 
+def _state(pid: int) -> str:
+    """The process's state letter (R, S, T for stopped, ...), or "" once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return ""
+
+
+def test_ctrl_z_stops_the_child_with_the_command_and_continuing_continues_both(
+    homes: Homes, tmp_path: Path
+) -> None:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    long_recording(folder / "a_long_day.wav", 30)
+    env = {**homes.warm, "CROWDSCRIBE_DATABASE_URL": f"sqlite:///{tmp_path / 'paused.db'}"}
+    before = len(homes.started())
+    run = subprocess.Popen(
+        [str(CROWDSCRIBE), "collect", str(folder), "--language", "en", "--speaker-group", "adult"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        line = wait_for(lambda: homes.started()[before:], 60, "the child starting")[0]
+        child = int(line.split()[1].rstrip(":"))
+        os.kill(run.pid, signal.SIGTSTP)  # as Ctrl-Z sends it
+        wait_for(lambda: _state(child) == _state(run.pid) == "T", 30, "both stopping")
+        os.kill(run.pid, signal.SIGCONT)  # as fg and bg send it
+        wait_for(lambda: "T" not in (_state(child), _state(run.pid)), 30, "both going on")
+        assert run.poll() is None and alive(child)
+    finally:
+        run.kill()
+        run.wait()
+    wait_for(lambda: not alive(child), 30, "the child stopping with the command")
+
+
 def test_a_stale_socket_is_passed_by_and_replaced(homes: Homes) -> None:
     status = crowdscribe(homes.warm, "prefect", "status")
     warm_pid = int(re.search(r"warm process: pid (\d+)", status.stdout)[1])
