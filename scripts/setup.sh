@@ -30,13 +30,19 @@ if [[ -x .venv/bin/python ]]; then
     step "2/4 virtualenv .venv already there"
 else
     step "2/4 creating virtualenv .venv with $python"
-    "$python" -m venv .venv
+    # Without a pip of its own (installing that takes ~10 s): uv manages it, `.venv/bin/uv pip`.
+    "$python" -m venv --without-pip .venv
 fi
 # uv installs the same pins several times faster than pip, and from its cache in seconds.
 uv_version=0.13.9
 step "3/4 installing crowdscribe and its test tools into .venv with uv $uv_version (minutes the first time)"
 if [[ $(.venv/bin/uv --version 2>/dev/null) != "uv $uv_version"* ]]; then
-    .venv/bin/pip install -q --disable-pip-version-check "uv==$uv_version" 2>&1 | grep -v '^WARNING: Location' || true
+    pip_into_venv=("$python" -m pip --python .venv/bin/python)  # the system's pip (22.3 and later)
+    if ! "${pip_into_venv[@]}" --version >/dev/null 2>&1; then
+        .venv/bin/python -m ensurepip >/dev/null
+        pip_into_venv=(.venv/bin/python -m pip)
+    fi
+    "${pip_into_venv[@]}" install -q --disable-pip-version-check "uv==$uv_version" 2>&1 | grep -v '^WARNING: Location' || true
 fi
 # Wheels kept on this machine (pip's find-links): among them torch's CPU build, which uv then
 # prefers to PyPI's CUDA one of gigabytes.
