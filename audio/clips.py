@@ -17,8 +17,6 @@ from audio.speechlike import Samples
 from crowdscribe.clip_store import ClipStore
 
 CLIP_RATE_HZ = 16000
-# libFLAC level 0: lossless, ~13% less encoding CPU than the default 5 for ~2% larger clips.
-FLAC_COMPRESSION_LEVEL = 0.0
 PEAK_BINS = 300
 _WRITERS = 2
 _IN_FLIGHT = 2 * _WRITERS  # clips encoded or waiting: memory stays a few clips' worth
@@ -94,15 +92,7 @@ def write_clips(
 def _write_flac(store: ClipStore, name: str, pcm16: np.ndarray) -> None:
     # A reader (web player, another worker) never sees a half-written clip (ClipStore.write).
     store.write(
-        name,
-        lambda target: sf.write(
-            target,
-            pcm16,
-            CLIP_RATE_HZ,
-            format="FLAC",
-            subtype="PCM_16",
-            compression_level=FLAC_COMPRESSION_LEVEL,
-        ),
+        name, lambda target: sf.write(target, pcm16, CLIP_RATE_HZ, format="FLAC", subtype="PCM_16")
     )
 
 
