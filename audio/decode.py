@@ -116,9 +116,11 @@ def stream_audio(
             truncation = mpeg_truncation(handle, os.fstat(handle.fileno()).st_size)
             if truncation:
                 raise UnreadableAudio(truncation)
-        handle.seek(0)
+        # libsndfile reads the descriptor itself (a file object would cost a Python callback
+        # and a copy per read); it takes the descriptor's position as the start of the file.
+        os.lseek(handle.fileno(), 0, os.SEEK_SET)
         try:
-            sound = sf.SoundFile(handle)
+            sound = sf.SoundFile(handle.fileno(), closefd=False)
         except sf.LibsndfileError as error:
             raise UnreadableAudio(_open_failure(head, error)) from None
         with sound:
