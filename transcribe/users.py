@@ -15,7 +15,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, bindparam, literal, select
 from sqlalchemy.orm import Session
 
 from crowdscribe.clock import as_utc, utc_now
@@ -166,6 +166,12 @@ def person_by_name(session: Session, name: str) -> Person:
 BY_TOKEN = select(
     User.id, User.name, User.roles, User.languages, User.locale, User.time_zone
 ).where(User.token_digest == bindparam("p_digest"), User.active.is_(True))
+
+
+def holds_role(roles: ColumnElement[str], role: ColumnElement[str]) -> ColumnElement[bool]:
+    """SQL: the comma-separated ``roles`` include ``role``, as ``Person.roles`` would (no role
+    in ``ROLES`` holds a LIKE wildcard)."""
+    return (literal(",") + roles + literal(",")).like(literal("%,") + role + literal(",%"))
 
 
 def authenticate_token(session: Session, token: str) -> Person | None:

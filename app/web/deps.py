@@ -23,8 +23,9 @@ from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import User
 from transcribe.dispatch.async_runner import authenticate_token_async
+from transcribe.dispatch.sequences import TokenHolder
 from transcribe.dispatch.writes import WouldWait, without_waiting
-from transcribe.users import Person, authenticate_token, person_from_row
+from transcribe.users import Person, authenticate_token, person_from_row, token_digest
 
 T = TypeVar("T")
 TOKEN_REFUSED = N_("That access token is not valid; ask your coordinator.")
@@ -84,7 +85,8 @@ def _person_by_id(session: Session, user_id: int, version: int | None) -> Person
     return person_from_row(user)
 
 
-def _bearer_token(request: Request) -> str | None:
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, if the request has one."""
     header = request.headers.get("authorization", "")
     scheme, _space, token = header.partition(" ")
     if scheme.lower() != "bearer":
@@ -129,7 +131,7 @@ async def current_person(request: Request) -> Person:
         return known
     database: Database = request.app.state.database
     pool = request.app.state.async_pool
-    token = _bearer_token(request)
+    token = bearer_token(request)
     if token is not None and pool is not None:
         person = await authenticate_token_async(pool, token)
         if person is None:
@@ -140,9 +142,13 @@ async def current_person(request: Request) -> Person:
         person = await run_in_threadpool(_person_for_token, database, token)
     else:
         person = await run_in_threadpool(_person_for_cookie, request, database)
+    _admit(request, person)
+    return person
+
+
+def _admit(request: Request, person: Person) -> None:
     request.state.person = person
     _serve_in_their_locale(request, person)
-    return person
 
 
 def _serve_in_their_locale(request: Request, person: Person) -> None:
@@ -171,13 +177,31 @@ def require_role(role: str) -> Callable[..., Person]:
 
     async def dependency(request: Request) -> Person:
         person = await current_person(request)
-        if role not in person.roles:
-            raise Forbidden(
-                _("This page is for people with the %(role)s role.") % {"role": label(role, "role")}
-            )
+        _check_role(person, role)
         return person
 
     return dependency
+
+
+def _check_role(person: Person, role: str) -> None:
+    if role not in person.roles:
+        raise Forbidden(
+            _("This page is for people with the %(role)s role.") % {"role": label(role, "role")}
+        )
+
+
+def token_holder(request: Request, token: str, role: str | None = None) -> TokenHolder:
+    """Whoever holds ``token``, for a claim or submit that checks it in its own statement:
+    refused and admitted as ``current_person`` (and ``require_role(role)``) would."""
+
+    def admit(person: Person | None) -> None:
+        if person is None:
+            raise NotAuthenticated(_(TOKEN_REFUSED))
+        _admit(request, person)
+        if role is not None:
+            _check_role(person, role)
+
+    return TokenHolder(token_digest(token), role, admit)
 
 
 async def verify_csrf(request: Request) -> None:

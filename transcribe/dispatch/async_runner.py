@@ -23,6 +23,7 @@ from sqlalchemy.sql import Executable
 
 from crowdscribe.clock import utc_now
 from transcribe.dispatch.sequences import (
+    Asker,
     Claim,
     NoWork,
     Ran,
@@ -64,29 +65,31 @@ _compiled: dict[int, Compiled] = {}
 
 async def claim_next_clip_async(
     pool: AsyncConnectionPool,
-    user_id: int,
+    asker: Asker,
     *,
     language: str | None = None,
     now: datetime | None = None,
     lease_s: float = 600,
     gold_rate: float = 0.0,
 ) -> Claim | NoWork:
-    """``sync_runner.claim_next_clip`` on psycopg's async connections."""
+    """``sync_runner.claim_next_clip`` on psycopg's async connections; a token holder's token is
+    checked by the claim itself."""
     gold = gold_rate > 0 and random.random() < gold_rate
-    sequence = claim_sequence("postgresql", user_id, language, utc_now(now), lease_s, gold)
+    sequence = claim_sequence("postgresql", asker, language, utc_now(now), lease_s, gold)
     return await drive_async(sequence, pool)
 
 
 async def submit_transcript_async(
     pool: AsyncConnectionPool,
     assignment_id: str,
-    user_id: int,
+    asker: Asker,
     text: str,
     request_id: str,
     now: datetime,
 ) -> Receipt:
-    """``sync_runner.submit_transcript`` on psycopg's async connections, each step committed."""
-    sequence = submit_sequence("postgresql", assignment_id, user_id, text, request_id, utc_now(now))
+    """``sync_runner.submit_transcript`` on psycopg's async connections, each step committed; a
+    token holder's token is checked by the read of the assignment."""
+    sequence = submit_sequence("postgresql", assignment_id, asker, text, request_id, utc_now(now))
     return await drive_async(sequence, pool, off_loop=len(text) > LOOP_CHECK_CHARS)
 
 

@@ -25,6 +25,7 @@ from transcribe.conventions import check_transcript
 from transcribe.dispatch import statements as sql
 from transcribe.ledger import check_amount
 from transcribe.limits import transcript_limit_chars
+from transcribe.users import BY_TOKEN, Person, person_from_row
 
 T = TypeVar("T")
 
@@ -59,6 +60,34 @@ class Write:
 
 
 Sequence = Generator[Run | Write, Any, T]
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    """Whoever holds an API token (``users.token_digest``), looked up in the sequence's own first
+    statement, so a replaced token or a deactivated person is refused at once. ``admit`` gets
+    the active person, or None for nobody, and raises unless they may go on; with ``role``
+    named, a claim is made only for a person holding it."""
+
+    digest: str
+    role: str | None
+    admit: Callable[[Person | None], None]
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return {"p_digest": self.digest, "p_role": self.role}
+
+    def admitted(self, row: Any) -> int:
+        """The user id of the person of a ``BY_TOKEN`` row, once ``admit`` let them through."""
+        person = None if row is None else person_from_row(row)
+        self.admit(person)
+        if person is None:
+            raise AssertionError("admit let nobody through")
+        return person.id
+
+
+# Who is asking: a user id already checked, or the holder of a token still to check.
+Asker = int | TokenHolder
 
 
 @dataclass(frozen=True)
@@ -107,7 +136,7 @@ def wanted_language(language: str | None) -> str | None:
 
 def claim_sequence(
     dialect: str,
-    user_id: int,
+    asker: Asker,
     language: str | None,
     now: datetime,
     lease_s: float,
@@ -115,12 +144,21 @@ def claim_sequence(
 ) -> Sequence[Claim | NoWork]:
     """Lease the next slot for a person: highest priority, then oldest, in a language they are
     qualified in, never a clip they had before; a gold clip first when ``gold``; else why not."""
-    values = {
-        "p_user_id": user_id,
-        "p_language": wanted_language(language),
-        "p_now": now,
-        "p_expires": now + timedelta(seconds=lease_s),
-    }
+    try:
+        asked = wanted_language(language)
+    except InvalidInput:
+        yield from user_id_of(asker)  # who may ask is answered first
+        raise
+    values = {"p_language": asked, "p_now": now, "p_expires": now + timedelta(seconds=lease_s)}
+    if isinstance(asker, TokenHolder) and dialect == "postgresql" and not gold:
+        # The token checked by the claim itself (docs/dispatch.md#claim).
+        found = yield Write(lambda: _claim_for_token(values, asker))
+        values["p_user_id"] = asker.admitted(None if found is None else found[0])
+        if found[0].clip_id is not None:
+            return _claim(*found, is_gold=False)
+        languages = claimable_languages((yield Run(sql.QUALIFIED, values)).rows, values)
+        return no_work(languages, (yield Run(sql.COMING_BACK, values)).first())
+    values["p_user_id"] = yield from user_id_of(asker)
     languages = None
     if gold or dialect != "postgresql":
         languages = claimable_languages((yield Run(sql.QUALIFIED, values)).rows, values)
@@ -156,10 +194,26 @@ def claimable_languages(rows: list, values: Mapping[str, Any]) -> list[str]:
     )
 
 
+def user_id_of(asker: Asker) -> Generator[Run, Ran, int]:
+    """The asker's user id; a token holder's looked up (``BY_TOKEN``) and admitted."""
+    if isinstance(asker, TokenHolder):
+        return asker.admitted((yield Run(BY_TOKEN, asker.values)).first())
+    return asker
+
+
 def _claim_in_one(values: dict) -> Generator[Run, Ran, Claim | None]:
     assignment = {**values, "p_assignment": secrets.token_hex(16)}
     row = (yield Run(sql.CLAIM_IN_ONE, assignment)).first()
     return None if row is None else _claim(row, assignment, is_gold=False)
+
+
+def _claim_for_token(
+    values: dict, holder: TokenHolder
+) -> Generator[Run, Ran, tuple[Any, dict] | None]:
+    # The holder's row with the slot leased to them, if any; None: no such active person.
+    assignment = {**values, **holder.values, "p_assignment": secrets.token_hex(16)}
+    row = (yield Run(sql.CLAIM_FOR_TOKEN, assignment)).first()
+    return None if row is None else (row, assignment)
 
 
 def _claim_in_steps(values: dict, languages: list[str]) -> Generator[Run, Ran, Claim | None]:
@@ -227,13 +281,19 @@ def no_work(languages: list[str], coming_back: Any) -> NoWork:
 
 
 def submit_sequence(
-    dialect: str, assignment_id: str, user_id: int, text: str, request_id: str, now: datetime
+    dialect: str, assignment_id: str, asker: Asker, text: str, request_id: str, now: datetime
 ) -> Sequence[Receipt]:
     """Store a person's transcript once per ``request_id`` (a retry gets the same receipt); a
     counted one accrues the clip's price in the ledger."""
-    check_request_id(request_id)
     read = {"p_assignment": assignment_id, "p_request": request_id}
-    row = held_by((yield Run(sql.HELD, read)).first(), assignment_id, user_id)
+    if isinstance(asker, TokenHolder):
+        # The token checked by the read of the assignment itself.
+        row = (yield Run(sql.HELD_FOR_TOKEN, {**read, **asker.values})).first()
+        user_id = asker.admitted(row)
+    else:
+        row, user_id = (yield Run(sql.HELD, read)).first(), asker
+    check_request_id(request_id)
+    row = held_by(row, assignment_id, user_id)
     answered = answer_before_storing(row, request_id, text)
     if answered is not None:
         return answered

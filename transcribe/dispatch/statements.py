@@ -53,12 +53,22 @@ from transcribe.dispatch.rules import (
     slot_held_by,
 )
 from transcribe.ledger import ACCRUE, accruals_from
+from transcribe.users import BY_TOKEN, holds_role
 
 S = Submission.__table__
 ASSIGNMENT = bindparam("p_assignment", type_=A.c.id.type)
 EXPIRES = bindparam("p_expires", type_=A.c.lease_expires_at.type)
 
 QUALIFIED = qualified_languages()
+# The holder of a token (``users.BY_TOKEN``), read inside the statement that acts for them.
+PERSON = BY_TOKEN.cte("person")
+# Who a token's claim is made for: its holder, if they hold the role asked for.
+ROLE = bindparam("p_role", type_=PERSON.c.roles.type)
+CLAIMANT = (
+    select(PERSON.c.id)
+    .where(or_(ROLE.is_(None), holds_role(PERSON.c.roles, ROLE)))
+    .scalar_subquery()
+)
 
 # --- claim ---------------------------------------------------------------------------------
 
@@ -68,14 +78,15 @@ _PICKED = (*_SLOT, C.c.language, C.c.duration_s, C.c.price, C.c.currency)
 _IN_CLAIM_ORDER = (W.c.claim_rank, W.c.id)
 
 
-def _claim_in_one_statement():
-    # PostgreSQL: pick, lock, lease and record the slot in one statement (docs/dispatch.md#claim).
-    languages = QUALIFIED.subquery("languages")
+def _claim_in_one_statement(user=USER, *, for_token: bool = False):
+    # PostgreSQL: pick, lock, lease and record the slot in one statement (docs/dispatch.md#claim);
+    # ``for_token``: the token's holder too, with the clip leased to them if any.
+    languages = qualified_languages(user).subquery("languages")
 
     def first_slot(state, name: str):
         pick = (
             select(*_SLOT)
-            .where(W.c.language == languages.c.language, state, open_to())
+            .where(W.c.language == languages.c.language, state, open_to(user))
             .order_by(*_IN_CLAIM_ORDER)
             .limit(ONE)
             .with_for_update(of=W, skip_locked=True)
@@ -108,7 +119,7 @@ def _claim_in_one_statement():
             ASSIGNMENT,
             slot.c.id,
             slot.c.clip_id,
-            USER,
+            user,
             literal(AssignmentState.LEASED, A.c.state.type),
             false(),
             NOW,
@@ -121,14 +132,18 @@ def _claim_in_one_statement():
         .returning(W.c.clip_id)
         .cte("leased")
     )
-    return (
-        select(leased.c.clip_id, C.c.language, C.c.duration_s, C.c.price, C.c.currency)
-        .join_from(leased, C, C.c.id == leased.c.clip_id)
-        .add_cte(expire_holder, new_assignment.cte("new_assignment"))
-    )
+    claimed = select(
+        leased.c.clip_id, C.c.language, C.c.duration_s, C.c.price, C.c.currency
+    ).join_from(leased, C, C.c.id == leased.c.clip_id)
+    if for_token:
+        # Data-modifying CTEs must stay at the top: the claim joins the person's row.
+        claimed = claimed.subquery("claimed")
+        claimed = select(PERSON, claimed).select_from(PERSON.outerjoin(claimed, true()))
+    return claimed.add_cte(expire_holder, new_assignment.cte("new_assignment"))
 
 
 CLAIM_IN_ONE = _claim_in_one_statement()
+CLAIM_FOR_TOKEN = _claim_in_one_statement(CLAIMANT, for_token=True)
 
 _SQLITE_NAMED = sqlite.dialect(paramstyle="named")
 
@@ -220,6 +235,9 @@ HELD = (
     .outerjoin(S, S.c.assignment_id == A.c.id)
     .where(A.c.id == ASSIGNMENT)
 )
+# The token's holder with ``HELD`` (NULLs when there is no such assignment); no row: no holder.
+_HELD_ROW = HELD.subquery("held")
+HELD_FOR_TOKEN = select(PERSON, _HELD_ROW).select_from(PERSON.outerjoin(_HELD_ROW, true()))
 # Closing the slot makes the text count; a gold clip has no slot and always counts.
 CLOSE_SLOT = (
     update(W)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from crowdscribe.clock import utc_now
 from crowdscribe.storage.db import Database
 from transcribe.dispatch.sequences import (
+    Asker,
     Claim,
     NoWork,
     Ran,
@@ -31,7 +32,7 @@ Writer = Callable[[Callable[[Connection], Any]], Any]
 
 def claim_next_clip(
     db: Database,
-    user_id: int,
+    asker: Asker,
     *,
     language: str | None = None,
     now: datetime | None = None,
@@ -46,7 +47,7 @@ def claim_next_clip(
             # Each statement its own transaction: a claim is one atomic statement.
             connection.execution_options(isolation_level="AUTOCOMMIT")
         sequence = claim_sequence(
-            connection.dialect.name, user_id, language, utc_now(now), lease_s, gold
+            connection.dialect.name, asker, language, utc_now(now), lease_s, gold
         )
         return drive(sequence, lambda: connection, lambda work: run_write(connection, work))
 
@@ -54,7 +55,7 @@ def claim_next_clip(
 def submit_transcript(
     session: Session,
     assignment_id: str,
-    user_id: int,
+    asker: Asker,
     text: str,
     request_id: str,
     now: datetime,
@@ -63,7 +64,7 @@ def submit_transcript(
     receipt); a counted one accrues the clip's price in the ledger. Work begun in ``session``
     commits with it."""
     sequence = submit_sequence(
-        session.get_bind().dialect.name, assignment_id, user_id, text, request_id, utc_now(now)
+        session.get_bind().dialect.name, assignment_id, asker, text, request_id, utc_now(now)
     )
     return drive(sequence, lambda: _submit_connection(session), _session_writer(session))
 

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
@@ -21,9 +21,12 @@ from app.web.deps import (
     CurrentPerson,
     DbSession,
     SettingsDep,
+    bearer_token,
     require_role,
     run_database_work,
+    token_holder,
 )
+from app.web.direct_routes import direct_post, is_json, json_response
 from app.web.domain_messages import translate_message, translate_problems
 from app.web.edge import TextId
 from app.web.local_time import Timestamp
@@ -34,7 +37,7 @@ from crowdscribe.storage.models import SubmissionStatus
 from transcribe.conventions import find_problems
 from transcribe.dispatch.async_runner import claim_next_clip_async, submit_transcript_async
 from transcribe.dispatch.holding import renew_lease, skip_assignment
-from transcribe.dispatch.sequences import Claim, NoWork, Receipt
+from transcribe.dispatch.sequences import Asker, Claim, NoWork, Receipt
 from transcribe.dispatch.sync_runner import claim_next_clip, submit_in_own_session
 from transcribe.limits import LOOP_CHECK_CHARS, MAX_TEXT_CHARS
 from transcribe.offers import offers_for
@@ -42,7 +45,8 @@ from transcribe.users import Person
 
 router = APIRouter(prefix="/api/v1", tags=["transcriber"])
 
-Transcriber = Annotated[Person, Depends(require_role("transcriber"))]
+TRANSCRIBER = "transcriber"
+Transcriber = Annotated[Person, Depends(require_role(TRANSCRIBER))]
 CENT = Decimal("0.01")
 REASON_HEADER = "X-Crowdscribe-Reason"
 NEXT_EXPECTED_HEADER = "X-Crowdscribe-Next-Expected-At"
@@ -146,8 +150,31 @@ def _amount(value: Decimal) -> str:
     return str(Decimal(value).quantize(CENT))
 
 
-@router.post(
+async def _claim_directly(request: Request) -> Response | None:
+    # The usual claim (a bearer token, no body or a JSON one, PostgreSQL), its token checked by
+    # the claim's own statement; None: the declared route answers (app.web.direct_routes).
+    state = request.app.state
+    token = bearer_token(request)
+    if state.async_pool is None or token is None:
+        return None
+    body = await request.body()
+    asked = None
+    if body:
+        if not is_json(request):
+            return None
+        try:
+            asked = NextClipRequest.model_validate_json(body)
+        except ValidationError:
+            return None
+    language = request.query_params.get("language") or (asked.language if asked else None)
+    holder = token_holder(request, token, TRANSCRIBER)
+    return _claim_answer(await _claim(state, holder, language))
+
+
+@direct_post(
+    router,
     "/clips/next",
+    _claim_directly,
     response_model=ClaimOut,
     responses={204: {"description": f"No work now; the reason is in the {REASON_HEADER} header."}},
 )
@@ -156,24 +183,29 @@ async def next_clip(
     person: Transcriber,
     language: Annotated[str | None, Query()] = None,
     body: Annotated[NextClipRequest | None, Body()] = None,
-) -> ClaimOut | Response:
+) -> Response:
     """Lease the next clip this person may transcribe, with its price, or 204 when none is open."""
     wanted = language or (body.language if body else None)
-    claim = await _claim(request.app.state, person.id, wanted)
+    return _claim_answer(await _claim(request.app.state, person.id, wanted))
+
+
+def _claim_answer(claim: Claim | NoWork) -> Response:
     if isinstance(claim, NoWork):
         headers = {REASON_HEADER: claim.message}
         if claim.next_expected_at is not None:
             headers[NEXT_EXPECTED_HEADER] = claim.next_expected_at.isoformat()
         return Response(status_code=status.HTTP_204_NO_CONTENT, headers=headers)
-    return ClaimOut(
-        assignment_id=claim.assignment_id,
-        clip_id=claim.clip_id,
-        language=claim.language,
-        audio_url=f"/api/v1/clips/{claim.clip_id}/audio",
-        duration_s=claim.duration_s,
-        price=_amount(claim.price),
-        currency=claim.currency,
-        lease_expires_at=claim.lease_expires_at,
+    return json_response(
+        ClaimOut(
+            assignment_id=claim.assignment_id,
+            clip_id=claim.clip_id,
+            language=claim.language,
+            audio_url=f"/api/v1/clips/{claim.clip_id}/audio",
+            duration_s=claim.duration_s,
+            price=_amount(claim.price),
+            currency=claim.currency,
+            lease_expires_at=claim.lease_expires_at,
+        )
     )
 
 
@@ -190,8 +222,33 @@ def clip_audio(
     return clip_audio_response(location, headers={"Cache-Control": "private"})
 
 
-@router.post(
+async def _submit_directly(request: Request) -> Response | None:
+    # The usual submit (a bearer token, a valid JSON body, a short text, PostgreSQL), its token
+    # checked by the read of the assignment; a long text takes the declared route, as its check
+    # runs in a worker thread, where the person's locale would not reach the answer.
+    state = request.app.state
+    token = bearer_token(request)
+    assignment_id = request.path_params["assignment_id"]
+    if state.async_pool is None or token is None or not 0 < len(assignment_id) <= 64:
+        return None
+    if not is_json(request):
+        return None
+    try:
+        payload = SubmitRequest.model_validate_json(await request.body())
+    except ValidationError:
+        return None
+    if len(payload.text) > LOOP_CHECK_CHARS:
+        return None
+    holder = token_holder(request, token)
+    return _receipt_answer(
+        await _submit(state, assignment_id, holder, payload.text, payload.request_id)
+    )
+
+
+@direct_post(
+    router,
     "/assignments/{assignment_id}/submit",
+    _submit_directly,
     response_model=ReceiptOut,
     status_code=status.HTTP_201_CREATED,
     responses={
@@ -201,19 +258,23 @@ def clip_audio(
 )
 async def submit(
     request: Request, assignment_id: TextId, payload: SubmitRequest, person: CurrentPerson
-) -> ReceiptOut:
+) -> Response:
     """Submit a transcript; the same ``request_id`` twice stores it once (``duplicate``)."""
-    receipt = await _submit(
-        request.app.state, assignment_id, person.id, payload.text, payload.request_id
+    return _receipt_answer(
+        await _submit(request.app.state, assignment_id, person.id, payload.text, payload.request_id)
     )
+
+
+def _receipt_answer(receipt: Receipt) -> Response:
     if receipt.status == SubmissionStatus.LATE:
         raise LeaseExpired(receipt.message)
-    return ReceiptOut(
+    answer = ReceiptOut(
         submission_id=receipt.submission_id,
         status=receipt.status,
         duplicate=receipt.duplicate,
         message=translate_message(receipt.message),
     )
+    return json_response(answer, status.HTTP_201_CREATED)
 
 
 # Claims and submits are most of the traffic: they read the app's database and settings
@@ -222,27 +283,27 @@ async def submit(
 # long transcript's check runs in a worker thread either way.
 
 
-async def _claim(state: State, user_id: int, language: str | None) -> Claim | NoWork:
+async def _claim(state: State, asker: Asker, language: str | None) -> Claim | NoWork:
     database, settings = state.database, state.settings
     options = {"language": language, "lease_s": settings.lease_s, "gold_rate": settings.gold_rate}
     if state.async_pool is not None:
-        return await claim_next_clip_async(state.async_pool, user_id, now=utc_now(), **options)
+        return await claim_next_clip_async(state.async_pool, asker, now=utc_now(), **options)
     return await run_database_work(
-        database, lambda: claim_next_clip(database, user_id, now=utc_now(), **options)
+        database, lambda: claim_next_clip(database, asker, now=utc_now(), **options)
     )
 
 
 async def _submit(
-    state: State, assignment_id: str, user_id: int, text: str, request_id: str
+    state: State, assignment_id: str, asker: Asker, text: str, request_id: str
 ) -> Receipt:
     database = state.database
     if state.async_pool is not None:
         return await submit_transcript_async(
-            state.async_pool, assignment_id, user_id, text, request_id, utc_now()
+            state.async_pool, assignment_id, asker, text, request_id, utc_now()
         )
 
     def work() -> Receipt:
-        return submit_in_own_session(database, assignment_id, user_id, text, request_id, utc_now())
+        return submit_in_own_session(database, assignment_id, asker, text, request_id, utc_now())
 
     if len(text) > LOOP_CHECK_CHARS:
         return await run_in_threadpool(work)
