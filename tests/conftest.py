@@ -78,7 +78,7 @@ class PostgresServer:
         self._dropper.start()
 
     def clone(self) -> str:
-        if not self._cloner.is_alive():  # first use: workers without PostgreSQL tests make none
+        if self._cloner.ident is None:  # first use: workers without PostgreSQL tests make none
             self._cloner.start()
         made = self._ready.get()
         if isinstance(made, Exception):
@@ -101,13 +101,12 @@ class PostgresServer:
 
     def _clone_ahead(self) -> None:
         while not self._stopping.is_set():
-            name = f"cs_test_{uuid.uuid4().hex[:12]}"
+            made: str | Exception = f"cs_test_{uuid.uuid4().hex[:12]}"
             try:
-                self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
-            except Exception as error:  # noqa: BLE001 - the test waiting for it must say why
-                self._ready.put(error)
-                return
-            self._ready.put(name)
+                self._execute(f'CREATE DATABASE "{made}" TEMPLATE "{self.template}"')
+            except Exception as error:  # noqa: BLE001 - every test waiting for one must say why
+                made = error
+            self._ready.put(made)
 
     def _drop_ready(self) -> None:
         while True:

@@ -45,10 +45,11 @@ PRELOAD = (
 )
 # Variables read while those imports ran (Prefect's settings and logging, Python, the locale,
 # rich's colours): a command with other values runs in its own process.
-_FROM_TERMINAL = frozenset({signal.SIGINT, signal.SIGTSTP, signal.SIGCONT})
 IMPORT_TIME_PREFIXES = ("PREFECT_", "PYTHON", "LANG", "LC_", "NO_COLOR", "FORCE_COLOR", "TTY_")
 STARTUP_TIMEOUT_S = 120.0
 LOOK_AROUND_S = 30.0  # how often the loop checks that its socket is still there
+# Signals a terminal's keys send to the whole foreground group; kill(1) signals one process.
+_FROM_TERMINAL = frozenset({signal.SIGINT, signal.SIGTSTP, signal.SIGCONT})
 
 
 def running(home: Path) -> int | None:
@@ -232,9 +233,9 @@ class _Server:
             return
         for line in data.decode().splitlines():
             number = int(line.removeprefix("signal "))
-            if number in _FROM_TERMINAL:  # a terminal's keys reach the whole foreground group
+            if number in _FROM_TERMINAL:
                 _signal(-pid, number)
-            elif number in warm_client.FORWARDED_SIGNALS:  # kill(1) signals one process
+            elif number in warm_client.FORWARDED_SIGNALS:
                 _signal(pid, number)
 
     def _on_signals(self, wake_read: int) -> None:

@@ -124,6 +124,28 @@ def test_a_failing_command_keeps_its_exit_code_and_one_line_error(homes: Homes) 
     )
 
 
+def _collect_in_the_warm_process(
+    homes: Homes, folder: Path, database: Path
+) -> tuple[subprocess.Popen, int]:
+    """``collect FOLDER`` handed to the warm home's warm process and left running: the command,
+    and the pid of the fork running it. Into its own database, so the warm home's stays as the
+    equality test expects in any order."""
+    before = len(homes.started())
+    run = subprocess.Popen(
+        [str(CROWDSCRIBE), "collect", str(folder), "--language", "en", "--speaker-group", "adult"],
+        env={**homes.warm, "CROWDSCRIBE_DATABASE_URL": f"sqlite:///{database}"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        line = wait_for(lambda: homes.started()[before:], 60, "the child starting")[0]
+    except BaseException:
+        run.kill()
+        run.wait()
+        raise
+    return run, int(line.split()[1].rstrip(":"))
+
+
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM])
 def test_a_stopped_command_stops_its_child(
     homes: Homes, tmp_path: Path, stop: signal.Signals
@@ -133,20 +155,10 @@ def test_a_stopped_command_stops_its_child(
     for n, text in enumerate(("The cat sat in the sun.", "Rain fell on the roof.", "A bell rang.")):
         espeak_wav(folder / f"take{n}.wav", text)
     long_recording(folder / "a_long_day.wav", 60)  # submitted first, still running
-    # Its own database, so the warm home's stays as the equality test expects in any order.
     database = tmp_path / "stopped.db"
-    env = {**homes.warm, "CROWDSCRIBE_DATABASE_URL": f"sqlite:///{database}"}
     stored_before = _stored(database)
-    before = len(homes.started())
-    run = subprocess.Popen(
-        [str(CROWDSCRIBE), "collect", str(folder), "--language", "en", "--speaker-group", "adult"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    run, child = _collect_in_the_warm_process(homes, folder, database)
     try:
-        line = wait_for(lambda: homes.started()[before:], 60, "the child starting")[0]
-        child = int(line.split()[1].rstrip(":"))
         wait_for(lambda: _stored(database) >= stored_before + 3, 120, "the short takes stored")
         assert alive(child) and run.poll() is None, "collect ended before it could be stopped"
         stored_at_stop = _stored(database)
@@ -176,17 +188,8 @@ def test_ctrl_z_stops_the_child_with_the_command_and_continuing_continues_both(
     folder = tmp_path / "batch"
     folder.mkdir()
     long_recording(folder / "a_long_day.wav", 30)
-    env = {**homes.warm, "CROWDSCRIBE_DATABASE_URL": f"sqlite:///{tmp_path / 'paused.db'}"}
-    before = len(homes.started())
-    run = subprocess.Popen(
-        [str(CROWDSCRIBE), "collect", str(folder), "--language", "en", "--speaker-group", "adult"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    run, child = _collect_in_the_warm_process(homes, folder, tmp_path / "paused.db")
     try:
-        line = wait_for(lambda: homes.started()[before:], 60, "the child starting")[0]
-        child = int(line.split()[1].rstrip(":"))
         os.kill(run.pid, signal.SIGTSTP)  # as Ctrl-Z sends it
         wait_for(lambda: _state(child) == _state(run.pid) == "T", 30, "both stopping")
         os.kill(run.pid, signal.SIGCONT)  # as fg and bg send it
