@@ -16,7 +16,7 @@ from audio.quality import QualityReport, assess_quality, hold_reason
 from audio.segment import SegmentConfig, analyse_speech
 from audio.spill import SpilledSignal
 from crowdscribe.clip_store import ClipStore
-from crowdscribe.storage.models import RecordingStatus
+from crowdscribe.storage.states import RecordingStatus
 
 _DIGEST_BLOCK = 1 << 20
 _QUEUED_BLOCKS = 8  # decoded blocks waiting for the VAD: at most 2 MiB

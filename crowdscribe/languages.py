@@ -137,9 +137,11 @@ def _language_hint(code: str) -> str:
     ]
     if not guesses:
         return "use an ISO 639 code such as en, yue, cmn or cmn-shaanxi"
-    return "did you mean " + " or ".join(
-        f"{guess} ({language_name(guess)})" for guess in guesses[:3]
-    ) + "?"
+    return (
+        "did you mean "
+        + " or ".join(f"{guess} ({language_name(guess)})" for guess in guesses[:3])
+        + "?"
+    )
 
 
 def speaker_group_doubt(speaker_group: str, median_f0_hz: float | None) -> str | None:

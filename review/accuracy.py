@@ -23,14 +23,8 @@ from datetime import datetime
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from crowdscribe.storage.models import (
-    Clip,
-    GoldClip,
-    Qualification,
-    QualificationStatus,
-    Submission,
-    User,
-)
+from crowdscribe.storage.models import Clip, GoldClip, Qualification, Submission, User
+from crowdscribe.storage.states import QualificationStatus
 from review.agreement import Alignment, align
 from review.consensus import PRIOR_ERROR
 from transcribe.tracked_error import tracked_error_rate

@@ -14,16 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crowdscribe.errors import Conflict, Forbidden, InvalidInput, NotFound
-from crowdscribe.storage.models import (
-    Appeal,
-    AppealState,
-    Clip,
-    GoldClip,
-    LedgerEntry,
-    LedgerState,
-    Submission,
-    User,
-)
+from crowdscribe.storage.models import Appeal, Clip, GoldClip, LedgerEntry, Submission, User
+from crowdscribe.storage.states import AppealState, LedgerState
 from review.feedback import Verdict, verdict_of
 from transcribe.ledger import appeal_credit, record_adjustment, work_total
 

@@ -18,15 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crowdscribe.clock import as_utc
-from crowdscribe.storage.models import (
-    Clip,
-    ClipStatus,
-    Dispute,
-    DisputeState,
-    LedgerEntry,
-    Submission,
-    SubmissionStatus,
-)
+from crowdscribe.storage.models import Clip, Dispute, LedgerEntry, Submission
+from crowdscribe.storage.states import ClipStatus, DisputeState, SubmissionStatus
 from review.progress import paused_people
 from transcribe.pricing import CENT, RateCard, price_clip
 from transcribe.projects import project_budgets

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
-from crowdscribe.storage.models import DisputeKind
+from crowdscribe.storage.states import DisputeKind
 from review.agreement import AgreementPolicy, compare_transcripts, verbatim_differences
 from review.consensus import MEDOID, PRIOR_ERROR, contested_share, decide_consensus
 from review.script import to_script

@@ -16,16 +16,8 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.clock import as_utc, utc_now
 from crowdscribe.errors import Conflict, Forbidden, InvalidInput, NotFound
-from crowdscribe.storage.models import (
-    Assignment,
-    Clip,
-    ClipStatus,
-    Dispute,
-    DisputeResolution,
-    DisputeState,
-    Submission,
-    User,
-)
+from crowdscribe.storage.models import Assignment, Clip, Dispute, Submission, User
+from crowdscribe.storage.states import ClipStatus, DisputeResolution, DisputeState
 from review.accuracy import track_record
 from review.agreement import VerbatimDifference, verbatim_table
 from review.consensus import align_many

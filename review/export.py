@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.clip_store import clip_exists, clip_location
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
-from crowdscribe.storage.models import Clip, ClipStatus, Recording
+from crowdscribe.storage.models import Clip, Recording
+from crowdscribe.storage.states import ClipStatus
 from review.dataset_split import SPLIT_NAMES, SplitItem, assign_splits
 from review.export_formats import AUDIO_DIR, MANIFEST_NAME, WRITERS
 from transcribe.conventions import is_chinese

@@ -15,7 +15,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crowdscribe.storage.models import Appeal, Clip, LedgerEntry, LedgerState, Submission
+from crowdscribe.storage.models import Appeal, Clip, LedgerEntry, Submission
+from crowdscribe.storage.states import LedgerState
 from review.agreement import Alignment, align
 from review.normalize import UNIT_STEPS, fold_case, fold_spellings, fold_width, speech_units
 from transcribe.conventions import is_chinese, tokenize

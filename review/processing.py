@@ -17,18 +17,13 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from crowdscribe.storage.models import (
-    Assignment,
-    Clip,
+from crowdscribe.storage.models import Assignment, Clip, Dispute, GoldClip, Submission, WorkItem
+from crowdscribe.storage.states import (
     ClipStatus,
-    Dispute,
     DisputeKind,
     DisputeState,
-    GoldClip,
     SlotState,
-    Submission,
     SubmissionStatus,
-    WorkItem,
 )
 from review.accuracy import expected_errors
 from review.decisions import (

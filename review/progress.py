@@ -9,17 +9,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crowdscribe.storage.models import (
-    Clip,
-    ClipStatus,
-    Dispute,
-    DisputeState,
-    Qualification,
-    QualificationStatus,
-    Recording,
-    Submission,
-    User,
-)
+from crowdscribe.storage.models import Clip, Dispute, Qualification, Recording, Submission, User
+from crowdscribe.storage.states import ClipStatus, DisputeState, QualificationStatus
 
 
 def recordings_by_status(session: Session) -> dict[str, int]:

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crowdscribe.clock import as_utc
-from crowdscribe.storage.models import ExamAttempt, Qualification, QualificationStatus
+from crowdscribe.storage.models import ExamAttempt, Qualification
+from crowdscribe.storage.states import QualificationStatus
 
 
 class ExamState(StrEnum):

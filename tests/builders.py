@@ -21,15 +21,8 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
-from crowdscribe.storage.models import (
-    Assignment,
-    AssignmentState,
-    Clip,
-    ClipStatus,
-    Recording,
-    RecordingStatus,
-    Submission,
-)
+from crowdscribe.storage.models import Assignment, Clip, Recording, Submission
+from crowdscribe.storage.states import AssignmentState, ClipStatus, RecordingStatus
 from transcribe.users import Person, create_user
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -5,9 +5,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select
 
 from crowdscribe.storage.db import Database
-from crowdscribe.storage.models import (
+from crowdscribe.storage.models import Base, Recording
+from crowdscribe.storage.states import (
     AssignmentState,
-    Base,
     ClipStatus,
     DisputeKind,
     DisputeResolution,
@@ -15,7 +15,6 @@ from crowdscribe.storage.models import (
     LedgerKind,
     LedgerState,
     QualificationStatus,
-    Recording,
     RecordingStatus,
     SlotState,
     SubmissionStatus,

@@ -80,4 +80,3 @@ def end_sessions(session: Session, user_id: int) -> None:
         .where(User.id == user_id)
         .values(session_version=func.coalesce(User.session_version, 0) + 1)
     )
-

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from crowdscribe.clip_store import ClipStore, stored_clip_path
 from crowdscribe.errors import InvalidInput, NotFound
 from crowdscribe.languages import check_language, check_speaker_group
-from crowdscribe.storage.models import Clip, ClipStatus, Recording, RecordingStatus
+from crowdscribe.storage.models import Clip, Recording
+from crowdscribe.storage.states import ClipStatus, RecordingStatus
 
 if TYPE_CHECKING:
     from audio.pipeline import RecordingOutcome

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.clock import as_utc, utc_now
 from crowdscribe.errors import InvalidInput, NotFound
-from crowdscribe.storage.models import LedgerEntry, LedgerKind, LedgerState, PayoutItem, User
+from crowdscribe.storage.models import LedgerEntry, PayoutItem, User
+from crowdscribe.storage.states import LedgerKind, LedgerState
 from transcribe.payouts import paid_amount
 from transcribe.pricing import CENT, RateCard, default_rate_card, rejected_amount
 

@@ -7,13 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crowdscribe.storage.models import (
-    Assignment,
-    AssignmentState,
-    Clip,
-    LedgerEntry,
-    Submission,
-)
+from crowdscribe.storage.models import Assignment, Clip, LedgerEntry, Submission
+from crowdscribe.storage.states import AssignmentState
 
 
 def held_assignment(session: Session, user_id: int, now: datetime) -> Assignment | None:

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.clock import as_utc
 from crowdscribe.errors import NotFound
-from crowdscribe.storage.models import LedgerEntry, LedgerState, Payout, PayoutItem, User
+from crowdscribe.storage.models import LedgerEntry, Payout, PayoutItem, User
+from crowdscribe.storage.states import LedgerState
 from transcribe.dispatch.writes import begin_session_write
 from transcribe.pricing import CENT
 

@@ -16,14 +16,8 @@ from sqlalchemy.orm import Session
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
 from crowdscribe.languages import language_name
-from crowdscribe.storage.models import (
-    Assignment,
-    AssignmentState,
-    SlotState,
-    Submission,
-    User,
-    WorkItem,
-)
+from crowdscribe.storage.models import Assignment, Submission, User, WorkItem
+from crowdscribe.storage.states import AssignmentState, SlotState
 from transcribe.users import (
     ROLES,
     QualificationRecord,

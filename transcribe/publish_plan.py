@@ -11,7 +11,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crowdscribe.storage.models import Clip, ClipStatus, GoldClip
+from crowdscribe.storage.models import Clip, GoldClip
+from crowdscribe.storage.states import ClipStatus
 from transcribe.pricing import RateCard, load_rate_card, price_clip
 from transcribe.projects import find_project
 

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
-from crowdscribe.storage.models import Clip, ClipStatus, GoldClip, SlotState, WorkItem
+from crowdscribe.storage.models import Clip, GoldClip, WorkItem
+from crowdscribe.storage.states import ClipStatus, SlotState
 from transcribe.dispatch.writes import begin_session_write
 from transcribe.pricing import RateCard, price_clip
 

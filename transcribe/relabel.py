@@ -22,15 +22,8 @@ from sqlalchemy.orm import Session
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import InvalidInput, NotFound
 from crowdscribe.languages import check_language, check_speaker_group
-from crowdscribe.storage.models import (
-    Clip,
-    LedgerEntry,
-    LedgerKind,
-    LedgerState,
-    Recording,
-    SlotState,
-    WorkItem,
-)
+from crowdscribe.storage.models import Clip, LedgerEntry, Recording, WorkItem
+from crowdscribe.storage.states import LedgerKind, LedgerState, SlotState
 from transcribe.dispatch.writes import begin_session_write
 from transcribe.ledger import record_adjustment, work_total
 from transcribe.pricing import RateCard, price_clip, rejected_amount
@@ -68,9 +61,7 @@ def find_recording(session: Session, source: str) -> Recording:
         sources = list(session.scalars(select(Recording.source)))
         guesses = difflib.get_close_matches(source, sources, n=2, cutoff=0.8)
         hint = f"did you mean {' or '.join(guesses)}? " if guesses else ""
-        raise NotFound(
-            f"no recording {source!r} was collected; {hint}see `crowdscribe recordings`"
-        )
+        raise NotFound(f"no recording {source!r} was collected; {hint}see `crowdscribe recordings`")
     if len(found) > 1:
         raise InvalidInput(f"{source!r} names {len(found)} recordings; give its full path")
     return found[0]

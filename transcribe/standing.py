@@ -17,15 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crowdscribe.errors import Conflict, Forbidden, InvalidInput, NotFound
-from crowdscribe.storage.models import (
-    Clip,
-    LedgerEntry,
-    Submission,
-    SubmissionStatus,
-    Team,
-    TeamMember,
-    User,
-)
+from crowdscribe.storage.models import Clip, LedgerEntry, Submission, Team, TeamMember, User
+from crowdscribe.storage.states import SubmissionStatus
 from transcribe.tracked_error import tracked_error_rate
 
 PERIODS = ("week", "month")

@@ -17,18 +17,8 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.clock import as_utc, utc_now
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
-from crowdscribe.storage.models import (
-    Assignment,
-    AssignmentState,
-    Clip,
-    ClipStatus,
-    Qualification,
-    QualificationStatus,
-    Recording,
-    SlotState,
-    User,
-    WorkItem,
-)
+from crowdscribe.storage.models import Assignment, Clip, Qualification, Recording, User, WorkItem
+from crowdscribe.storage.states import AssignmentState, ClipStatus, QualificationStatus, SlotState
 from transcribe.relabel import RelabelSummary, relabel_clips
 
 STUCK_REASONS = ("wrong_language", "empty")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, case, exists
 
-from crowdscribe.storage.models import Appeal, AppealState, Submission
+from crowdscribe.storage.models import Appeal, Submission
+from crowdscribe.storage.states import AppealState
 
 UPHELD_ERROR_RATE = 0.0
 

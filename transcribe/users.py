@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from crowdscribe.clock import as_utc, utc_now
 from crowdscribe.errors import Conflict, InvalidInput, NotFound
 from crowdscribe.languages import check_languages
-from crowdscribe.storage.models import Qualification, QualificationStatus, User
+from crowdscribe.storage.models import Qualification, User
+from crowdscribe.storage.states import QualificationStatus
 
 ROLES = ("coordinator", "transcriber", "reviewer")
 QUALIFIED = QualificationStatus.QUALIFIED

@@ -13,7 +13,7 @@ from app.cli import context
 from app.cli.output import JsonFormat, JsonlFormat, TableOrJson, TableOrJsonl, console, print_rows
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import InvalidInput
-from crowdscribe.storage.models import QualificationStatus
+from crowdscribe.storage.states import QualificationStatus
 from review.gold import add_gold, import_gold_csv
 from transcribe import people as people_module
 from transcribe.pricing import load_rate_card

@@ -18,7 +18,7 @@ from app.cli.output import (
 )
 from crowdscribe.clock import utc_now
 from crowdscribe.languages import check_language
-from crowdscribe.storage.models import DisputeState
+from crowdscribe.storage.states import DisputeState
 from review.accuracy import accuracy_report
 from review.disputes import dispute_queue
 from transcribe.users import person_by_name

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -24,20 +23,22 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from crowdscribe.clock import utc_now
+from crowdscribe.storage.states import (
+    AppealState,
+    AssignmentState,
+    ClipStatus,
+    DisputeState,
+    LedgerKind,
+    LedgerState,
+    SlotState,
+    SubmissionStatus,
+)
 
 MONEY = Numeric(14, 4)
 
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: DateTime(timezone=True)}
-
-
-class RecordingStatus(StrEnum):
-    SEGMENTED = "segmented"
-    # Segmented, but its clips wait for a coordinator (heavy clipping) before paid work.
-    HELD = "held"
-    NO_SPEECH = "no_speech"
-    REJECTED = "rejected"
 
 
 class Recording(Base):
@@ -69,21 +70,6 @@ class Recording(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
     # Median fundamental frequency of voiced speech (audio.pitch), for the speaker-group check.
     median_f0_hz: Mapped[float | None] = mapped_column(Float)
-
-
-class ClipStatus(StrEnum):
-    """collected -> published -> agreed | disputed -> resolved | unusable (held: collected from a
-    recording a coordinator must release first; stuck: skipped out of the queue, for the
-    coordinator to relabel or drop)"""
-
-    COLLECTED = "collected"
-    HELD = "held"
-    PUBLISHED = "published"
-    AGREED = "agreed"
-    DISPUTED = "disputed"
-    RESOLVED = "resolved"
-    UNUSABLE = "unusable"
-    STUCK = "stuck"
 
 
 class Clip(Base):
@@ -139,11 +125,6 @@ class User(Base):
     on_leaderboard: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
-class QualificationStatus(StrEnum):
-    QUALIFIED = "qualified"
-    PAUSED = "paused"
-
-
 class Qualification(Base):
     """Whether a person may do paid work in a language: qualified, or paused with a reason."""
 
@@ -195,16 +176,6 @@ class ExamAnswer(Base):
     error_rate: Mapped[float] = mapped_column(Float)
 
 
-class SlotState(StrEnum):
-    """One of a clip's overlap slots: open to claim, leased to someone, or done (withdrawn while
-    its clip is stuck)."""
-
-    OPEN = "open"
-    LEASED = "leased"
-    DONE = "done"
-    WITHDRAWN = "withdrawn"
-
-
 class WorkItem(Base):
     """One transcription slot of a published clip; a clip with overlap N has N slots."""
 
@@ -244,13 +215,6 @@ class WorkItem(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
-class AssignmentState(StrEnum):
-    LEASED = "leased"
-    SUBMITTED = "submitted"
-    SKIPPED = "skipped"
-    EXPIRED = "expired"
-
-
 class Assignment(Base):
     """A person holding a work item under a lease; ends submitted, skipped or expired."""
 
@@ -272,13 +236,6 @@ class Assignment(Base):
     finished_at: Mapped[datetime | None] = mapped_column()
 
 
-class SubmissionStatus(StrEnum):
-    """Counted toward agreement and pay, or late (the lease had run out; kept, not counted)."""
-
-    COUNTED = "counted"
-    LATE = "late"
-
-
 class Submission(Base):
     """A transcript as the person typed it; ``counted`` ones fill a slot, ``late`` ones are kept."""
 
@@ -298,21 +255,6 @@ class Submission(Base):
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
     error_vs_final: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
-
-
-class LedgerState(StrEnum):
-    PENDING = "pending"
-    CREDITED = "credited"
-    DISCOUNTED = "discounted"
-
-
-class LedgerKind(StrEnum):
-    """What made an entry: a counted submission (``accrual``), or a correction of that work
-    (``adjustment``: after a relabel, or an upheld appeal), which names the accrual it adjusts
-    (``adjusts_entry_id``) and why (``reason``)."""
-
-    ACCRUAL = "accrual"
-    ADJUSTMENT = "adjustment"
 
 
 class LedgerEntry(Base):
@@ -337,22 +279,6 @@ class LedgerEntry(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
-class DisputeKind(StrEnum):
-    DISAGREEMENT = "disagreement"
-    BAD_AUDIO = "bad_audio"
-
-
-class DisputeState(StrEnum):
-    OPEN = "open"
-    RESOLVED = "resolved"
-
-
-class DisputeResolution(StrEnum):
-    ACCEPTED = "accepted"
-    EDITED = "edited"
-    UNUSABLE = "unusable"
-
-
 class Dispute(Base):
     """A clip whose transcripts disagree (or that two people called bad audio), for a reviewer."""
 
@@ -369,12 +295,6 @@ class Dispute(Base):
     resolution: Mapped[str | None] = mapped_column(String(16))  # DisputeResolution
     reason_code: Mapped[str | None] = mapped_column(String(32))
     final_text: Mapped[str | None] = mapped_column(Text)
-
-
-class AppealState(StrEnum):
-    OPEN = "open"
-    UPHELD = "upheld"
-    REJECTED = "rejected"
 
 
 class Appeal(Base):

@@ -31,7 +31,8 @@ from crowdscribe.clip_store import clip_location, open_clip
 from crowdscribe.settings import Settings
 from crowdscribe.storage import catalog
 from crowdscribe.storage.db import Database, open_database
-from crowdscribe.storage.models import Clip, ClipStatus
+from crowdscribe.storage.models import Clip
+from crowdscribe.storage.states import ClipStatus
 from flows.collect import collect
 from review.export import export_dataset
 from tests.builders import espeak_wav

@@ -224,6 +224,8 @@ def test_verbatim_differences_are_listed_by_kind_with_each_transcripts_count() -
     ]
     # The same events in every transcript are no difference, whatever their spelling.
     assert verbatim_table(["umm we went", "um we went"], "en") == ()
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -227,6 +227,8 @@ def test_a_trusted_writers_lone_transcript_is_accepted_and_credited_unscored(
     # Cat is not known yet: a second person is asked.
     assert sorted(slots) == ["done", "open"]
     assert clip_row(database, unknown).status == "published"
+
+
 ONE_WORD_OFF = "so we went down to the the river and um we caught three dish [laugh]"
 
 

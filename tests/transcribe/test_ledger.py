@@ -14,12 +14,7 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.errors import InvalidInput, NotFound
 from crowdscribe.storage.db import Database
-from crowdscribe.storage.models import (
-    Clip,
-    LedgerEntry,
-    Recording,
-    User,
-)
+from crowdscribe.storage.models import Clip, LedgerEntry, Recording, User
 from tests.builders import add_recording, add_submitted
 from transcribe.ledger import (
     Earnings,

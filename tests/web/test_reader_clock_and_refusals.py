@@ -48,9 +48,7 @@ def _week(client, token: str) -> dict:
     return answer.json()
 
 
-def test_the_week_starts_at_midnight_on_the_readers_clock(
-    client, sqlite_database, monkeypatch
-):
+def test_the_week_starts_at_midnight_on_the_readers_clock(client, sqlite_database, monkeypatch):
     monkeypatch.setattr(standing_routes, "utc_now", lambda: NOW)
     mei, mei_token = add_person(sqlite_database, "mei", languages=("yue",))
     _worked_around_midnight(sqlite_database, mei)
@@ -65,9 +63,7 @@ def test_the_week_starts_at_midnight_on_the_readers_clock(
     assert london["you"]["clips"] == 1 and london["you"]["earned"] == "1.00"
 
 
-def test_the_month_starts_at_midnight_on_the_readers_clock(
-    client, sqlite_database, monkeypatch
-):
+def test_the_month_starts_at_midnight_on_the_readers_clock(client, sqlite_database, monkeypatch):
     # 1 December 00:30 in Shanghai, still 30 November in UTC.
     monkeypatch.setattr(
         standing_routes, "utc_now", lambda: datetime(2026, 11, 30, 16, 30, tzinfo=UTC)

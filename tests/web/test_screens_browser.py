@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from crowdscribe.storage.models import LedgerEntry, LedgerState
+from crowdscribe.storage.models import LedgerEntry
+from crowdscribe.storage.states import LedgerState
 from review.appeals import file_appeal
 from tests import review_world as world
 from tests.builders import add_person
@@ -83,8 +84,7 @@ def build_world(live_server) -> Screens:
     database, settings = live_server.database, live_server.settings
     make_disputes(live_server)
     people = {
-        name: add_person(database, name, languages=("yue", "en"))
-        for name in ("mei", "lin", "kai")
+        name: add_person(database, name, languages=("yue", "en")) for name in ("mei", "lin", "kai")
     }
     world.add_clip(database, settings, speech="[wrong language]")
     world.publish(database)

@@ -16,15 +16,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crowdscribe.storage.models import (
-    Assignment,
-    AssignmentState,
-    Clip,
-    LedgerEntry,
-    Submission,
-    SubmissionStatus,
-    WorkItem,
-)
+from crowdscribe.storage.models import Assignment, Clip, LedgerEntry, Submission, WorkItem
+from crowdscribe.storage.states import AssignmentState, SubmissionStatus
 from transcribe.ledger import earnings_for
 
 ZERO = Decimal("0")

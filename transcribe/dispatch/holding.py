@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import Conflict, Forbidden, InvalidInput, LeaseExpired, NotFound
-from crowdscribe.storage.models import AssignmentState, ExamAttempt
+from crowdscribe.storage.models import ExamAttempt
+from crowdscribe.storage.states import AssignmentState
 from transcribe.dispatch import statements as sql
 from transcribe.dispatch.rules import A, C
 from transcribe.dispatch.sequences import held_by

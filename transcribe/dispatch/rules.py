@@ -19,15 +19,8 @@ from sqlalchemy import (
     text,
 )
 
-from crowdscribe.storage.models import (
-    Assignment,
-    AssignmentState,
-    Clip,
-    ClipStatus,
-    Qualification,
-    SlotState,
-    WorkItem,
-)
+from crowdscribe.storage.models import Assignment, Clip, Qualification, WorkItem
+from crowdscribe.storage.states import AssignmentState, ClipStatus, SlotState
 from transcribe.users import QUALIFIED
 
 W = WorkItem.__table__

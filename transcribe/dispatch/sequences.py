@@ -20,7 +20,7 @@ from sqlalchemy.sql import Executable
 from crowdscribe.clock import as_utc
 from crowdscribe.errors import Conflict, ConventionError, InvalidInput, NotFound, NotQualified
 from crowdscribe.languages import check_language
-from crowdscribe.storage.models import AssignmentState, LedgerState, SubmissionStatus
+from crowdscribe.storage.states import AssignmentState, LedgerState, SubmissionStatus
 from transcribe.conventions import check_transcript
 from transcribe.dispatch import statements as sql
 from transcribe.ledger import check_amount

@@ -27,14 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import sqlite
 
-from crowdscribe.storage.models import (
-    AssignmentState,
-    ExamAttempt,
-    GoldClip,
-    SlotState,
-    Submission,
-    SubmissionStatus,
-)
+from crowdscribe.storage.models import ExamAttempt, GoldClip, Submission
+from crowdscribe.storage.states import AssignmentState, SlotState, SubmissionStatus
 from transcribe.dispatch.rules import (
     ASKED,
     NOW,

@@ -17,7 +17,7 @@ from app.web.svg_plots import PALETTE, Series, bar_chart, line_chart, share_bar
 from app.web.templating import templates
 from app.web.transcriber_view import person_zone
 from crowdscribe.clock import utc_now
-from crowdscribe.storage.models import ClipStatus
+from crowdscribe.storage.states import ClipStatus
 from review.campaign_status import CampaignStatus, status_of_campaign
 from review.progress import (
     clip_progress,

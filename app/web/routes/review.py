@@ -20,7 +20,8 @@ from crowdscribe.clip_store import clip_location
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import ConventionError, InvalidInput, NotFound
 from crowdscribe.settings import Settings
-from crowdscribe.storage.models import Clip, Dispute, DisputeResolution, DisputeState
+from crowdscribe.storage.models import Clip, Dispute
+from crowdscribe.storage.states import DisputeResolution, DisputeState
 from review.accuracy import accuracy_by_language, enforce_accuracy_bar, worst_recent_clips
 from review.disputes import (
     UNUSABLE_REASONS,

@@ -27,12 +27,8 @@ from crowdscribe.clock import utc_now
 from crowdscribe.errors import ConventionError, NotFound
 from crowdscribe.settings import Settings
 from crowdscribe.storage.db import Database
-from crowdscribe.storage.models import (
-    Assignment,
-    AssignmentState,
-    Clip,
-    SubmissionStatus,
-)
+from crowdscribe.storage.models import Assignment, Clip
+from crowdscribe.storage.states import AssignmentState, SubmissionStatus
 from review.feedback import feedback_for
 from transcribe.conventions import EVENT_TAGS
 from transcribe.dispatch.holding import skip_assignment

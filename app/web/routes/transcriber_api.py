@@ -33,7 +33,7 @@ from app.web.local_time import Timestamp
 from app.web.transcriber_view import audio_file_for, person_standing
 from crowdscribe.clock import utc_now
 from crowdscribe.errors import LeaseExpired
-from crowdscribe.storage.models import SubmissionStatus
+from crowdscribe.storage.states import SubmissionStatus
 from transcribe.conventions import find_problems
 from transcribe.dispatch.async_runner import claim_next_clip_async, submit_transcript_async
 from transcribe.dispatch.holding import renew_lease, skip_assignment

@@ -54,9 +54,7 @@ def upgrade() -> None:
     with op.batch_alter_table("recordings", schema=None) as batch_op:
         batch_op.add_column(sa.Column("median_f0_hz", sa.Float(), nullable=True))
     with op.batch_alter_table("clips", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("relabelled_at", sa.DateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("relabelled_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("kind", sa.String(length=16), nullable=False, server_default="accrual")
