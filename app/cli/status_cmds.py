@@ -104,9 +104,7 @@ def _print_tables(figures: CampaignStatus) -> None:
     paused = ", ".join(f"{p['name']} ({p['language']})" for p in figures.paused)
     console.print(f"paused: {paused or 'nobody'}")
     stuck = ", ".join(f"{count} {kind}" for kind, count in figures.stuck_by_kind.items())
-    console.print(
-        f"stuck: {stuck} (see `crowdscribe stuck list`)" if stuck else "stuck: nothing"
-    )
+    console.print(f"stuck: {stuck} (see `crowdscribe stuck list`)" if stuck else "stuck: nothing")
 
 
 def _percent(rate: float | None) -> str:

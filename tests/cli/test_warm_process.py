@@ -219,6 +219,45 @@ def test_a_stale_socket_is_passed_by_and_replaced(homes: Homes) -> None:
     assert len(homes.started()) == before + 1
 
 
+def test_with_prefect_api_url_up_starts_only_the_warm_process(homes: Homes, tmp_path: Path) -> None:
+    attached = tmp_path / "attached"
+    env = {**homes.cold, "CROWDSCRIBE_HOME": str(attached)}  # PREFECT_API_URL: the warm home's
+    up = crowdscribe(env, "prefect", "up")
+    try:
+        assert up.returncode == 0, up.stderr
+        assert f"Prefect server: {env['PREFECT_API_URL']} (PREFECT_API_URL); none started" in (
+            up.stdout
+        )
+        assert not (attached / "prefect" / "server.json").exists()
+        status = crowdscribe(env, "prefect", "status")
+        assert status.returncode == 0, status.stderr
+        assert f"up: {env['PREFECT_API_URL']} (PREFECT_API_URL)" in status.stdout
+        assert "warm process: pid" in status.stdout
+        agree = crowdscribe(env, "agree")
+        assert agree.returncode == 0, agree.stderr
+        log = (attached / "prefect" / "warm.log").read_text()
+        assert [line for line in log.splitlines() if line.startswith("started ")]
+    finally:
+        down = crowdscribe(env, "prefect", "down")
+    assert down.returncode == 0, down.stderr
+    assert "stopped the warm process" in down.stdout
+
+
+def test_up_refuses_a_prefect_api_url_nobody_answers(homes: Homes, tmp_path: Path) -> None:
+    env = {
+        **homes.cold,
+        "CROWDSCRIBE_HOME": str(tmp_path / "nowhere"),
+        "PREFECT_API_URL": "http://127.0.0.1:9/api",
+    }
+    up = crowdscribe(env, "prefect", "up")
+
+    assert up.returncode == 2
+    assert up.stderr.strip() == (
+        "error: no Prefect server answers at http://127.0.0.1:9/api (PREFECT_API_URL)"
+    )
+    assert crowdscribe(env, "prefect", "status").returncode == 1
+
+
 # Runs the script's entry as the `crowdscribe` script does and lists the modules it loaded.
 PROBE = """
 import sys
