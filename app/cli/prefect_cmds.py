@@ -54,8 +54,12 @@ def down() -> None:
     home = context.settings().home_dir
     if pid := warm_process.stop(home):
         console.print(f"stopped the warm process, pid {pid}")
-    state = prefect_server.stop_server(home)
-    console.print(f"stopped pid {state['pid']}" if state else "no Prefect server for this home")
+    if state := prefect_server.stop_server(home):
+        console.print(f"stopped pid {state['pid']}")
+    elif external := os.environ.get("PREFECT_API_URL"):
+        console.print(f"left the Prefect server at {external} (PREFECT_API_URL) running")
+    else:
+        console.print("no Prefect server for this home")
 
 
 def status() -> None:

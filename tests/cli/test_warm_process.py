@@ -241,6 +241,9 @@ def test_with_prefect_api_url_up_starts_only_the_warm_process(homes: Homes, tmp_
         down = crowdscribe(env, "prefect", "down")
     assert down.returncode == 0, down.stderr
     assert "stopped the warm process" in down.stdout
+    assert f"left the Prefect server at {env['PREFECT_API_URL']} (PREFECT_API_URL) running" in (
+        down.stdout
+    )
 
 
 def test_up_refuses_a_prefect_api_url_nobody_answers(homes: Homes, tmp_path: Path) -> None:
