@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from app.cli import warm_client
 from tests.builders import espeak_wav
 from tests.cli.test_collect_cli import _stored, long_recording
 from tests.cli.test_prefect_server import alive, wait_for
@@ -217,6 +219,25 @@ def test_a_stale_socket_is_passed_by_and_replaced(homes: Homes) -> None:
     assert up.returncode == 0, up.stderr
     assert crowdscribe(homes.warm, "agree").returncode == 0
     assert len(homes.started()) == before + 1
+
+
+def test_a_ping_answered_and_closed_before_the_send_returns_gets_its_answer() -> None:
+    ours, theirs = socket.socketpair()
+
+    class AnsweredAtOnce(socket.socket):
+        """The warm process on the other core: it reads, answers and closes between the
+        request's send and the return to the command."""
+
+        def sendmsg(self, *args: object) -> int:
+            sent = super().sendmsg(*args)
+            warm_client.receive_request(theirs)
+            theirs.sendall(b"ready 42\n")
+            theirs.close()
+            return sent
+
+    with AnsweredAtOnce(fileno=ours.detach()) as sock:
+        warm_client.send_request(sock, {"kind": "ping"})
+        assert warm_client.Replies(sock).next() == "ready 42"
 
 
 def test_with_prefect_api_url_up_starts_only_the_warm_process(homes: Homes, tmp_path: Path) -> None:
