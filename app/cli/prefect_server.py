@@ -71,7 +71,7 @@ def _command(port: int) -> list[str]:
     return [sys.executable, "-m", "prefect", "server", "start", "--host", HOST, "--port", str(port)]
 
 
-def _healthy(api_url: str, timeout_s: float = 1.0) -> bool:
+def healthy(api_url: str, timeout_s: float = 1.0) -> bool:
     try:
         with urllib.request.urlopen(f"{api_url}/health", timeout=timeout_s) as response:
             return response.status == 200
@@ -85,7 +85,7 @@ def _wait_healthy(api_url: str, process: subprocess.Popen, log: Path | None) -> 
         if process.poll() is not None:
             tail = log.read_text()[-2000:] if log and log.exists() else ""
             raise RuntimeError(f"the Prefect server exited with {process.returncode}\n{tail}")
-        if _healthy(api_url):
+        if healthy(api_url):
             return
         time.sleep(0.2)
     process.terminate()
@@ -105,7 +105,7 @@ def running_server(home: Path) -> dict | None:
     if not state_file.exists():
         return None
     state = json.loads(state_file.read_text())
-    if not pid_alive(state["pid"]) or not _healthy(state["api_url"]):
+    if not pid_alive(state["pid"]) or not healthy(state["api_url"]):
         return None
     return state
 

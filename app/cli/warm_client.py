@@ -70,7 +70,9 @@ def send_request(sock: socket.socket, request: dict, fds: tuple[int, ...] = ()) 
     data = _LENGTH.pack(len(body)) + body
     rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
     sent = sock.sendmsg([data], rights)
-    sock.sendall(data[sent:])
+    # Not an empty sendall: once the warm process has answered and closed, it raises EPIPE.
+    if sent < len(data):
+        sock.sendall(data[sent:])
 
 
 def receive_request(sock: socket.socket) -> tuple[dict, list[int]]:

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from app.cli import warm_client
 from tests.builders import espeak_wav
 from tests.cli.test_collect_cli import _stored, long_recording
 from tests.cli.test_prefect_server import alive, wait_for
@@ -217,6 +219,67 @@ def test_a_stale_socket_is_passed_by_and_replaced(homes: Homes) -> None:
     assert up.returncode == 0, up.stderr
     assert crowdscribe(homes.warm, "agree").returncode == 0
     assert len(homes.started()) == before + 1
+
+
+def test_a_ping_answered_and_closed_before_the_send_returns_gets_its_answer() -> None:
+    ours, theirs = socket.socketpair()
+
+    class AnsweredAtOnce(socket.socket):
+        """The warm process on the other core: it reads, answers and closes between the
+        request's send and the return to the command."""
+
+        def sendmsg(self, *args: object) -> int:
+            sent = super().sendmsg(*args)
+            warm_client.receive_request(theirs)
+            theirs.sendall(b"ready 42\n")
+            theirs.close()
+            return sent
+
+    with AnsweredAtOnce(fileno=ours.detach()) as sock:
+        warm_client.send_request(sock, {"kind": "ping"})
+        assert warm_client.Replies(sock).next() == "ready 42"
+
+
+def test_with_prefect_api_url_up_starts_only_the_warm_process(homes: Homes, tmp_path: Path) -> None:
+    attached = tmp_path / "attached"
+    env = {**homes.cold, "CROWDSCRIBE_HOME": str(attached)}  # PREFECT_API_URL: the warm home's
+    up = crowdscribe(env, "prefect", "up")
+    try:
+        assert up.returncode == 0, up.stderr
+        assert f"Prefect server: {env['PREFECT_API_URL']} (PREFECT_API_URL); none started" in (
+            up.stdout
+        )
+        assert not (attached / "prefect" / "server.json").exists()
+        status = crowdscribe(env, "prefect", "status")
+        assert status.returncode == 0, status.stderr
+        assert f"up: {env['PREFECT_API_URL']} (PREFECT_API_URL)" in status.stdout
+        assert "warm process: pid" in status.stdout
+        agree = crowdscribe(env, "agree")
+        assert agree.returncode == 0, agree.stderr
+        log = (attached / "prefect" / "warm.log").read_text()
+        assert [line for line in log.splitlines() if line.startswith("started ")]
+    finally:
+        down = crowdscribe(env, "prefect", "down")
+    assert down.returncode == 0, down.stderr
+    assert "stopped the warm process" in down.stdout
+    assert f"left the Prefect server at {env['PREFECT_API_URL']} (PREFECT_API_URL) running" in (
+        down.stdout
+    )
+
+
+def test_up_refuses_a_prefect_api_url_nobody_answers(homes: Homes, tmp_path: Path) -> None:
+    env = {
+        **homes.cold,
+        "CROWDSCRIBE_HOME": str(tmp_path / "nowhere"),
+        "PREFECT_API_URL": "http://127.0.0.1:9/api",
+    }
+    up = crowdscribe(env, "prefect", "up")
+
+    assert up.returncode == 2
+    assert up.stderr.strip() == (
+        "error: no Prefect server answers at http://127.0.0.1:9/api (PREFECT_API_URL)"
+    )
+    assert crowdscribe(env, "prefect", "status").returncode == 1
 
 
 # Runs the script's entry as the `crowdscribe` script does and lists the modules it loaded.
