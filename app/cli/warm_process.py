@@ -58,8 +58,11 @@ def running(home: Path) -> int | None:
     if sock is None:
         return None
     with sock:
-        warm_client.send_request(sock, {"kind": "ping"})
-        answer = warm_client.Replies(sock).next()
+        try:
+            warm_client.send_request(sock, {"kind": "ping"})
+            answer = warm_client.Replies(sock).next()
+        except OSError:  # it died while answering: as good as not running
+            return None
     return int(answer.split()[1]) if answer and answer.startswith("ready ") else None
 
 

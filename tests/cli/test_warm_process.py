@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import warm_client
+from app.cli import warm_client, warm_process
 from tests.builders import espeak_wav
 from tests.cli.test_collect_cli import _stored, long_recording
 from tests.cli.test_prefect_server import alive, wait_for
@@ -240,6 +240,16 @@ def test_a_ping_answered_and_closed_before_the_send_returns_gets_its_answer() ->
         assert warm_client.Replies(sock).next() == "ready 42"
 
 
+def test_a_warm_process_gone_while_pinged_is_not_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ours, theirs = socket.socketpair()
+    theirs.close()  # it died between accepting and answering
+    monkeypatch.setattr(warm_client, "connect", lambda home: ours)
+
+    assert warm_process.running(tmp_path) is None
+
+
 def test_with_prefect_api_url_up_starts_only_the_warm_process(homes: Homes, tmp_path: Path) -> None:
     attached = tmp_path / "attached"
     env = {**homes.cold, "CROWDSCRIBE_HOME": str(attached)}  # PREFECT_API_URL: the warm home's
@@ -286,7 +296,7 @@ def test_up_refuses_a_prefect_api_url_nobody_answers(homes: Homes, tmp_path: Pat
 PROBE = """
 import sys
 sys.argv = ["crowdscribe", "agree"]
-from app.cli import warm_client
+from app.cli import warm_client, warm_process
 try:
     warm_client.run_if_warm()
 except SystemExit as stop:
