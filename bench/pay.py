@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
-from sqlalchemy import create_engine, delete, select, text
+from sqlalchemy import create_engine, delete, make_url, select, text
 
 from crowdscribe.storage.db import Database, open_database
 from crowdscribe.storage.models import (
@@ -157,7 +157,9 @@ def scratch_database(kind: str, home: Path) -> Iterator[Database]:
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    database = open_database(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    database = open_database(
+        make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(False)
+    )
     try:
         yield database
     finally:

@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 from typing import NamedTuple
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, insert, make_url, text
 
 from crowdscribe.clock import utc_now
 from crowdscribe.storage.db import Database, open_database
@@ -106,7 +106,7 @@ class Scratch:
             with admin.connect() as connection:
                 connection.execute(text(f'CREATE DATABASE "{self.name}"'))
             admin.dispose()
-            self.url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{self.name}"
+            self.url = make_url(POSTGRES_ADMIN_URL).set(database=self.name).render_as_string(False)
         self.database = open_database(self.url)
         self.people = seed(self.database, clips, people)
 
