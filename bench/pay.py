@@ -158,7 +158,7 @@ def scratch_database(kind: str, home: Path) -> Iterator[Database]:
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     database = open_database(
-        make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(False)
+        make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     )
     try:
         yield database

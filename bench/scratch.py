@@ -106,7 +106,11 @@ class Scratch:
             with admin.connect() as connection:
                 connection.execute(text(f'CREATE DATABASE "{self.name}"'))
             admin.dispose()
-            self.url = make_url(POSTGRES_ADMIN_URL).set(database=self.name).render_as_string(False)
+            self.url = (
+                make_url(POSTGRES_ADMIN_URL)
+                .set(database=self.name)
+                .render_as_string(hide_password=False)
+            )
         self.database = open_database(self.url)
         self.people = seed(self.database, clips, people)
 
