@@ -4,7 +4,6 @@ that runs them (``warm_process``)."""
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
@@ -31,10 +30,11 @@ def up(
     """Start a Prefect server for the data home in the background (its SQLite, log and pid
     file in HOME/prefect), and a warm process with Prefect imported that runs flow commands
     without their start-up cost; both serve until `crowdscribe prefect down`. With
-    PREFECT_API_URL set, flows report to that server: only the warm process is started."""
+    PREFECT_API_URL set (in the environment or the Prefect profile), flows report to that
+    server: only the warm process is started."""
     prefect_server.quiet_prefect_defaults()
     home = context.settings().home_dir
-    if external := os.environ.get("PREFECT_API_URL"):
+    if external := prefect_server.configured_api_url():
         if port is not None:
             raise InvalidInput(
                 "--port is for the data home's own server; PREFECT_API_URL names another"
@@ -56,7 +56,7 @@ def down() -> None:
         console.print(f"stopped the warm process, pid {pid}")
     if state := prefect_server.stop_server(home):
         console.print(f"stopped pid {state['pid']}")
-    elif external := os.environ.get("PREFECT_API_URL"):
+    elif external := prefect_server.configured_api_url():
         console.print(f"left the Prefect server at {external} (PREFECT_API_URL) running")
     else:
         console.print("no Prefect server for this home")
@@ -66,7 +66,7 @@ def status() -> None:
     """Whether the data home's Prefect server (or the one PREFECT_API_URL names) is up, and
     where, and the warm process (exit 1 if no server answers)."""
     home = context.settings().home_dir
-    if external := os.environ.get("PREFECT_API_URL"):
+    if external := prefect_server.configured_api_url():
         if not prefect_server.healthy(external):
             console.print(f"down: no answer at {external} (PREFECT_API_URL)")
             raise typer.Exit(1)

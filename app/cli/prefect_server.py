@@ -34,6 +34,17 @@ def quiet_prefect_defaults() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
+def configured_api_url() -> str | None:
+    """The server Prefect's settings name: the environment, else the active profile (or a .env
+    or prefect.toml Prefect reads), so ``prefect up|status|down`` and the flows agree on it.
+    The environment wins over every other source, so it is read without importing Prefect."""
+    if url := os.environ.get("PREFECT_API_URL"):
+        return url
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value() or None
+
+
 def server_dir(home: Path) -> Path:
     """Where the home's Prefect server keeps its SQLite database, log and state file."""
     path = home / "prefect"
@@ -203,10 +214,7 @@ def flow_api(home: Path) -> Iterator[str]:
     else a temporary server; yields the API URL used. On the way out the flows' logs and events
     are sent, so the command may leave without waiting for Prefect's exit hooks."""
     quiet_prefect_defaults()
-    from prefect.settings import PREFECT_API_URL
-
-    # Set in the environment, the user's Prefect profile, or a test harness.
-    if url := PREFECT_API_URL.value():
+    if url := configured_api_url():
         with _flow_settings(url):
             yield url
         return

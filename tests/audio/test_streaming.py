@@ -111,13 +111,28 @@ def test_memory_does_not_grow_with_the_recording(
     print(f"peak RSS: 2 min {short_kib >> 10} MiB, 20 min {long_kib >> 10} MiB")
 
 
-def test_the_collect_chain_loads_no_database_layer() -> None:
+def test_the_collect_chain_loads_no_database_layer_nor_fsspec(tmp_path: Path) -> None:
     # SQLAlchemy and the models are a third of the chain's peak memory (20 of 62 MiB): audio
-    # names a recording's state through crowdscribe.storage.states alone.
-    probe = "import sys, audio.pipeline; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    # names a recording's state through crowdscribe.storage.states alone. fsspec (8 MiB) is
+    # only for clips stored at a URL.
+    probe = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from audio.pipeline import process_recording
+        from audio.segment import SegmentConfig
+        outcome = process_recording(
+            Path("tests/data/audio/speech_en.flac"), Path({str(tmp_path)!r}), SegmentConfig()
+        )
+        assert outcome.clips
+        print(sorted({{m.split('.')[0] for m in sys.modules}}))
+        """
+    )
     loaded = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
     ).stdout
 
     assert "'audio'" in loaded
     assert "'sqlalchemy'" not in loaded and "'prefect'" not in loaded
+    assert "'fsspec'" not in loaded
+    assert list(tmp_path.rglob("*.flac"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -128,3 +129,31 @@ def test_prefect_up_serves_flow_commands_until_down(env: dict[str, str], tmp_pat
     assert down.returncode == 0, down.stderr
     assert not alive(state["pid"])
     assert crowdscribe(env, "prefect", "status").returncode == 1
+
+
+def test_a_server_named_only_in_the_prefect_profile_is_the_one_up_and_status_use(
+    env: dict[str, str], prefect_server: str
+) -> None:
+    # Flows honour the profile (Prefect's own settings), so the commands that report the server
+    # must too: else `prefect up` starts a home server the flows never use.
+    profiles = Path(env["PREFECT_HOME"]) / "profiles.toml"
+    profiles.parent.mkdir(parents=True)
+
+    def use_profile(api_url: str) -> None:
+        profiles.write_text(
+            f'active = "campaign"\n\n[profiles.campaign]\nPREFECT_API_URL = "{api_url}"\n'
+        )
+
+    use_profile(prefect_server)
+    status = crowdscribe(env, "prefect", "status")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert f"up: {prefect_server} (PREFECT_API_URL)" in status.stdout
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        nobody = f"http://127.0.0.1:{probe.getsockname()[1]}/api"
+    use_profile(nobody)
+    up = crowdscribe(env, "prefect", "up")
+    assert up.returncode == 2
+    assert f"no Prefect server answers at {nobody}" in up.stderr
+    assert not (Path(env["CROWDSCRIBE_HOME"]) / "prefect" / "server.json").exists()
