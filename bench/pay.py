@@ -13,18 +13,16 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import soundfile
-from sqlalchemy import create_engine, delete, make_url, select, text
+from sqlalchemy import delete, select
 
-from crowdscribe.storage.db import Database, open_database
+from crowdscribe.storage.db import Database
 from crowdscribe.storage.models import (
     Assignment,
     Clip,
@@ -35,6 +33,10 @@ from crowdscribe.storage.models import (
     Submission,
     User,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.scratch import scratch_database  # noqa: E402
 from review.campaign_status import status_of_campaign
 from review.export import export_dataset
 from transcribe.ledger import accrue, earnings_for, settle_submission, settlement_report
@@ -43,7 +45,6 @@ from transcribe.pricing import default_rate_card, price_clip
 
 CARD = default_rate_card()
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
-POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 LANGUAGES = [("yue", "adult"), ("cmn-shaanxi", "child"), ("en", "child"), ("cmn", "adult")]
 
 
@@ -143,30 +144,6 @@ def ledger_round(database: Database, submission_ids: list[int]) -> None:
     for number, submission_id in enumerate(submission_ids):
         with database.session() as session:
             settle_submission(session, submission_id, number % 5 != 0, CARD, NOW)
-
-
-@contextmanager
-def scratch_database(kind: str, home: Path) -> Iterator[Database]:
-    """A fresh database of the kind asked for, gone afterwards."""
-    if kind == "sqlite":
-        database = open_database(f"sqlite:///{home / 'bench.db'}")
-        yield database
-        database.dispose()
-        return
-    name = f"cs_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    database = open_database(
-        make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    )
-    try:
-        yield database
-    finally:
-        database.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def main() -> None:

@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -93,34 +95,48 @@ def seed(database: Database, clips: int, people: int) -> list[tuple[int, str]]:
     return [(person.id, token) for person, token in made]
 
 
+@contextmanager
+def scratch_database(kind: str, home: Path) -> Iterator[Database]:
+    """A fresh, migrated database: ``sqlite`` in ``home``, or ``postgres`` on the local server,
+    dropped afterwards."""
+    if kind == "sqlite":
+        database = open_database(f"sqlite:///{home / 'bench.db'}")
+        try:
+            yield database
+        finally:
+            database.dispose()
+        return
+    name = f"cs_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    database = open_database(url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 class Scratch:
     """A fresh database with ``clips`` published clips (overlap 2) and ``people`` qualified."""
 
     def __init__(self, kind: str, clips: int, people: int, home: Path) -> None:
         self.kind, self.home = kind, home
-        if kind == "sqlite":
-            self.url = f"sqlite:///{home / 'bench.db'}"
-        else:
-            self.name = f"cs_bench_{uuid.uuid4().hex[:10]}"
-            admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{self.name}"'))
-            admin.dispose()
-            self.url = (
-                make_url(POSTGRES_ADMIN_URL)
-                .set(database=self.name)
-                .render_as_string(hide_password=False)
-            )
-        self.database = open_database(self.url)
-        self.people = seed(self.database, clips, people)
+        self._stack = ExitStack()
+        self.database = self._stack.enter_context(scratch_database(kind, home))
+        self.url = self.database.url
+        try:
+            self.people = seed(self.database, clips, people)
+        except BaseException:
+            self._stack.close()
+            raise
 
     def close(self) -> None:
-        self.database.dispose()
-        if self.kind == "postgres":
-            admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE "{self.name}" WITH (FORCE)'))
-            admin.dispose()
+        self._stack.close()
 
 
 def free_port() -> int:
