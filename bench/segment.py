@@ -200,22 +200,25 @@ def _sox_recording(folder: Path, name: str, minutes: float, rate: int, channels:
 
 
 OURS_CHILD = """
-import resource, sys, tempfile
+import resource, sys
 from pathlib import Path
 from audio.pipeline import process_recording
 from audio.segment import SegmentConfig
 from webrtcvad_example import peak_rss_kib
-with tempfile.TemporaryDirectory() as clips:
-    for path in sys.argv[1:]:
-        process_recording(Path(path), Path(clips), SegmentConfig())
+for path in sys.argv[2:]:
+    process_recording(Path(path), Path(sys.argv[1]), SegmentConfig())
 usage = resource.getrusage(resource.RUSAGE_SELF)
 print(peak_rss_kib(), usage.ru_utime + usage.ru_stime)
 """
 
 
-def _peak_in_child(which: str, paths: list[Path]) -> tuple[float, float, float]:
-    """(peak RSS MiB, wall s, CPU s) of a fresh process running collector ``which``: ours
-    imports only the audio package, the example only webrtcvad."""
+def _peak_in_child(which: str, paths: list[Path], out: Path) -> tuple[float, float, float]:
+    """(peak RSS MiB, wall s, CPU s) of a fresh process running collector ``which``, writing
+    into the new folder ``out``: ours imports only the audio package, the example only
+    webrtcvad. The clips are removed after every run is measured, not by the child: deleting
+    them is no part of collecting, and on a file system without a journal (this machine's
+    ext4) each new file after a mass deletion first skips the recently deleted inodes."""
+    out.mkdir()
     here = Path(__file__).resolve().parent
     command = (
         [sys.executable, "-c", OURS_CHILD]
@@ -225,7 +228,11 @@ def _peak_in_child(which: str, paths: list[Path]) -> tuple[float, float, float]:
     env = {**os.environ, "PYTHONPATH": f"{here.parent}:{here}"}
     start = time.perf_counter()
     done = subprocess.run(
-        [*command, *map(str, paths)], check=True, capture_output=True, text=True, env=env
+        [*command, str(out), *map(str, paths)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     wall_s = time.perf_counter() - start
     peak_kib, cpu_s = done.stdout.split()[-2:]
@@ -259,7 +266,10 @@ def memory_report(hours: float, runs: int) -> None:
         )
         peaks = {}
         for label, which, paths, audio_s in cases:
-            figures = [_peak_in_child(which, paths) for _ in range(runs)]
+            figures = [
+                _peak_in_child(which, paths, folder / f"out-{which}-{len(peaks)}-{run}")
+                for run in range(runs)
+            ]
             peak = max(f[0] for f in figures)
             wall_s = statistics.median(f[1] for f in figures)
             cpu_s = statistics.median(f[2] for f in figures)

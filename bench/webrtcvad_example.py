@@ -1,6 +1,6 @@
 """The peer collector: py-webrtcvad's example.py approach, written here from its description.
 
-    .venv/bin/python bench/webrtcvad_example.py FILE.wav... (16 kHz mono 16-bit PCM)
+    .venv/bin/python bench/webrtcvad_example.py OUT_DIR FILE.wav... (16 kHz mono 16-bit PCM)
 
 Reads the whole wave with ``wave``, makes a list of 30 ms ``Frame`` objects (as the
 example's main does), collects voiced chunks with a 300 ms ring (trigger and release at
@@ -15,7 +15,6 @@ from __future__ import annotations
 import collections
 import resource
 import sys
-import tempfile
 import wave
 from pathlib import Path
 
@@ -94,10 +93,11 @@ def peak_rss_kib() -> int:
 
 
 def main() -> None:
-    """Collect every file named on the command line; print peak KiB and CPU seconds."""
-    with tempfile.TemporaryDirectory() as out:
-        for path in sys.argv[1:]:
-            naive_collector(Path(path), Path(out))
+    """Collect every file named after the output folder into it; print peak KiB and CPU s."""
+    out = Path(sys.argv[1])
+    for number, path in enumerate(sys.argv[2:]):
+        (out / str(number)).mkdir()
+        naive_collector(Path(path), out / str(number))
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(peak_rss_kib(), usage.ru_utime + usage.ru_stime)
 
