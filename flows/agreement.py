@@ -141,7 +141,7 @@ def check_accuracy(home: str | None, user_ids: list[int]) -> list[dict]:
     return [pause.__dict__ for pause in pauses]
 
 
-@flow(name="agreement", validate_parameters=False)
+@flow(name="agreement")
 def agreement(
     batch_size: int = 500,
     project: str | None = None,

@@ -10,7 +10,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,10 @@ from crowdscribe.clip_store import ClipStore
 from crowdscribe.languages import speaker_group_doubt
 from crowdscribe.settings import settings_for
 from crowdscribe.storage import catalog
+from flows import progress
 from flows._runtime import migrate, retry_transient, task_database
 from transcribe import collection
 from transcribe.collection import CollectRequest
-
-ProgressHook = Callable[[dict[str, Any]], None]
 
 
 @task(
@@ -73,13 +72,8 @@ def collect_recording(
 
 # Threads, not processes, on one machine: spawned workers re-import Prefect and the audio stack,
 # which cost 26 s against 2.2 s for 8 recordings of 38 s here (bench/collect.py); a Dask
-# cluster's workers (``dask_address``) are already up and pay that once. Parameters are not
-# validated because ``on_progress`` is a plain callable.
-@flow(
-    name="collect",
-    task_runner=ThreadPoolTaskRunner(max_workers=os.cpu_count()),
-    validate_parameters=False,
-)
+# cluster's workers (``dask_address``) are already up and pay that once.
+@flow(name="collect", task_runner=ThreadPoolTaskRunner(max_workers=os.cpu_count()))
 def collect(
     paths: list[str],
     language: str,
@@ -90,7 +84,6 @@ def collect(
     home: str | None = None,
     clips_url: str | None = None,
     dask_address: str | None = None,
-    on_progress: ProgressHook | None = None,
 ) -> dict[str, Any]:
     """Collect every recording under ``paths`` into the catalog and return counts per status.
 
@@ -98,9 +91,9 @@ def collect(
     and each task run (``flows._runtime``), never passed in; ``clips_url`` is where clip files
     and manifests go (a folder or ``s3://bucket/prefix``; else ``Settings.clips_url``, else
     ``HOME/clips``); ``dask_address`` is a Dask scheduler (``tcp://host:8786``) whose workers
-    run the recordings, else this machine's threads do; ``on_progress`` is called
-    with each recording's row as it finishes (the CLI's progress bar); ``max_clip_s`` defaults
-    to ``Settings.max_clip_s``."""
+    run the recordings, else this machine's threads do; ``max_clip_s`` defaults to
+    ``Settings.max_clip_s``. Each recording's row goes, as it finishes, to the hook of an
+    enclosing ``flows.progress.reporting_progress``."""
     logger = get_run_logger()
     settings = migrate(home)
     request = CollectRequest(
@@ -131,7 +124,7 @@ def collect(
             ): source
             for source, source_path in inputs
         }
-        rows, failures = _gather(futures, on_progress)
+        rows, failures = _gather(futures)
     _publish_artifact(rows, failures, project)
     summary = _summarise(rows, failures)
     logger.info("collected: %s", summary["statuses"])
@@ -149,27 +142,11 @@ def _task_runner(dask_address: str | None) -> Iterator[TaskRunner]:
         return
     from prefect_dask import DaskTaskRunner
 
-    with _context_without_progress_hook(), DaskTaskRunner(address=dask_address) as runner:
+    with DaskTaskRunner(address=dask_address) as runner:
         yield runner
 
 
-@contextmanager
-def _context_without_progress_hook() -> Iterator[None]:
-    """prefect-dask pickles the flow run's context, its parameters included, into every task;
-    the progress hook (the CLI's closes over its progress bar and its locks) stays here."""
-    context = FlowRunContext.get()
-    assert context is not None
-    parameters = context.parameters
-    context.parameters = {k: v for k, v in (parameters or {}).items() if k != "on_progress"}
-    try:
-        yield
-    finally:
-        context.parameters = parameters
-
-
-def _gather(
-    futures: dict[PrefectFuture, str], on_progress: ProgressHook | None
-) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+def _gather(futures: dict[PrefectFuture, str]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     """Wait for the recordings as they finish, logging progress; failures are kept, not raised."""
     logger = get_run_logger()
     rows, failures = [], []
@@ -188,8 +165,7 @@ def _gather(
             doubt = speaker_group_doubt(row["speaker_group"], row["median_f0_hz"])
             if doubt:
                 logger.warning("%s: %s", source, doubt)
-        if on_progress is not None:
-            on_progress(row)
+        progress.report(row)
     return rows, failures
 
 

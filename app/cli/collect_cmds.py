@@ -89,6 +89,7 @@ def collect(
         console.print("no audio files found in " + ", ".join(paths) + "; nothing to collect")
         return
     from flows.collect import collect as collect_flow
+    from flows.progress import reporting_progress
 
     with (
         _stopped_by_signals(),
@@ -107,18 +108,18 @@ def collect(
         def advance(row: dict[str, Any]) -> None:
             progress.update(bar, advance=1, description=f"{row['source']}: {row['status']}")
 
-        summary = collect_flow(
-            paths=paths,
-            language=request.language,
-            speaker_group=request.speaker_group,
-            project=project,
-            consent_ref=consent,
-            max_clip_s=max_clip_s,
-            clips_url=clips_url,
-            dask_address=dask,
-            on_progress=advance,
-            **target,
-        )
+        with reporting_progress(advance):
+            summary = collect_flow(
+                paths=paths,
+                language=request.language,
+                speaker_group=request.speaker_group,
+                project=project,
+                consent_ref=consent,
+                max_clip_s=max_clip_s,
+                clips_url=clips_url,
+                dask_address=dask,
+                **target,
+            )
     with context.database().session() as session:
         stored = {row["source_path"]: row for row in catalog.recording_rows(session)}
     rows = [stored[str(path)] for _, path in inputs if str(path) in stored]

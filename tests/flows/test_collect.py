@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -12,6 +13,9 @@ import numpy as np
 import pytest
 import soundfile
 from prefect.artifacts import Artifact
+from prefect.client.orchestration import get_client
+from prefect.context import FlowRunContext
+from prefect.exceptions import ParameterTypeError
 
 import flows.collect
 from crowdscribe.errors import InvalidInput, NotFound
@@ -19,6 +23,7 @@ from crowdscribe.settings import Settings
 from crowdscribe.storage import catalog
 from crowdscribe.storage.db import Database, open_database
 from flows.collect import collect
+from flows.progress import reporting_progress
 from tests.builders import espeak_wav
 from transcribe import collection
 
@@ -89,9 +94,8 @@ def test_speech_is_segmented_and_broken_files_are_rejected_with_reasons(
 ) -> None:
     home = tmp_path / "home"
     seen: list[str] = []
-    summary = run(
-        [batch], home, project="Pilot_1", on_progress=lambda row: seen.append(row["source"])
-    )
+    with reporting_progress(lambda row: seen.append(row["source"])):
+        summary = run([batch], home, project="Pilot_1")
 
     rows = rows_by_name(home)
     assert set(rows) == {
@@ -336,3 +340,21 @@ def test_stale_temporary_clips_are_removed_on_the_next_run(tmp_path: Path) -> No
     assert not orphan.exists() and not abandoned.exists()
     assert writing.exists()
     assert not [p for p in clips.iterdir() if p.suffix == ".tmp" and p != writing]
+
+
+def test_a_run_is_given_plain_values_checked_against_the_flow_signature(
+    batch: Path, tmp_path: Path
+) -> None:
+    # A run started from Prefect's UI or API gets its parameters checked: one path given as a
+    # bare string was read as a list of one-letter paths.
+    with pytest.raises(ParameterTypeError, match="paths"):
+        collect(paths=str(batch), language="en", speaker_group="adult", home=str(tmp_path))
+
+    run_ids: list[str] = []
+    with reporting_progress(lambda row: run_ids.append(str(FlowRunContext.get().flow_run.id))):
+        summary = run([batch], tmp_path / "home", max_clip_s="12.5")  # as a form may send it
+    assert summary["clips"] > 0
+    with get_client(sync_client=True) as client:
+        stored = client.read_flow_run(run_ids[0]).parameters
+    assert set(stored) == set(inspect.signature(collect.fn).parameters)
+    assert json.loads(json.dumps(stored)) == stored  # nothing but JSON values
