@@ -30,12 +30,12 @@ BEFORE_STREAMING = "4df5afb^"
 
 # Runs inside a child whose sys.path starts with the tree under test.
 _CHILD = """
-import json, resource, sys, tempfile, time
+import json, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from audio.pipeline import process_recording
 from audio.segment import SegmentConfig
-clips = Path(tempfile.mkdtemp()) / "clips"
+clips = Path(sys.argv[3])
 before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
 outcome = process_recording(Path(sys.argv[2]), clips, SegmentConfig())
 wall_s, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
@@ -45,10 +45,12 @@ print(json.dumps({"wall_s": wall_s, "cpu_s": cpu_s, "spans": spans}))
 """
 
 
-def run_chain(tree: Path, source: Path) -> dict:
-    """One fresh process collecting ``source`` with the code of ``tree``."""
+def run_chain(tree: Path, source: Path, clips: Path) -> dict:
+    """One fresh process collecting ``source`` into the new folder ``clips`` with the code of
+    ``tree``. The clips are removed once every run is done: on a file system without a journal,
+    files created just after a mass deletion cost more (``bench/segment.py``)."""
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(tree), str(source)],
+        [sys.executable, "-c", _CHILD, str(tree), str(source), str(clips)],
         cwd=tree,
         check=True,
         capture_output=True,
@@ -79,9 +81,10 @@ def main() -> None:
     try:
         trees = {args.rev: export_tree(args.rev, folder), "this tree": ROOT}
         results: dict[str, list[dict]] = {name: [] for name in trees}
-        for _ in range(args.runs):
-            for name, tree in trees.items():
-                results[name].append(run_chain(tree, source))
+        for run in range(args.runs):
+            for number, (name, tree) in enumerate(trees.items()):
+                clips = folder / f"clips-{number}-{run}"
+                results[name].append(run_chain(tree, source, clips))
     finally:
         shutil.rmtree(folder)
     print(f"{args.minutes:g} min, 44.1 kHz stereo WAV, {args.runs} alternating fresh processes")
