@@ -265,10 +265,9 @@ def memory_report(hours: float, runs: int) -> None:
             flush=True,
         )
         peaks = {}
-        for label, which, paths, audio_s in cases:
+        for case, (label, which, paths, audio_s) in enumerate(cases):
             figures = [
-                _peak_in_child(which, paths, folder / f"out-{which}-{len(peaks)}-{run}")
-                for run in range(runs)
+                _peak_in_child(which, paths, folder / f"out-{case}-{run}") for run in range(runs)
             ]
             peak = max(f[0] for f in figures)
             wall_s = statistics.median(f[1] for f in figures)

@@ -96,8 +96,9 @@ def main() -> None:
     """Collect every file named after the output folder into it; print peak KiB and CPU s."""
     out = Path(sys.argv[1])
     for number, path in enumerate(sys.argv[2:]):
-        (out / str(number)).mkdir()
-        naive_collector(Path(path), out / str(number))
+        chunks = out / str(number)
+        chunks.mkdir()
+        naive_collector(Path(path), chunks)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(peak_rss_kib(), usage.ru_utime + usage.ru_stime)
 

@@ -41,7 +41,7 @@ class ClipStore:
         self.is_local = not is_url(url)
         if self.is_local:
             # fsspec stays unimported for a folder: it adds 8 MiB to a collect worker's peak.
-            self.root = self.url = _local_path(url).rstrip("/") or "/"
+            self.root = self.url = _local_path(url)  # absolute, no trailing "/"
             return
         if urlsplit(url).password is not None:
             raise InvalidInput(
